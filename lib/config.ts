@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the product, read once from the environment and validated. `.env.example`
+ * documents each one; a bad value stops the process with a message naming the variable.
+ */
+
+const port = z.coerce.number().int().min(1).max(65535);
+const url = z.string().url();
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  /** Largest webhook body accepted, in bytes; Blip's action sends about 200. */
+  WEBHOOK_BODY_LIMIT: z.coerce.number().int().min(256).max(1_048_576).default(4096),
+
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('ticket-vault'),
+
+  DATABASE_URL: url.default('postgres://ticketvault@127.0.0.1:5432/ticketvault'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+
+  TYPESENSE_URL: url.default('http://127.0.0.1:8108'),
+  TYPESENSE_API_KEY: z.string().min(8).default('ticket-vault-dev-key'),
+  TYPESENSE_COLLECTION_PREFIX: z.string().regex(/^[a-z0-9_]*$/).default(''),
+
+  /** Set for the emulator (http://127.0.0.1:4443); unset means real GCS with Application Default Credentials. */
+  STORAGE_EMULATOR_HOST: z.string().optional(),
+  GCS_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]$/).default('ticket-vault'),
+  GCS_PROJECT_ID: z.string().default('ticket-vault-local'),
+
+  BLIP_API_URL: url.default('https://http.msging.net/commands'),
+  BLIP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(25_000),
+  /** Comma-separated bot identifiers allowed to use the webhook; empty means any bot with a valid key. */
+  ALLOWED_BOTS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
+
+  /** 32 bytes, base64 or hex: AES-256-GCM key for the bot keys stored in Postgres. */
+  ARCHIVE_ENCRYPTION_KEY: z
+    .string()
+    .default('')
+    .refine((s) => s === '' || decodeKey(s) !== null, 'must be 32 bytes written as 64 hex or 44 base64 chars'),
+  MEDIA_MAX_BYTES: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
+
+  CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function decodeKey(text: string): Buffer | null {
+  const hex = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : null;
+  if (hex) return hex;
+  const b64 = Buffer.from(text, 'base64');
+  return b64.length === 32 ? b64 : null;
+}
+
+/** Parses the environment; throws a ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data;
+}
