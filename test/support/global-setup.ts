@@ -1,2 +1,22 @@
-// Replaced by the stack bootstrap (infra) — see infra/stack.ts.
-export default async function globalSetup(): Promise<void> {}
+import fs from 'node:fs';
+import path from 'node:path';
+import { runDir } from '../../infra/paths';
+import { provision } from '../../infra/provision';
+import { loadStackConfig } from '../../infra/stack-config';
+import { stackEnv, stackUp } from '../../infra/stack-control';
+
+/**
+ * Brings the real local stack up before any test (provisioning binaries on a fresh machine) and
+ * remembers which services this run started, so the teardown stops exactly those.
+ */
+export default async function globalSetup(): Promise<void> {
+  const config = loadStackConfig();
+  const quiet = (line: string) => process.env.STACK_VERBOSE && console.log(line);
+  provision(config, quiet);
+  const started = await stackUp(config, quiet);
+  fs.mkdirSync(runDir, { recursive: true });
+  fs.writeFileSync(path.join(runDir, 'test-started.json'), JSON.stringify(started));
+  const env = await stackEnv(config);
+  fs.writeFileSync(path.join(runDir, 'test-env.json'), JSON.stringify(env));
+  Object.assign(process.env, env);
+}

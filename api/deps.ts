@@ -1,0 +1,38 @@
+import { Connection } from '@temporalio/client';
+import type { Config } from '../lib/config';
+import { createPool } from '../lib/db/pool';
+import { createSearchClient } from '../lib/search/client';
+import { createGcsStore, createStorageClient } from '../lib/storage/gcs-store';
+
+/** Creates the clients the API needs from config; closed together on shutdown. */
+export async function createApiClients(config: Config) {
+  const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const search = createSearchClient(config.TYPESENSE_URL, config.TYPESENSE_API_KEY);
+  const storageOpts = { bucket: config.GCS_BUCKET, projectId: config.GCS_PROJECT_ID, emulatorHost: config.STORAGE_EMULATOR_HOST };
+  const store = createGcsStore(createStorageClient(storageOpts), storageOpts);
+  // Lazy: the API starts (and /healthz reports Temporal down) even when Temporal is not up yet.
+  const temporal = await Connection.connect({ address: config.TEMPORAL_ADDRESS }).catch(() => null);
+  const healthChecks = {
+    temporal: async () => {
+      const conn = temporal ?? (await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: 2000 }));
+      await conn.workflowService.getSystemInfo({});
+    },
+    postgres: () => db.query('select 1'),
+    typesense: async () => {
+      const h = (await search.health.retrieve()) as { ok: boolean };
+      if (!h.ok) throw new Error('typesense reports not ok');
+    },
+    storage: () => store.ping(),
+  };
+  return {
+    db,
+    search,
+    store,
+    temporal,
+    healthChecks,
+    close: async () => {
+      await db.end();
+      await temporal?.close();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Storage } from '@google-cloud/storage';
+import { type ObjectMetadata, type ObjectStore, assertSafeKey } from './object-store';
+
+export interface GcsStoreOptions {
+  bucket: string;
+  projectId: string;
+  /** e.g. http://127.0.0.1:4443 for fake-gcs-server; unset for real GCS (Application Default Credentials). */
+  emulatorHost?: string;
+}
+
+export function createStorageClient(opts: GcsStoreOptions): Storage {
+  if (!opts.emulatorHost) return new Storage({ projectId: opts.projectId });
+  // Against the emulator: plain HTTP endpoint, fixed project, no credential lookup.
+  const endpoint = opts.emulatorHost.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
+  const storage = new Storage({ projectId: opts.projectId, apiEndpoint: endpoint });
+  // The Node library takes STORAGE_EMULATOR_HOST verbatim as its JSON API base (without the
+  // /storage/v1 path other GCS clients add); pin the base so the variable means the same here.
+  (storage as unknown as { baseUrl: string }).baseUrl = `${endpoint}/storage/v1`;
+  return storage;
+}
+
+export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectStore {
+  const bucket = storage.bucket(opts.bucket);
+  return {
+    kind: 'gcs',
+    async ensureReady() {
+      const [exists] = await bucket.exists();
+      if (!exists && opts.emulatorHost) await storage.createBucket(opts.bucket).catch((err) => {
+        if ((err as { code?: number }).code !== 409) throw err;
+      });
+      else if (!exists) throw new Error(`GCS bucket ${opts.bucket} does not exist`);
+    },
+    async put(key, body: Readable, meta) {
+      assertSafeKey(key);
+      const file = bucket.file(key);
+      await pipeline(
+        body,
+        file.createWriteStream({
+          resumable: false,
+          validation: false,
+          contentType: meta.contentType,
+          metadata: { contentType: meta.contentType, metadata: meta.metadata ?? {} },
+        }),
+      );
+    },
+    async head(key): Promise<ObjectMetadata | null> {
+      assertSafeKey(key);
+      try {
+        const [md] = await bucket.file(key).getMetadata();
+        return {
+          contentType: md.contentType ?? 'application/octet-stream',
+          size: Number(md.size),
+          metadata: Object.fromEntries(Object.entries(md.metadata ?? {}).map(([k, v]) => [k, String(v)])),
+        };
+      } catch (err) {
+        if ((err as { code?: number }).code === 404) return null;
+        throw err;
+      }
+    },
+    get(key) {
+      assertSafeKey(key);
+      return bucket.file(key).createReadStream({ validation: false });
+    },
+    async delete(key) {
+      assertSafeKey(key);
+      await bucket.file(key).delete({ ignoreNotFound: true });
+    },
+    async ping() {
+      await bucket.exists();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { Readable } from 'node:stream';
+
+/** The storage the archive needs: content-addressed media, exports, short-lived links. */
+export interface ObjectMetadata {
+  contentType: string;
+  size: number;
+  metadata: Record<string, string>;
+}
+
+export interface ObjectStore {
+  readonly kind: 'gcs' | 'local';
+  ensureReady(): Promise<void>;
+  /** Writes a stream to `key` and resolves once the object is complete and visible. */
+  put(key: string, body: Readable, meta: { contentType: string; metadata?: Record<string, string> }): Promise<void>;
+  head(key: string): Promise<ObjectMetadata | null>;
+  get(key: string): Readable;
+  delete(key: string): Promise<void>;
+  ping(): Promise<void>;
+}
+
+/** Keys are built by us from validated ids and hashes; anything else is refused. */
+export function assertSafeKey(key: string): void {
+  if (!/^[A-Za-z0-9._@-]+(\/[A-Za-z0-9._@-]+)*$/.test(key) || key.split('/').some((p) => p === '.' || p === '..')) {
+    throw new Error(`unsafe storage key: ${JSON.stringify(key.slice(0, 80))}`);
+  }
+}
