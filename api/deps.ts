@@ -8,13 +8,18 @@ import { createGcsStore, createStorageClient } from '../lib/storage/gcs-store';
 export async function createApiClients(config: Config) {
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   const search = createSearchClient(config.TYPESENSE_URL, config.TYPESENSE_API_KEY);
-  const storageOpts = { bucket: config.GCS_BUCKET, projectId: config.GCS_PROJECT_ID, emulatorHost: config.STORAGE_EMULATOR_HOST };
+  const storageOpts = {
+    bucket: config.GCS_BUCKET,
+    projectId: config.GCS_PROJECT_ID,
+    emulatorHost: config.STORAGE_EMULATOR_HOST,
+  };
   const store = createGcsStore(createStorageClient(storageOpts), storageOpts);
   // Lazy: the API starts (and /healthz reports Temporal down) even when Temporal is not up yet.
   const temporal = await Connection.connect({ address: config.TEMPORAL_ADDRESS }).catch(() => null);
   const healthChecks = {
     temporal: async () => {
-      const conn = temporal ?? (await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: 2000 }));
+      const conn =
+        temporal ?? (await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: 2000 }));
       await conn.workflowService.getSystemInfo({});
     },
     postgres: () => db.query('select 1'),

@@ -61,7 +61,9 @@ export function resolveBinary(spec: BinarySpec): ResolvedBinary {
   for (const candidate of spec.fallbacks) {
     if (isExecutable(candidate)) return { path: candidate, source: 'provisioned' };
   }
-  const looked = [`$${spec.envVar} (unset)`, `PATH (${spec.pathNames.join(', ')})`, ...spec.fallbacks].join(', ');
+  const looked = [`$${spec.envVar} (unset)`, `PATH (${spec.pathNames.join(', ')})`, ...spec.fallbacks].join(
+    ', ',
+  );
   throw new MissingBinaryError(`${spec.service}: binary not found; looked in ${looked}. Fix: ${spec.fix}`);
 }
 
@@ -69,11 +71,15 @@ export function resolveBinary(spec: BinarySpec): ResolvedBinary {
 export function probeVersion(service: string, binary: string, args: string[], pattern?: RegExp): string {
   let out: string;
   try {
-    out = execFileSync(binary, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+    out = execFileSync(binary, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 20_000,
+    });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     out = `${e.stdout ?? ''}${e.stderr ?? ''}`;
-    if (!pattern || !pattern.test(out)) {
+    if (!pattern?.test(out)) {
       throw new MissingBinaryError(
         `${service}: ${binary} is broken (${e.message.split('\n')[0]}); reinstall it with \`npm run stack -- provision\``,
       );
@@ -88,7 +94,9 @@ export const provisionedPath = (name: string) => path.join(binDir, name);
 export function postgresBinDir(explicit: string | undefined): string {
   if (explicit) {
     if (isExecutable(path.join(explicit, 'postgres'))) return explicit;
-    throw new MissingBinaryError(`postgres: PG_BIN_DIR=${explicit} has no postgres binary; fix the path or unset it`);
+    throw new MissingBinaryError(
+      `postgres: PG_BIN_DIR=${explicit} has no postgres binary; fix the path or unset it`,
+    );
   }
   const onPath = findOnPath('postgres');
   if (onPath) return path.dirname(onPath);
@@ -101,6 +109,6 @@ export function postgresBinDir(explicit: string | undefined): string {
     : [];
   if (versions[0]) return path.join(debian, versions[0], 'bin');
   throw new MissingBinaryError(
-    'postgres: binary not found; looked in $PG_BIN_DIR (unset), PATH (postgres), /usr/lib/postgresql/*/bin. Fix: `npm run stack -- provision` (installs Debian\'s postgresql) or set PG_BIN_DIR',
+    "postgres: binary not found; looked in $PG_BIN_DIR (unset), PATH (postgres), /usr/lib/postgresql/*/bin. Fix: `npm run stack -- provision` (installs Debian's postgresql) or set PG_BIN_DIR",
   );
 }

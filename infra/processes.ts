@@ -82,7 +82,11 @@ export function tailLog(name: string, lines = 15): string {
 export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
-  { timeoutMs = 60_000, intervalMs = 250, alive }: { timeoutMs?: number; intervalMs?: number; alive?: () => boolean } = {},
+  {
+    timeoutMs = 60_000,
+    intervalMs = 250,
+    alive,
+  }: { timeoutMs?: number; intervalMs?: number; alive?: () => boolean } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

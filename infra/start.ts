@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { provision } from './provision';
 import { repoRoot } from './paths';
 import { waitFor } from './processes';
+import { provision } from './provision';
 import { httpOk } from './services/net';
 import { loadStackConfig } from './stack-config';
 import { stackDown, stackEnv, stackUp } from './stack-control';
@@ -51,8 +51,15 @@ async function startProduct(config: ReturnType<typeof loadStackConfig>, supervis
   const simulated = !process.env.BLIP_API_URL;
   if (simulated) {
     env.BLIP_API_URL = `http://127.0.0.1:${SIMULATOR_PORT}/commands`;
-    supervisor.start({ name: 'blip-sim', command: tsx, args: ['test/blip-sim/main.ts', '--port', String(SIMULATOR_PORT)], env });
-    await waitFor('blip simulator', () => httpOk(`http://127.0.0.1:${SIMULATOR_PORT}/_admin/health`), { timeoutMs: 30_000 });
+    supervisor.start({
+      name: 'blip-sim',
+      command: tsx,
+      args: ['test/blip-sim/main.ts', '--port', String(SIMULATOR_PORT)],
+      env,
+    });
+    await waitFor('blip simulator', () => httpOk(`http://127.0.0.1:${SIMULATOR_PORT}/_admin/health`), {
+      timeoutMs: 30_000,
+    });
   }
   supervisor.start({ name: 'worker', command: tsx, args: ['activities/worker.ts'], env });
   supervisor.start({ name: 'api', command: tsx, args: ['api/main.ts'], env });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -26,11 +27,17 @@ export const configSchema = z.object({
 
   TYPESENSE_URL: url.default('http://127.0.0.1:8108'),
   TYPESENSE_API_KEY: z.string().min(8).default('ticket-vault-dev-key'),
-  TYPESENSE_COLLECTION_PREFIX: z.string().regex(/^[a-z0-9_]*$/).default(''),
+  TYPESENSE_COLLECTION_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_]*$/)
+    .default(''),
 
   /** Set for the emulator (http://127.0.0.1:4443); unset means real GCS with Application Default Credentials. */
   STORAGE_EMULATOR_HOST: z.string().optional(),
-  GCS_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]$/).default('ticket-vault'),
+  GCS_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]$/)
+    .default('ticket-vault'),
   GCS_PROJECT_ID: z.string().default('ticket-vault-local'),
 
   BLIP_API_URL: url.default('https://http.msging.net/commands'),
@@ -50,8 +57,15 @@ export const configSchema = z.object({
   ARCHIVE_ENCRYPTION_KEY: z
     .string()
     .default('')
-    .refine((s) => s === '' || decodeKey(s) !== null, 'must be 32 bytes written as 64 hex or 44 base64 chars'),
-  MEDIA_MAX_BYTES: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
+    .refine(
+      (s) => s === '' || decodeKey(s) !== null,
+      'must be 32 bytes written as 64 hex or 44 base64 chars',
+    ),
+  MEDIA_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(100 * 1024 * 1024),
 
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
 });
@@ -67,6 +81,20 @@ export function decodeKey(text: string): Buffer | null {
   if (hex) return hex;
   const b64 = Buffer.from(text, 'base64');
   return b64.length === 32 ? b64 : null;
+}
+
+const DEVELOPMENT_KEY_SEED = 'ticket-vault local development only';
+
+/**
+ * The AES-256-GCM key for bot keys at rest. Production must set ARCHIVE_ENCRYPTION_KEY; local
+ * development and tests fall back to a fixed, publicly known key so `npm start` needs no setup.
+ */
+export function encryptionKey(config: Config): { key: Buffer; development: boolean } {
+  const key = config.ARCHIVE_ENCRYPTION_KEY ? decodeKey(config.ARCHIVE_ENCRYPTION_KEY) : null;
+  if (key) return { key, development: false };
+  if (config.NODE_ENV === 'production')
+    throw new ConfigError('ARCHIVE_ENCRYPTION_KEY is required in production');
+  return { key: createHash('sha256').update(DEVELOPMENT_KEY_SEED).digest(), development: true };
 }
 
 /** Parses the environment; throws a ConfigError listing every bad variable. */

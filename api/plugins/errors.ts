@@ -1,15 +1,38 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
- * One error handler for every route: 4xx keep their message (it names the problem, never a
- * secret); 5xx answer a generic message and the detail goes to the log only.
+ * One error handler for every route. 4xx answers name the problem but never echo request data
+ * (a JSON parse error would quote the body, and the body carries the bot key); 5xx answer a
+ * generic message and the detail goes to the log only.
  */
+const FASTIFY_CODES: Record<string, { error: string; message?: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    error: 'unsupported_media_type',
+    message: 'Content-Type must be application/json',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: { error: 'payload_too_large', message: 'request body is larger than allowed' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { error: 'bad_request', message: 'body is empty; expected a JSON object' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { error: 'bad_request', message: 'body is not valid JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    error: 'bad_request',
+    message: 'Content-Length does not match the body',
+  },
+  FST_ERR_VALIDATION: { error: 'bad_request' },
+};
+
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
   if (status >= 500) {
     req.log.error({ err }, 'request failed');
-    return reply.code(status).send({ error: 'internal_error', message: 'Internal error; see the server log' });
+    return reply
+      .code(status)
+      .send({ error: 'internal_error', message: 'internal error; see the server log' });
   }
-  const code = (err as { errorCode?: string }).errorCode ?? err.code ?? 'bad_request';
-  return reply.code(status).send({ error: String(code).toLowerCase(), message: err.message });
+  const known = err.code ? FASTIFY_CODES[err.code] : undefined;
+  if (known) return reply.code(status).send({ error: known.error, message: known.message ?? err.message });
+  if (err instanceof SyntaxError)
+    return reply.code(400).send({ error: 'bad_request', message: 'body is not valid JSON' });
+  if (status === 429) return reply.code(429).send({ error: 'rate_limited', message: err.message });
+  const code = (err as { errorCode?: string }).errorCode ?? 'bad_request';
+  return reply.code(status).send({ error: code, message: err.message });
 }

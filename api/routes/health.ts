@@ -16,17 +16,21 @@ interface CheckResult {
 async function runCheck(check: HealthCheck, timeoutMs: number): Promise<CheckResult> {
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    await Promise.race([check(), timeout]);
     return { ok: true, latencyMs: Math.round(performance.now() - t0) };
   } catch (err) {
     // The error text is the dependency's own (connection refused, timeout), never request data.
-    return { ok: false, latencyMs: Math.round(performance.now() - t0), error: (err as Error).message.slice(0, 200) };
+    return {
+      ok: false,
+      latencyMs: Math.round(performance.now() - t0),
+      error: (err as Error).message.slice(0, 200),
+    };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -65,5 +69,8 @@ export const healthSchema = {
   $id: 'Health',
   type: 'object',
   required: ['ok', 'dependencies'],
-  properties: { ok: { type: 'boolean' }, dependencies: { type: 'object', additionalProperties: checkSchema } },
+  properties: {
+    ok: { type: 'boolean' },
+    dependencies: { type: 'object', additionalProperties: checkSchema },
+  },
 } as const;

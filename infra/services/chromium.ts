@@ -1,5 +1,4 @@
-import { resolveBinary } from '../binaries';
-import { probeVersion } from '../binaries';
+import { probeVersion, resolveBinary } from '../binaries';
 import type { StackConfig } from '../stack-config';
 import type { ServiceStatus } from './service';
 
@@ -11,7 +10,7 @@ export function chromiumPath(config: StackConfig): string {
     envValue: config.CHROMIUM_PATH,
     pathNames: ['chromium', 'chromium-browser'],
     fallbacks: ['/usr/bin/chromium'],
-    fix: 'run `npm run stack -- provision` (installs Debian\'s chromium and fonts) or set CHROMIUM_PATH',
+    fix: "run `npm run stack -- provision` (installs Debian's chromium and fonts) or set CHROMIUM_PATH",
   }).path;
 }
 
@@ -21,6 +20,13 @@ export function chromiumStatus(config: StackConfig): ServiceStatus {
     const version = probeVersion('chromium', bin, ['--version']);
     return { name: 'chromium', running: true, healthy: true, version, address: bin, dataDir: '(none)' };
   } catch (err) {
-    return { name: 'chromium', running: false, healthy: false, version: (err as Error).message, address: '-', dataDir: '-' };
+    return {
+      name: 'chromium',
+      running: false,
+      healthy: false,
+      version: (err as Error).message,
+      address: '-',
+      dataDir: '-',
+    };
   }
 }

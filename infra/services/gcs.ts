@@ -29,7 +29,16 @@ export function gcsService(config: StackConfig): LocalService {
     async start() {
       fs.mkdirSync(dir, { recursive: true });
       const args = ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(config.GCS_PORT)];
-      args.push('-backend', 'filesystem', '-filesystem-root', dir, '-external-url', url, '-public-host', `127.0.0.1:${config.GCS_PORT}`);
+      args.push(
+        '-backend',
+        'filesystem',
+        '-filesystem-root',
+        dir,
+        '-external-url',
+        url,
+        '-public-host',
+        `127.0.0.1:${config.GCS_PORT}`,
+      );
       args.push('-log-level', 'warn');
       const pid = startDetached(name, binary(), args);
       await waitFor(name, healthy, { timeoutMs: 30_000, alive: () => readPid(name) === pid }).catch((err) => {
@@ -42,11 +51,21 @@ export function gcsService(config: StackConfig): LocalService {
       try {
         const bin = binary();
         const pins = JSON.parse(fs.readFileSync(pinsFile, 'utf8'));
-        version = bin === provisionedPath('fake-gcs-server') ? `fake-gcs-server ${pins.fakeGcs.version}` : `fake-gcs-server (${bin})`;
+        version =
+          bin === provisionedPath('fake-gcs-server')
+            ? `fake-gcs-server ${pins.fakeGcs.version}`
+            : `fake-gcs-server (${bin})`;
       } catch (err) {
         version = (err as Error).message;
       }
-      return { name, running: readPid(name) !== null, healthy: await healthy(), version, address: url, dataDir: dir };
+      return {
+        name,
+        running: readPid(name) !== null,
+        healthy: await healthy(),
+        version,
+        address: url,
+        dataDir: dir,
+      };
     },
     wipe: () => fs.rmSync(dir, { recursive: true, force: true }),
   };

@@ -13,7 +13,11 @@ export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Pr
   });
 }
 
-export async function httpOk(url: string, timeoutMs = 2000, headers: Record<string, string> = {}): Promise<boolean> {
+export async function httpOk(
+  url: string,
+  timeoutMs = 2000,
+  headers: Record<string, string> = {},
+): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
   await res.arrayBuffer();
   return res.ok;

@@ -20,7 +20,10 @@ function runAs(): { uid: number; gid: number } | undefined {
     .readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
-  if (!line) throw new Error('postgres: running as root needs the unprivileged `postgres` user (apt-get install postgresql creates it)');
+  if (!line)
+    throw new Error(
+      'postgres: running as root needs the unprivileged `postgres` user (apt-get install postgresql creates it)',
+    );
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }
@@ -39,7 +42,10 @@ export function postgresUrl(port: number, database = POSTGRES_DB): string {
 }
 
 async function query(port: number, sql: string, database = 'postgres') {
-  const client = new pg.Client({ connectionString: postgresUrl(port, database), connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({
+    connectionString: postgresUrl(port, database),
+    connectionTimeoutMillis: 2000,
+  });
   await client.connect();
   try {
     return await client.query(sql);
@@ -80,7 +86,16 @@ export function postgresService(config: StackConfig): LocalService {
       const port = await postgresPort(config);
       fs.mkdirSync(runDir, { recursive: true });
       fs.writeFileSync(portFile, String(port));
-      const args = ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+      const args = [
+        '-D',
+        dir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+      ];
       args.push('-c', 'max_connections=200', '-c', 'fsync=on');
       const pid = startDetached(name, path.join(bin, 'postgres'), args, { ...(runAs() ?? {}) });
       await waitFor(name, healthy, { timeoutMs: 60_000, alive: () => readPid(name) === pid }).catch((err) => {

@@ -44,13 +44,22 @@ export function temporalService(config: StackConfig): LocalService {
       fs.mkdirSync(dir, { recursive: true });
       const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(config.TEMPORAL_PORT)];
       args.push('--ui-ip', '127.0.0.1', '--ui-port', String(config.TEMPORAL_UI_PORT));
-      args.push('--db-filename', path.join(dir, 'temporal.db'), '--log-level', 'warn', '--namespace', 'default');
+      args.push(
+        '--db-filename',
+        path.join(dir, 'temporal.db'),
+        '--log-level',
+        'warn',
+        '--namespace',
+        'default',
+      );
       for (const a of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${a}=Keyword`);
       const pid = startDetached(name, binary(), args);
       await waitFor(name, healthy, { timeoutMs: 90_000, alive: () => readPid(name) === pid }).catch((err) => {
         throw new Error(`${(err as Error).message}; last log lines:\n${tailLog(name)}`);
       });
-      await waitFor(`${name} web UI`, () => httpOk(`http://127.0.0.1:${config.TEMPORAL_UI_PORT}/`), { timeoutMs: 30_000 });
+      await waitFor(`${name} web UI`, () => httpOk(`http://127.0.0.1:${config.TEMPORAL_UI_PORT}/`), {
+        timeoutMs: 30_000,
+      });
     },
     stop: () => stopProcess(name),
     async status(): Promise<ServiceStatus> {

@@ -60,7 +60,14 @@ export function typesenseService(config: StackConfig): LocalService {
       } catch (err) {
         version = (err as Error).message;
       }
-      return { name, running: readPid(name) !== null, healthy: await healthy(), version, address: url, dataDir: dir };
+      return {
+        name,
+        running: readPid(name) !== null,
+        healthy: await healthy(),
+        version,
+        address: url,
+        dataDir: dir,
+      };
     },
     wipe: () => fs.rmSync(dir, { recursive: true, force: true }),
   };

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
-import { type ObjectMetadata, type ObjectStore, assertSafeKey } from './object-store';
+import { assertSafeKey, type ObjectMetadata, type ObjectStore } from './object-store';
 
 export interface GcsStoreOptions {
   bucket: string;
@@ -27,9 +27,10 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
     kind: 'gcs',
     async ensureReady() {
       const [exists] = await bucket.exists();
-      if (!exists && opts.emulatorHost) await storage.createBucket(opts.bucket).catch((err) => {
-        if ((err as { code?: number }).code !== 409) throw err;
-      });
+      if (!exists && opts.emulatorHost)
+        await storage.createBucket(opts.bucket).catch((err) => {
+          if ((err as { code?: number }).code !== 409) throw err;
+        });
       else if (!exists) throw new Error(`GCS bucket ${opts.bucket} does not exist`);
     },
     async put(key, body: Readable, meta) {

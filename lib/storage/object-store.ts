@@ -11,7 +11,11 @@ export interface ObjectStore {
   readonly kind: 'gcs' | 'local';
   ensureReady(): Promise<void>;
   /** Writes a stream to `key` and resolves once the object is complete and visible. */
-  put(key: string, body: Readable, meta: { contentType: string; metadata?: Record<string, string> }): Promise<void>;
+  put(
+    key: string,
+    body: Readable,
+    meta: { contentType: string; metadata?: Record<string, string> },
+  ): Promise<void>;
   head(key: string): Promise<ObjectMetadata | null>;
   get(key: string): Readable;
   delete(key: string): Promise<void>;
@@ -20,7 +24,10 @@ export interface ObjectStore {
 
 /** Keys are built by us from validated ids and hashes; anything else is refused. */
 export function assertSafeKey(key: string): void {
-  if (!/^[A-Za-z0-9._@-]+(\/[A-Za-z0-9._@-]+)*$/.test(key) || key.split('/').some((p) => p === '.' || p === '..')) {
+  if (
+    !/^[A-Za-z0-9._@-]+(\/[A-Za-z0-9._@-]+)*$/.test(key) ||
+    key.split('/').some((p) => p === '.' || p === '..')
+  ) {
     throw new Error(`unsafe storage key: ${JSON.stringify(key.slice(0, 80))}`);
   }
 }

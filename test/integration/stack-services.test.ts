@@ -30,11 +30,17 @@ test('Temporal dev server runs a workflow and its activity, with our search attr
   const client = new Client({ connection });
   try {
     const result = await worker.runUntil(
-      client.workflow.execute('echoWorkflow', { taskQueue, workflowId: `echo-${uniqueSuffix()}`, args: ['olá'] }),
+      client.workflow.execute('echoWorkflow', {
+        taskQueue,
+        workflowId: `echo-${uniqueSuffix()}`,
+        args: ['olá'],
+      }),
     );
     expect(result).toBe('echo: OLÁ');
     const attrs = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-    expect(Object.keys(attrs.customAttributes ?? {})).toEqual(expect.arrayContaining(['TenantId', 'TicketId']));
+    expect(Object.keys(attrs.customAttributes ?? {})).toEqual(
+      expect.arrayContaining(['TenantId', 'TicketId']),
+    );
   } finally {
     await connection.close();
     await nativeConnection.close();
@@ -71,32 +77,47 @@ test('Typesense creates a collection, indexes a document and finds it accent-ins
     await search.collections(name).documents().create({ id: '1', name: 'João Pereira', closed_at: 1 });
     const res = await search.collections(name).documents().search({ q: 'joao', query_by: 'name' });
     expect(res.found).toBe(1);
-    expect((res.hits?.[0]?.document as { name: string }).name).toBe('João Pereira');
+    expect((res.hits?.[0]?.document as { name?: string } | undefined)?.name).toBe('João Pereira');
   } finally {
     await search.collections(name).delete();
   }
 });
 
 test('the GCS emulator stores and returns an object through @google-cloud/storage', async () => {
-  const opts = { bucket: `stack-test-${uniqueSuffix().replace(/_/g, '-')}`, projectId: 'tv-test', emulatorHost: env.STORAGE_EMULATOR_HOST };
+  const opts = {
+    bucket: `stack-test-${uniqueSuffix().replace(/_/g, '-')}`,
+    projectId: 'tv-test',
+    emulatorHost: env.STORAGE_EMULATOR_HOST,
+  };
   const store = createGcsStore(createStorageClient(opts), opts);
   await store.ensureReady();
   const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
-  await store.put('tenant/media/abc', Readable.from([bytes]), { contentType: 'image/png', metadata: { sha256: 'x' } });
+  await store.put('tenant/media/abc', Readable.from([bytes]), {
+    contentType: 'image/png',
+    metadata: { sha256: 'x' },
+  });
   const head = await store.head('tenant/media/abc');
   expect(head).toMatchObject({ contentType: 'image/png', size: bytes.length, metadata: { sha256: 'x' } });
   const chunks: Buffer[] = [];
   for await (const c of store.get('tenant/media/abc')) chunks.push(c as Buffer);
-  expect(createHash('sha256').update(Buffer.concat(chunks)).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+  expect(createHash('sha256').update(Buffer.concat(chunks)).digest('hex')).toBe(
+    createHash('sha256').update(bytes).digest('hex'),
+  );
   expect(await store.head('tenant/media/missing')).toBeNull();
 });
 
 test('Chromium renders a one-page PDF whose text pdftotext reads back', async () => {
-  const browser = await puppeteer.launch({ executablePath: env.CHROMIUM_PATH, args: chromeArgs(), headless: true });
+  const browser = await puppeteer.launch({
+    executablePath: env.CHROMIUM_PATH,
+    args: chromeArgs(),
+    headless: true,
+  });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-pdf-'));
   try {
     const page = await browser.newPage();
-    await page.setContent('<html><body style="font-family: sans-serif"><h1>Atendimento nº 1042</h1><p>Así llegó — مرحبا</p></body></html>');
+    await page.setContent(
+      '<html><body style="font-family: sans-serif"><h1>Atendimento nº 1042</h1><p>Así llegó — مرحبا</p></body></html>',
+    );
     const file = path.join(dir, 'one.pdf');
     fs.writeFileSync(file, await page.pdf({ format: 'A4' }));
     const text = execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });

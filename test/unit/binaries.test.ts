@@ -34,7 +34,9 @@ test('an explicit path wins, and a wrong explicit path is refused by name', () =
   const bin = path.join(dir, 'typesense-server');
   fs.writeFileSync(bin, '#!/bin/sh\necho "Typesense 9.9"\n', { mode: 0o755 });
   expect(resolveBinary(spec({ envValue: bin }))).toEqual({ path: bin, source: 'env' });
-  expect(() => resolveBinary(spec({ envValue: path.join(dir, 'nope') }))).toThrow(/TYPESENSE_BIN=.*nope is not an executable/);
+  expect(() => resolveBinary(spec({ envValue: path.join(dir, 'nope') }))).toThrow(
+    /TYPESENSE_BIN=.*nope is not an executable/,
+  );
   fs.rmSync(dir, { recursive: true });
 });
 

@@ -1,0 +1,93 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ArchiveStatus } from '../services/archive-starter';
+import { badRequest } from '../services/http-errors';
+
+/**
+ * POST /v1/tickethistory — Blip Builder's HTTP action after a ticket closes. Validates, admits
+ * the bot as a tenant (its key checked against Blip once), starts or finds the archive workflow
+ * and answers 202 at once; the archive itself runs in Temporal.
+ */
+export interface TicketHistoryOptions {
+  bodyLimit: number;
+  rateLimit: { max: number; timeWindowMs: number };
+  /** Parses and authorizes the key; returns the tenant id or throws an HttpError (401/503). */
+  admitTenant: (authorization: string, ticketId: string) => Promise<string>;
+  /** Cheap, offline: the bot identifier a key claims (for per-tenant rate limiting), or null. */
+  claimedTenant: (authorization: string) => string | null;
+  startArchive: (
+    tenantId: string,
+    ticketId: string,
+  ) => Promise<{ workflowId: string; status: ArchiveStatus }>;
+}
+
+const TICKET_ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export const ticketHistoryRoutes: FastifyPluginAsync<TicketHistoryOptions> = async (app, opts) => {
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    max: opts.rateLimit.max,
+    timeWindow: opts.rateLimit.timeWindowMs,
+    keyGenerator: (req) => {
+      const auth = (req.body as { auth?: unknown } | undefined)?.auth;
+      return `tenant:${(typeof auth === 'string' && opts.claimedTenant(auth)) || req.ip}`;
+    },
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: 'rate_limited',
+      message: `too many webhooks for this bot: limit ${ctx.max} per ${ctx.after}; retry later`,
+    }),
+  });
+
+  app.post<{ Body: { ticket: string; auth: string } }>(
+    '/v1/tickethistory',
+    {
+      bodyLimit: opts.bodyLimit,
+      config: { rateLimit: { max: opts.rateLimit.max, timeWindow: opts.rateLimit.timeWindowMs } },
+      schema: {
+        tags: ['webhook'],
+        summary: 'Archive a closed ticket (called by the Blip Builder HTTP action)',
+        body: {
+          type: 'object',
+          required: ['ticket', 'auth'],
+          properties: {
+            ticket: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 64,
+              description: 'the ticket id, {{input.content@id}}',
+            },
+            auth: { type: 'string', minLength: 1, maxLength: 1024, description: 'Key <bot access key>' },
+          },
+        },
+        response: {
+          202: {
+            type: 'object',
+            required: ['workflowId', 'status'],
+            properties: {
+              workflowId: { type: 'string' },
+              status: { type: 'string', enum: ['started', 'running', 'archived'] },
+            },
+          },
+          '4xx': { $ref: 'Error#' },
+          '5xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req, reply) => {
+      const ticketId = req.body.ticket.trim();
+      if (!TICKET_ID.test(ticketId))
+        throw badRequest(
+          'body/ticket must be a Blip ticket id (a UUID such as b598352e-77f5-546c-a017-5ec108ed50ba)',
+        );
+      const tenantId = await opts.admitTenant(req.body.auth, ticketId.toLowerCase());
+      const result = await opts.startArchive(tenantId, ticketId.toLowerCase());
+      req.log.info(
+        { tenantId, ticketId, workflowId: result.workflowId, status: result.status },
+        'archive requested',
+      );
+      return reply.code(202).send(result);
+    },
+  );
+};

@@ -1,0 +1,15 @@
+/** Errors the API maps to HTTP answers; the message names the problem and never holds a secret. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly errorCode: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const badRequest = (msg: string) => new HttpError(400, 'bad_request', msg);
+export const unauthorized = (msg: string) => new HttpError(401, 'unauthorized', msg);
+export const unavailable = (msg: string) => new HttpError(503, 'unavailable', msg);

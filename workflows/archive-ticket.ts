@@ -1,0 +1,102 @@
+import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import type { ArchiveActivities } from '../activities/archive-types';
+
+/**
+ * archiveTicket: fetch a closed ticket from Blip, mirror its media, seal it with a digest and
+ * index it. Input is ids only; message bodies and media bytes go straight from activities to the
+ * stores, and every activity returns counts, so history stays small for a 10 000-message ticket.
+ */
+export interface ArchiveTicketInput {
+  tenantId: string;
+  ticketId: string;
+}
+
+export interface ArchiveTicketResult {
+  ticketId: string;
+  messageCount: number;
+  mediaStored: number;
+  mediaUnavailable: number;
+  digest: string;
+}
+
+const NON_RETRYABLE = [
+  'BlipAuthError',
+  'BlipNotFoundError',
+  'BlipCommandError',
+  'TenantNotFound',
+  'InvalidBotKeyError',
+];
+
+// Blip may report the ticket still open right after the Builder action fires: wait and ask again.
+const fetchTicketActivities = proxyActivities<ArchiveActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+});
+
+const pagingActivities = proxyActivities<ArchiveActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '3 minutes',
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+});
+
+const mediaActivities = proxyActivities<ArchiveActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '3 minutes',
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+});
+
+const storeActivities = proxyActivities<ArchiveActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// Typesense is derived data: if it is down, keep trying; the ticket is already safe in Postgres.
+const indexActivities = proxyActivities<ArchiveActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Upper bound on mirror batches: a pathological ticket fails loudly instead of looping forever. */
+const MAX_MEDIA_BATCHES = 2000;
+
+export async function archiveTicket(input: ArchiveTicketInput): Promise<ArchiveTicketResult> {
+  const { tenantId, ticketId } = input;
+  await fetchTicketActivities.fetchTicket({ tenantId, ticketId });
+  const { messageCount } = await pagingActivities.fetchMessages({ tenantId, ticketId });
+
+  let mediaStored = 0;
+  let mediaUnavailable = 0;
+  for (let batch = 0; ; batch++) {
+    if (batch >= MAX_MEDIA_BATCHES) {
+      throw ApplicationFailure.nonRetryable(
+        `ticket ${ticketId}: media still pending after ${batch} batches`,
+        'MediaBacklog',
+      );
+    }
+    const r = await mediaActivities.mirrorMediaBatch({ tenantId, ticketId });
+    mediaStored += r.stored;
+    mediaUnavailable += r.unavailable;
+    if (r.remaining === 0) break;
+  }
+
+  const { digest } = await storeActivities.sealTicket({ tenantId, ticketId });
+  await indexActivities.indexTicket({ tenantId, ticketId });
+  log.info('ticket archived', { tenantId, ticketId, messageCount, mediaStored, mediaUnavailable });
+  return { ticketId, messageCount, mediaStored, mediaUnavailable, digest };
+}

@@ -1,0 +1,1 @@
+export { archiveTicket } from './archive-ticket';
