@@ -1,0 +1,153 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { SecretBox } from '../crypto/secret-box';
+import type { Db } from './pool';
+
+/**
+ * Tenants are bots. Each bot's Blip key is stored sealed (AES-256-GCM) and fingerprinted (HMAC),
+ * so a webhook's key is checked against the stored one without decrypting it, and the plain key
+ * is only ever produced for an activity that calls Blip (DESIGN.md rule 1).
+ */
+
+export interface TenantInput {
+  tenantId: string;
+  botIdentity: string;
+  /** The full `Key <base64>` authorization value. */
+  authorization: string;
+  /** Given: replaces the stored one (null resets to the default). Omitted: left unchanged. */
+  commandsUrl?: string | null;
+  /** Given: replaces the stored one. Omitted or null: left unchanged. */
+  name?: string | null;
+}
+
+export interface Tenant {
+  tenantId: string;
+  botIdentity: string;
+  /** null = the installation's BLIP_API_URL. */
+  commandsUrl: string | null;
+  name: string | null;
+}
+
+export class TenantNotFoundError extends Error {
+  override name = 'TenantNotFoundError';
+  constructor(readonly tenantId: string) {
+    super(`tenant ${tenantId} is not registered`);
+  }
+}
+
+/**
+ * Associated data binding a sealed key to its row: a key_sealed value copied onto another
+ * tenant does not open.
+ */
+const sealContext = (tenantId: string) => `ticket-vault/tenant-key/${tenantId}`;
+
+/**
+ * The worker sends the bot's key to this URL, so only absolute http(s) URLs are accepted
+ * (never file:, javascript: or a relative path).
+ */
+function checkCommandsUrl(url: string | null | undefined): void {
+  if (url === null || url === undefined) return;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError('commands URL is not a valid URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new TypeError('commands URL must use http or https');
+  }
+}
+
+export async function upsertTenant(
+  db: Db,
+  box: SecretBox,
+  input: TenantInput,
+): Promise<{ created: boolean; keyChanged: boolean }> {
+  checkCommandsUrl(input.commandsUrl);
+  const fingerprint = box.fingerprint(input.authorization);
+  const sealed = box.seal(input.authorization, sealContext(input.tenantId));
+  const commandsUrlGiven = input.commandsUrl !== undefined;
+  const commandsUrl = input.commandsUrl ?? null;
+  const name = input.name ?? null;
+
+  const inserted = await db.query(
+    `insert into tenants (tenant_id, bot_identity, key_sealed, key_fingerprint, commands_url, name)
+     values ($1, $2, $3, $4, $5, $6)
+     on conflict (tenant_id) do nothing`,
+    [input.tenantId, input.botIdentity, sealed, fingerprint, commandsUrl, name],
+  );
+  if (inserted.rowCount === 1) return { created: true, keyChanged: false };
+
+  // The row exists (tenants are never deleted). Lock it to read the previous fingerprint and
+  // update it in one statement, so concurrent webhooks of the same bot see a consistent answer.
+  const { rows } = await db.query<{ previous: string }>(
+    `update tenants t
+        set bot_identity = $2,
+            key_sealed = case when old.key_fingerprint = $4 then t.key_sealed else $3 end,
+            key_fingerprint = $4,
+            commands_url = case when $5::boolean then $6 else t.commands_url end,
+            name = coalesce($7, t.name),
+            updated_at = now()
+       from (select tenant_id, key_fingerprint from tenants where tenant_id = $1 for update) old
+      where t.tenant_id = old.tenant_id
+      returning old.key_fingerprint as previous`,
+    [input.tenantId, input.botIdentity, sealed, fingerprint, commandsUrlGiven, commandsUrl, name],
+  );
+  const previous = rows[0]?.previous;
+  return { created: false, keyChanged: previous !== fingerprint };
+}
+
+export async function getTenant(db: Db, tenantId: string): Promise<Tenant | null> {
+  const { rows } = await db.query<{
+    tenant_id: string;
+    bot_identity: string;
+    commands_url: string | null;
+    name: string | null;
+  }>('select tenant_id, bot_identity, commands_url, name from tenants where tenant_id = $1', [tenantId]);
+  const r = rows[0];
+  return r
+    ? { tenantId: r.tenant_id, botIdentity: r.bot_identity, commandsUrl: r.commands_url, name: r.name }
+    : null;
+}
+
+/**
+ * The tenant's decrypted `Key …` authorization, for calling Blip. Throws TenantNotFoundError, or
+ * SecretBoxError when the stored value cannot be opened (wrong ARCHIVE_ENCRYPTION_KEY); neither
+ * message contains the key.
+ */
+export async function tenantAuthorization(db: Db, box: SecretBox, tenantId: string): Promise<string> {
+  const { rows } = await db.query<{ key_sealed: string }>(
+    'select key_sealed from tenants where tenant_id = $1',
+    [tenantId],
+  );
+  const row = rows[0];
+  if (!row) throw new TenantNotFoundError(tenantId);
+  return box.open(row.key_sealed, sealContext(tenantId));
+}
+
+/** Whether `authorization` is the key stored for the tenant (false for an unknown tenant). */
+export async function tenantKeyMatches(
+  db: Db,
+  box: SecretBox,
+  tenantId: string,
+  authorization: string,
+): Promise<boolean> {
+  const { rows } = await db.query<{ key_fingerprint: string }>(
+    'select key_fingerprint from tenants where tenant_id = $1',
+    [tenantId],
+  );
+  const stored = rows[0]?.key_fingerprint;
+  if (!stored) return false;
+  const a = Buffer.from(stored, 'utf8');
+  const b = Buffer.from(box.fingerprint(authorization), 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Sets the tenant's Blip commands URL (null = the default). Throws TenantNotFoundError. */
+export async function setTenantCommandsUrl(db: Db, tenantId: string, url: string | null): Promise<void> {
+  checkCommandsUrl(url);
+  const res = await db.query(
+    'update tenants set commands_url = $2, updated_at = now() where tenant_id = $1',
+    [tenantId, url],
+  );
+  if (res.rowCount !== 1) throw new TenantNotFoundError(tenantId);
+}

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import type { MediaSource, SimMedia } from './fixtures';
+import { seededRandom } from './rng';
+
+/**
+ * The bytes behind a media item, as a stream over any byte range: fixture files, in-memory
+ * buffers, or generated content (deterministic from a seed) so tests can serve a large video
+ * without a large file in git and without holding it in memory.
+ */
+
+const BLOCK = 64 * 1024;
+const blockCache = new Map<number, Buffer>();
+
+function baseBlock(seed: number): Buffer {
+  let block = blockCache.get(seed);
+  if (!block) {
+    const random = seededRandom(seed);
+    block = Buffer.alloc(BLOCK);
+    for (let i = 0; i < BLOCK; i++) block[i] = Math.floor(random() * 256);
+    blockCache.set(seed, block);
+  }
+  return block;
+}
+
+/** Byte i = base[i mod 64 KiB] xor (i / 64 KiB): cheap, seekable and not periodic within 16 MiB. */
+function generatedChunk(seed: number, start: number, end: number): Buffer {
+  const base = baseBlock(seed);
+  const out = Buffer.alloc(end - start + 1);
+  for (let i = start; i <= end; i++) {
+    out[i - start] = (base[i % BLOCK] ?? 0) ^ (Math.floor(i / BLOCK) & 0xff);
+  }
+  return out;
+}
+
+/** Stream of bytes start..end inclusive. */
+export function mediaStream(source: MediaSource, start: number, end: number): Readable {
+  if (end < start) return Readable.from([]);
+  switch (source.kind) {
+    case 'file':
+      return fs.createReadStream(source.file, { start, end });
+    case 'bytes':
+      return Readable.from([source.bytes.subarray(start, end + 1)]);
+    case 'generated': {
+      let offset = start;
+      return new Readable({
+        read() {
+          if (offset > end) {
+            this.push(null);
+            return;
+          }
+          const last = Math.min(end, offset + BLOCK - 1);
+          const chunk = generatedChunk(source.seed, offset, last);
+          offset = last + 1;
+          this.push(chunk);
+        },
+      });
+    }
+  }
+}
+
+const shaCache = new WeakMap<SimMedia, Promise<string>>();
+
+/** sha-256 of the whole item (computed by streaming once, then remembered). */
+export function mediaSha256(media: SimMedia): Promise<string> {
+  if (media.sha256) return Promise.resolve(media.sha256);
+  let pending = shaCache.get(media);
+  if (!pending) {
+    pending = new Promise<string>((resolve, reject) => {
+      const hash = createHash('sha256');
+      mediaStream(media.source, 0, media.size - 1)
+        .on('data', (chunk: Buffer) => hash.update(chunk))
+        .on('end', () => resolve(hash.digest('hex')))
+        .on('error', reject);
+    });
+    shaCache.set(media, pending);
+  }
+  return pending;
+}

@@ -1,0 +1,16 @@
+/**
+ * Seeded pseudo-random numbers (mulberry32): chaos runs with the same seed and the same request
+ * order make the same fault decisions, so a failing run can be replayed.
+ */
+export type Random = () => number;
+
+export function seededRandom(seed: number): Random {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
