@@ -19,13 +19,20 @@ export function toTemporalFailure(err: unknown): unknown {
     return ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: true });
   }
   if (e && typeof e === 'object' && typeof e.retryAfterMs === 'number' && e.retryAfterMs > 0) {
-    return ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: false, nextRetryDelay: e.retryAfterMs });
+    return ApplicationFailure.create({
+      message: e.message,
+      type: e.name,
+      nonRetryable: false,
+      nextRetryDelay: e.retryAfterMs,
+    });
   }
   return err;
 }
 
 /** Wraps an activity so every throw goes through toTemporalFailure. */
-export function classified<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+export function classified<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   return async (...args: A) => {
     try {
       return await fn(...args);

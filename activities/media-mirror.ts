@@ -28,6 +28,11 @@ export interface MirrorDeps {
   timeoutMs: number;
   /** Asks Blip for a fresh link when the old one has expired (403). */
   refresh: (uri: string) => Promise<string | null>;
+  /**
+   * A fresh link that is refused too is most likely clock skew or a lagging CDN: retried, until
+   * the last attempt, which records the media as unavailable instead of failing the ticket.
+   */
+  giveUpOnRefusedRefresh?: boolean;
   onProgress?: () => void;
 }
 
@@ -113,6 +118,9 @@ export async function mirrorMedia(
         };
       uri = fresh;
       result = await download(uri, deps, file);
+      if ((result.status === 403 || result.status === 401) && !deps.giveUpOnRefusedRefresh) {
+        throw new MediaRetryableError(`media host refused a freshly refreshed link (HTTP ${result.status})`);
+      }
     }
     if (result.status === 413)
       return { status: 'unavailable', reason: `larger than the ${deps.maxBytes}-byte limit` };

@@ -1,5 +1,7 @@
-import { Connection } from '@temporalio/client';
-import type { Config } from '../lib/config';
+import { Client, Connection } from '@temporalio/client';
+import { type Config, encryptionKey } from '../lib/config';
+import { createSecretBox } from '../lib/crypto';
+import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
 import { createSearchClient } from '../lib/search/client';
 import { createGcsStore, createStorageClient } from '../lib/storage/gcs-store';
@@ -7,6 +9,8 @@ import { createGcsStore, createStorageClient } from '../lib/storage/gcs-store';
 /** Creates the clients the API needs from config; closed together on shutdown. */
 export async function createApiClients(config: Config) {
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  await migrate(db);
+  const box = createSecretBox(encryptionKey(config).key);
   const search = createSearchClient(config.TYPESENSE_URL, config.TYPESENSE_API_KEY);
   const storageOpts = {
     bucket: config.GCS_BUCKET,
@@ -29,8 +33,13 @@ export async function createApiClients(config: Config) {
     },
     storage: () => store.ping(),
   };
+  const temporalClient = temporal
+    ? new Client({ connection: temporal, namespace: config.TEMPORAL_NAMESPACE })
+    : null;
   return {
     db,
+    box,
+    temporalClient,
     search,
     store,
     temporal,

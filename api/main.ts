@@ -2,13 +2,26 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createApiClients } from './deps';
 import { buildServer } from './server';
+import { createWebhookOptions } from './services/webhook';
 
 /** API process entry: read config, build clients, listen, close cleanly on SIGINT/SIGTERM. */
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'api');
   const clients = await createApiClients(config);
-  const app = await buildServer({ logger, healthChecks: clients.healthChecks });
+  if (!clients.temporalClient) throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS}`);
+  const webhook = createWebhookOptions({
+    db: clients.db,
+    box: clients.box,
+    temporal: clients.temporalClient,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    defaultCommandsUrl: config.BLIP_API_URL,
+    allowedBots: config.ALLOWED_BOTS,
+    blipTimeoutMs: config.BLIP_TIMEOUT_MS,
+    bodyLimit: config.WEBHOOK_BODY_LIMIT,
+    rateLimit: { max: config.WEBHOOK_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 },
+  });
+  const app = await buildServer({ logger, healthChecks: clients.healthChecks, webhook });
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await app.close();

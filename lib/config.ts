@@ -18,6 +18,9 @@ export const configSchema = z.object({
   /** Largest webhook body accepted, in bytes; Blip's action sends about 200. */
   WEBHOOK_BODY_LIMIT: z.coerce.number().int().min(256).max(1_048_576).default(4096),
 
+  /** Webhooks accepted per bot per minute before 429 (Blip retries the action later). */
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
+
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('ticket-vault'),

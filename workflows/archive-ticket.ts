@@ -19,12 +19,16 @@ export interface ArchiveTicketResult {
   digest: string;
 }
 
+// Failures no retry can fix: a revoked key, a ticket Blip does not have, a tenant we do not know,
+// a stored key that does not open with this installation's ARCHIVE_ENCRYPTION_KEY.
 const NON_RETRYABLE = [
   'BlipAuthError',
   'BlipNotFoundError',
   'BlipCommandError',
-  'TenantNotFound',
   'InvalidBotKeyError',
+  'TenantNotFoundError',
+  'TicketNotFetchedError',
+  'SecretBoxError',
 ];
 
 // Blip may report the ticket still open right after the Builder action fires: wait and ask again.

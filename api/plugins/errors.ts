@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from '../services/http-errors';
 
 /**
  * One error handler for every route. 4xx answers name the problem but never echo request data
@@ -21,6 +22,10 @@ const FASTIFY_CODES: Record<string, { error: string; message?: string }> = {
 };
 
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  // Our own errors carry messages written for the caller, 5xx included (e.g. Blip unreachable).
+  if (err instanceof HttpError) {
+    return reply.code(err.statusCode).send({ error: err.errorCode, message: err.message });
+  }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
   if (status >= 500) {
     req.log.error({ err }, 'request failed');

@@ -5,10 +5,11 @@ import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../../lib/tempora
 export type ArchiveStatus = 'started' | 'running' | 'archived';
 
 /**
- * One ticket, one workflow id. The start fails fast when the id exists, and then we describe it:
- * a running archive is joined ("running"), a completed one is not run again ("archived"). A failed
- * one may be started again (reuse policy "allow duplicate failed only"), which is how a fixed bot
- * key or a returned ticket gets archived after all.
+ * One ticket, one workflow id. Postgres decides whether a ticket is archived ("archived", nothing
+ * started). Otherwise we start; a run still going under the same id makes the start fail
+ * (conflict policy FAIL) and the webhook joins it ("running"). A closed run whose ticket Postgres
+ * does not hold as archived (it failed, or the database was restored) may run again (reuse
+ * policy ALLOW_DUPLICATE): that is how a fixed bot key gets a failed ticket archived after all.
  */
 export function createArchiveStarter(
   client: Client,
@@ -27,7 +28,7 @@ export function createArchiveStarter(
         taskQueue,
         workflowId,
         args: [{ tenantId, ticketId }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         workflowIdConflictPolicy: 'FAIL',
         searchAttributes: {
           [SEARCH_ATTRIBUTE.tenantId]: [tenantId],
@@ -37,8 +38,9 @@ export function createArchiveStarter(
       return { workflowId, status: 'started' };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const description = await client.workflow.getHandle(workflowId).describe();
-      return { workflowId, status: description.status.name === 'RUNNING' ? 'running' : 'archived' };
+      // Only a running execution conflicts under ALLOW_DUPLICATE; it may have just finished.
+      if (await isArchived(tenantId, ticketId)) return { workflowId, status: 'archived' };
+      return { workflowId, status: 'running' };
     }
   };
 }

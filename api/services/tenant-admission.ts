@@ -41,9 +41,14 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
     }
     const tenant = await deps.findTenant(bot.identifier);
     if (tenant && (await deps.keyMatches(bot.identifier, authorization))) return bot.identifier;
-    const verdict = await deps.verifyWithBlip(tenant?.commandsUrl ?? deps.defaultCommandsUrl, authorization, ticketId);
+    const verdict = await deps.verifyWithBlip(
+      tenant?.commandsUrl ?? deps.defaultCommandsUrl,
+      authorization,
+      ticketId,
+    );
     if (verdict === 'rejected') throw unauthorized(`Blip rejected the key of bot ${bot.identifier}`);
-    if (verdict === 'unreachable') throw unavailable(`could not reach Blip to check the key of bot ${bot.identifier}; retry`);
+    if (verdict === 'unreachable')
+      throw unavailable(`could not reach Blip to check the key of bot ${bot.identifier}; retry`);
     await deps.saveTenant({ tenantId: bot.identifier, botIdentity: bot.identity, authorization });
     return bot.identifier;
   }

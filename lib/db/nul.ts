@@ -8,6 +8,7 @@
 
 const REPLACEMENT = '\uFFFD';
 /** U+0000, or a high surrogate not followed by a low one, or a low surrogate not preceded by a high one. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching U+0000 is the point of this module
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Text for a `text` column: every U+0000 becomes U+FFFD; everything else is kept. */

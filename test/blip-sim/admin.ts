@@ -35,7 +35,11 @@ const ticketBody = z
 const mediaBody = z
   .object({
     contentType: z.string().min(1),
-    size: z.number().int().min(0).max(16 * 1024 * 1024 * 1024),
+    size: z
+      .number()
+      .int()
+      .min(0)
+      .max(16 * 1024 * 1024 * 1024),
     seed: z.number().int().optional(),
     path: z.string().startsWith('/').optional(),
     requiresSignature: z.boolean().optional(),
@@ -49,7 +53,10 @@ async function bodyOf<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T>
   if (value === undefined) throw new AdminError(400, 'body must be a JSON object');
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new AdminError(400, parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+    throw new AdminError(
+      400,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
+    );
   }
   return parsed.data;
 }
@@ -63,7 +70,12 @@ class AdminError extends Error {
   }
 }
 
-export async function adminRoutes(sim: BlipSimulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function adminRoutes(
+  sim: BlipSimulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   const route = `${req.method} ${url.pathname}`;
   try {
     switch (route) {
@@ -77,7 +89,9 @@ export async function adminRoutes(sim: BlipSimulator, req: IncomingMessage, res:
           now: sim.now().toISOString(),
         });
       case 'GET /_admin/requests':
-        return sendJson(res, 200, { requests: sim.requestsSince(Number(url.searchParams.get('since') ?? 0) || 0) });
+        return sendJson(res, 200, {
+          requests: sim.requestsSince(Number(url.searchParams.get('since') ?? 0) || 0),
+        });
       case 'DELETE /_admin/requests':
         sim.clearRequestLog();
         return sendEmpty(res, 204);

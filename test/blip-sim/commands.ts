@@ -1,4 +1,4 @@
-import { collection, type CommandContext, failure, type LimeReason, success } from './envelope';
+import { type CommandContext, collection, failure, type LimeReason, success } from './envelope';
 import { checkFilter, matchesFilter, parseFilter, UnsupportedFilterError } from './filter';
 import type { FixtureSet, JsonObject } from './fixtures';
 import { MalformedUriError, parseLimeUri } from './lime-uri';
@@ -68,7 +68,13 @@ export function postmasterOf(to: string | undefined): string {
 
 export function handleCommand(deps: CommandDeps, caller: string, command: SimCommand): JsonObject {
   const postmaster = postmasterOf(command.to);
-  const ctx: CommandContext = { id: command.id, method: command.method, uri: command.uri, postmaster, caller };
+  const ctx: CommandContext = {
+    id: command.id,
+    method: command.method,
+    uri: command.uri,
+    postmaster,
+    caller,
+  };
   const reasons = reasonsOf(deps.fixtures);
   try {
     const { segments, query } = parseLimeUri(command.uri);
@@ -173,7 +179,8 @@ function ticketMessages(route: Route, ticketId: string): JsonObject {
     return collection(route.ctx, THREAD_MESSAGE_TYPE, [], 0);
   }
   let items = ticket.messages;
-  if (isTrue(route.query.get('attendanceTranscriptionOnly'))) items = attendanceWindow(ticket.resource, items);
+  if (isTrue(route.query.get('attendanceTranscriptionOnly')))
+    items = attendanceWindow(ticket.resource, items);
   // Blip's default order is newest first [D example]; $ascending=true gives oldest first.
   const ordered = isTrue(route.query.get('$ascending')) ? items : [...items].reverse();
   const page = ordered.slice(skip, skip + take);
@@ -184,7 +191,8 @@ function ticketMessages(route: Route, ticketId: string): JsonObject {
 function attendanceWindow(ticket: JsonObject, items: JsonObject[]): JsonObject[] {
   const eventIndex = items.findIndex((m) => m.id === ticket.id && m.type === TICKET_TYPE);
   const startAt = Date.parse(String(ticket.storageDate));
-  const from = eventIndex >= 0 ? items.slice(eventIndex) : items.filter((m) => !(Date.parse(String(m.date)) < startAt));
+  const from =
+    eventIndex >= 0 ? items.slice(eventIndex) : items.filter((m) => !(Date.parse(String(m.date)) < startAt));
   const closeAt = Date.parse(String(ticket.closeDate));
   return Number.isNaN(closeAt) ? from : from.filter((m) => !(Date.parse(String(m.date)) > closeAt));
 }
@@ -225,7 +233,8 @@ function contacts(route: Route): JsonObject {
 
 function tunnels(route: Route): JsonObject {
   const [first, id, ...rest] = route.segments;
-  if (first !== 'tunnels' || id === undefined || rest.length > 0) throw new CommandFailure(route.reasons.notSupported);
+  if (first !== 'tunnels' || id === undefined || rest.length > 0)
+    throw new CommandFailure(route.reasons.notSupported);
   requireMethod(route, 'get');
   const tunnel = route.deps.store.tunnelOf(route.caller, id);
   if (!tunnel) throw new CommandFailure(route.reasons.notFound);
@@ -294,5 +303,9 @@ function refreshed(route: Route, path: string | undefined): JsonObject {
   if (!item.requiresSignature) return success(route.ctx, 'text/plain', `${host}${item.path}`);
   const now = route.deps.now();
   const issuedAt = route.deps.takeExpiredLink() ? new Date(now.getTime() - LINK_EXPIRED_BY_MS) : now;
-  return success(route.ctx, 'text/plain', signedMediaUri(host, item.path, issuedAt, route.deps.fixtures.signingKey));
+  return success(
+    route.ctx,
+    'text/plain',
+    signedMediaUri(host, item.path, issuedAt, route.deps.fixtures.signingKey),
+  );
 }

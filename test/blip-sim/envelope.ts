@@ -56,7 +56,12 @@ export function failure(ctx: CommandContext, reason: LimeReason): JsonObject {
   };
 }
 
-export function collection(ctx: CommandContext, itemType: string, items: unknown[], total: number): JsonObject {
+export function collection(
+  ctx: CommandContext,
+  itemType: string,
+  items: unknown[],
+  total: number,
+): JsonObject {
   return success(ctx, 'application/vnd.lime.collection+json', { total, itemType, items });
 }
 

@@ -39,7 +39,16 @@ export const faultSettingsSchema = z.object({
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 
 export const queuedFaultSchema = z.object({
-  kind: z.enum(['error', 'rate-limit', 'gateway-timeout', 'drop', 'hang', 'truncate', 'latency', 'expired-link']),
+  kind: z.enum([
+    'error',
+    'rate-limit',
+    'gateway-timeout',
+    'drop',
+    'hang',
+    'truncate',
+    'latency',
+    'expired-link',
+  ]),
   /** How many matching requests it applies to. */
   count: z.number().int().min(1).max(100_000).default(1),
   status: z.number().int().min(500).max(599).optional(),
@@ -155,7 +164,12 @@ export class FaultController {
   }
 
   private status(status: number, retryAfterSeconds: number | null): FaultAction {
-    return { kind: 'status', status, retryAfterSeconds: status === 429 ? retryAfterSeconds : null, label: String(status) };
+    return {
+      kind: 'status',
+      status,
+      retryAfterSeconds: status === 429 ? retryAfterSeconds : null,
+      label: String(status),
+    };
   }
 
   private fromQueued(f: StoredFault): FaultAction {
@@ -163,7 +177,10 @@ export class FaultController {
       case 'error':
         return this.status(f.status ?? this.settings.errorStatus, null);
       case 'rate-limit':
-        return this.status(429, f.retryAfterSeconds === undefined ? this.settings.retryAfterSeconds : f.retryAfterSeconds);
+        return this.status(
+          429,
+          f.retryAfterSeconds === undefined ? this.settings.retryAfterSeconds : f.retryAfterSeconds,
+        );
       case 'gateway-timeout':
         return this.status(504, null);
       case 'drop':

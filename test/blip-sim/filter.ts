@@ -14,7 +14,10 @@ export class UnsupportedFilterError extends Error {
   }
 }
 
-type Value = { kind: 'string'; text: string } | { kind: 'date'; at: number; text: string } | { kind: 'number'; n: number };
+type Value =
+  | { kind: 'string'; text: string }
+  | { kind: 'date'; at: number; text: string }
+  | { kind: 'number'; n: number };
 type Node =
   | { op: 'and' | 'or'; left: Node; right: Node }
   | { op: 'cmp'; field: string; cmp: string; value: Value; source: string };
@@ -22,7 +25,12 @@ type Node =
 const COMPARATORS = new Set(['eq', 'ne', 'ge', 'le', 'gt', 'lt']);
 const MAX_TOKENS = 200;
 
-type Token = { kind: 'word' | 'string' | 'date' | 'lparen' | 'rparen'; text: string; start: number; end: number };
+type Token = {
+  kind: 'word' | 'string' | 'date' | 'lparen' | 'rparen';
+  text: string;
+  start: number;
+  end: number;
+};
 
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
@@ -108,7 +116,13 @@ export function parseFilter(input: string): Node {
     if (field.kind !== 'word' || cmp.kind !== 'word' || !COMPARATORS.has(cmp.text.toLowerCase())) {
       throw new UnsupportedFilterError(source);
     }
-    return { op: 'cmp', field: field.text, cmp: cmp.text.toLowerCase(), value: literal(value, source), source };
+    return {
+      op: 'cmp',
+      field: field.text,
+      cmp: cmp.text.toLowerCase(),
+      value: literal(value, source),
+      source,
+    };
   };
 
   const node = expression();
@@ -123,7 +137,8 @@ function literal(token: Token, source: string): Value {
     if (Number.isNaN(at)) throw new UnsupportedFilterError(source);
     return { kind: 'date', at, text: token.text };
   }
-  if (token.kind === 'word' && /^-?\d+(\.\d+)?$/.test(token.text)) return { kind: 'number', n: Number(token.text) };
+  if (token.kind === 'word' && /^-?\d+(\.\d+)?$/.test(token.text))
+    return { kind: 'number', n: Number(token.text) };
   throw new UnsupportedFilterError(source);
 }
 
@@ -134,7 +149,11 @@ export function checkFilter(node: Node): void {
     checkFilter(node.right);
     return;
   }
-  if (node.field.toLowerCase() === 'status' && node.value.kind === 'string' && node.value.text.toLowerCase() === 'closed') {
+  if (
+    node.field.toLowerCase() === 'status' &&
+    node.value.kind === 'string' &&
+    node.value.text.toLowerCase() === 'closed'
+  ) {
     throw new UnsupportedFilterError(node.source);
   }
 }

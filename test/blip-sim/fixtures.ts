@@ -151,22 +151,30 @@ function pageNumber(file: string): number {
 function loadTicket(dir: string, ticketDir: string, warnings: string[]): SimTicket {
   const base = path.join(dir, 'tickets', ticketDir);
   const rel = (f: string) => path.join('tickets', ticketDir, f);
-  const ticketEnvelope = check(envelopeSchema, readJson(path.join(base, 'ticket.json'), dir), rel('ticket.json'));
+  const ticketEnvelope = check(
+    envelopeSchema,
+    readJson(path.join(base, 'ticket.json'), dir),
+    rel('ticket.json'),
+  );
   const resource = check(ticketResourceSchema, ticketEnvelope.resource, `${rel('ticket.json')} resource`);
   if (resource.id !== ticketDir) {
     throw new FixtureError(`${rel('ticket.json')}: resource.id ${resource.id} does not match its directory`);
   }
   const files = fs.readdirSync(base);
-  const pages = files.filter((f) => !Number.isNaN(pageNumber(f))).sort((a, b) => pageNumber(a) - pageNumber(b));
+  const pages = files
+    .filter((f) => !Number.isNaN(pageNumber(f)))
+    .sort((a, b) => pageNumber(a) - pageNumber(b));
   pages.forEach((file, i) => {
     if (pageNumber(file) !== i + 1) warnings.push(`${rel(file)}: page numbers are not consecutive from 1`);
   });
   const messages = pages.flatMap(
-    (file) => check(pageSchema, readJson(path.join(base, file), dir), rel(file)).resource.items as JsonObject[],
+    (file) =>
+      check(pageSchema, readJson(path.join(base, file), dir), rel(file)).resource.items as JsonObject[],
   );
   const ids = new Set<string>();
   for (const item of messages) {
-    if (ids.has(String(item.id))) warnings.push(`tickets/${ticketDir}: message id ${String(item.id)} appears twice`);
+    if (ids.has(String(item.id)))
+      warnings.push(`tickets/${ticketDir}: message id ${String(item.id)} appears twice`);
     ids.add(String(item.id));
   }
   const optional = (file: string): JsonObject | undefined => {
@@ -227,7 +235,11 @@ function loadErrors(dir: string): Record<string, JsonObject> {
   if (!fs.existsSync(errorsDir)) return {};
   const errors: Record<string, JsonObject> = {};
   for (const file of fs.readdirSync(errorsDir).filter((f) => f.endsWith('.json'))) {
-    errors[file] = check(z.looseObject({}), readJson(path.join(errorsDir, file), dir), `errors/${file}`) as JsonObject;
+    errors[file] = check(
+      z.looseObject({}),
+      readJson(path.join(errorsDir, file), dir),
+      `errors/${file}`,
+    ) as JsonObject;
   }
   return errors;
 }

@@ -74,12 +74,16 @@ async function main(): Promise<void> {
   console.log(
     `  fixtures  ${sim.fixtures.dir}: ${sim.store.ticketCount()} tickets, ${sim.store.mediaCount()} media files`,
   );
-  console.log(`  clock     ${values.clock ? `fixed at ${values.clock}` : 'real time (fixture media links are expired)'}`);
+  console.log(
+    `  clock     ${values.clock ? `fixed at ${values.clock}` : 'real time (fixture media links are expired)'}`,
+  );
   if (Object.keys(faults).length > 0) console.log(`  faults    ${JSON.stringify(faults)}`);
   console.log('  bots (fixture keys, not secrets):');
   for (const bot of sim.bots) {
     const tickets = sim.store.ticketsOf(bot.identity).length;
-    console.log(`    ${bot.identity.padEnd(32)} ${String(tickets).padStart(3)} tickets  ${bot.authorization}`);
+    console.log(
+      `    ${bot.identity.padEnd(32)} ${String(tickets).padStart(3)} tickets  ${bot.authorization}`,
+    );
   }
   for (const warning of sim.fixtures.warnings) console.warn(`  warning: ${warning}`);
 

@@ -34,7 +34,13 @@ function forbiddenAnswer(fixtures: FixtureSet): { headers: Record<string, string
   return { headers, body: described.body };
 }
 
-function sendText(res: ServerResponse, status: number, headers: Record<string, string>, body: string, head: boolean) {
+function sendText(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+  head: boolean,
+) {
   const bytes = Buffer.from(body, 'utf8');
   res.writeHead(status, { ...headers, 'Content-Length': String(bytes.length) });
   res.end(head ? undefined : bytes);
@@ -107,7 +113,9 @@ export async function serveMedia(
     // Announce the full length, send half, then cut the connection: a body cut short in transit.
     const sent = Math.floor(length / 2);
     if (sent > 0) {
-      await pipeline(mediaStream(item.source, start, start + sent - 1), res, { end: false }).catch(() => undefined);
+      await pipeline(mediaStream(item.source, start, start + sent - 1), res, { end: false }).catch(
+        () => undefined,
+      );
     }
     res.destroy();
     return { status, truncated: true };

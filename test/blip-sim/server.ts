@@ -7,7 +7,14 @@ import { type Clock, systemClock, toDate } from './clock';
 import { handleCommand } from './commands';
 import { rewriteMediaHost } from './envelope';
 import { FaultController, type FaultDecision, type FaultSettings } from './faults';
-import { type FixtureSet, type JsonObject, loadFixtureDir, type SimBot, type SimMedia, type SimTicket } from './fixtures';
+import {
+  type FixtureSet,
+  type JsonObject,
+  loadFixtureDir,
+  type SimBot,
+  type SimMedia,
+  type SimTicket,
+} from './fixtures';
 import { mediaSha256 } from './media-bytes';
 import { serveMedia } from './media-host';
 import { signedMediaUri } from './media-signing';
@@ -74,7 +81,8 @@ export class BlipSimulator {
 
   constructor(private readonly options: BlipSimulatorOptions = {}) {
     this.fixtures =
-      options.fixtures ?? loadFixtureDir(options.fixturesDir ?? process.env.BLIP_FIXTURES_DIR ?? DEFAULT_FIXTURES_DIR);
+      options.fixtures ??
+      loadFixtureDir(options.fixturesDir ?? process.env.BLIP_FIXTURES_DIR ?? DEFAULT_FIXTURES_DIR);
     this.store = new SimStore(this.fixtures);
     this.initialFaults = options.faults ?? {};
     this.faults = new FaultController(this.initialFaults);
@@ -308,19 +316,28 @@ export class BlipSimulator {
       },
     );
     const reason = envelope.reason as { code?: number } | undefined;
-    entry.lime = { status: String(envelope.status), ...(reason?.code === undefined ? {} : { reasonCode: reason.code }) };
+    entry.lime = {
+      status: String(envelope.status),
+      ...(reason?.code === undefined ? {} : { reasonCode: reason.code }),
+    };
     const out = rewriteMediaHost(envelope, this.fixtures.mediaHost, this.mediaBaseUrl());
     const bytes = Buffer.from(JSON.stringify(out), 'utf8');
     entry.status = 200;
     if (decision.action.kind === 'truncate') {
       entry.outcome = 'truncated';
       entry.fault = 'truncate';
-      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(bytes.length) });
+      res.writeHead(200, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': String(bytes.length),
+      });
       res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
       res.destroy();
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(bytes.length) });
+    res.writeHead(200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': String(bytes.length),
+    });
     res.end(bytes);
   }
 
@@ -418,7 +435,10 @@ export function sendEmpty(res: ServerResponse, status: number): void {
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const bytes = Buffer.from(JSON.stringify(value), 'utf8');
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(bytes.length) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(bytes.length),
+  });
   res.end(bytes);
 }
 
@@ -437,7 +457,9 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 export function parseJsonObject(body: Buffer): JsonObject | undefined {
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as JsonObject)
+      : undefined;
   } catch {
     return undefined;
   }

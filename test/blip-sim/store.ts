@@ -44,11 +44,13 @@ export class SimStore {
   addTicket(input: AddTicketInput): SimTicket {
     const t = input.ticket;
     for (const field of ['id', 'ownerIdentity', 'customerIdentity']) {
-      if (typeof t[field] !== 'string' || t[field] === '') throw new TypeError(`addTicket: ticket.${field} is required`);
+      if (typeof t[field] !== 'string' || t[field] === '')
+        throw new TypeError(`addTicket: ticket.${field} is required`);
     }
     const messages = input.messages ?? [];
     for (const [i, m] of messages.entries()) {
-      if (typeof m.id !== 'string' || m.id === '') throw new TypeError(`addTicket: messages[${i}].id is required`);
+      if (typeof m.id !== 'string' || m.id === '')
+        throw new TypeError(`addTicket: messages[${i}].id is required`);
     }
     if (input.contact && typeof input.contact.identity !== 'string') {
       throw new TypeError('addTicket: contact.identity is required');
@@ -78,7 +80,8 @@ export class SimStore {
       };
     } else if (input.generate) {
       const { size, seed = 1 } = input.generate;
-      if (!Number.isInteger(size) || size < 0) throw new TypeError('addMedia: generate.size must be a non-negative integer');
+      if (!Number.isInteger(size) || size < 0)
+        throw new TypeError('addMedia: generate.size must be a non-negative integer');
       item = {
         path,
         contentType: input.contentType,

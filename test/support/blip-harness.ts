@@ -1,4 +1,9 @@
-import { type BlipClient, type BlipClientOptions, createBlipClient, type RetryAttemptInfo } from '../../lib/blip';
+import {
+  type BlipClient,
+  type BlipClientOptions,
+  createBlipClient,
+  type RetryAttemptInfo,
+} from '../../lib/blip';
 import { type BlipSimulator, type BlipSimulatorOptions, createBlipSimulator } from '../blip-sim';
 
 /**
@@ -26,7 +31,9 @@ export async function startHarness(options: BlipSimulatorOptions = {}): Promise<
     sim,
     commandsUrl,
     client(identifierOrKey, overrides = {}) {
-      const authorization = identifierOrKey.startsWith('Key ') ? identifierOrKey : sim.authorizationOf(identifierOrKey);
+      const authorization = identifierOrKey.startsWith('Key ')
+        ? identifierOrKey
+        : sim.authorizationOf(identifierOrKey);
       const sleeps: number[] = [];
       const retries: RecordingClient['retries'] = [];
       const client = createBlipClient({

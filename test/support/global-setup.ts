@@ -15,7 +15,7 @@ export default async function globalSetup(): Promise<void> {
   provision(config, quiet);
   const started = await stackUp(config, quiet);
   fs.mkdirSync(runDir, { recursive: true });
-  fs.writeFileSync(path.join(runDir, 'test-started.json'), JSON.stringify(started));
+  fs.writeFileSync(path.join(runDir, `test-started-${process.pid}.json`), JSON.stringify(started));
   const env = await stackEnv(config);
   fs.writeFileSync(path.join(runDir, 'test-env.json'), JSON.stringify(env));
   Object.assign(process.env, env);

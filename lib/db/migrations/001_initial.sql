@@ -68,7 +68,7 @@ create table messages (
   position        int not null,              -- 0-based, the order Blip returned (ascending)
   direction       text not null check (direction in ('customer', 'agent', 'bot', 'system')),
   sender          text,
-  sent_at         timestamptz not null,
+  sent_at         timestamptz,               -- null when Blip sent no readable date
   type            text not null,
   text            text not null,             -- display/search text, U+0000 replaced
   content         jsonb,                     -- Blip content, U+0000 replaced so jsonb accepts it

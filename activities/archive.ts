@@ -1,0 +1,208 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { type BlipClient, BlipNotFoundError, type Message } from '../lib/blip';
+import { countPendingMedia, markMediaStored, markMediaUnavailable, pendingMedia } from '../lib/db/media';
+import { type MessageRowInput, upsertMessages } from '../lib/db/messages';
+import type { Db } from '../lib/db/pool';
+import { sealTicket } from '../lib/db/seal';
+import { markTicketIndexed, ticketForArchive, upsertTicket } from '../lib/db/tickets';
+import type { Logger } from '../lib/logger';
+import type { SearchClient } from '../lib/search/client';
+import { indexTicket } from '../lib/search/indexer';
+import type { CollectionNames } from '../lib/search/schema';
+import type { ObjectStore } from '../lib/storage/object-store';
+import type { ArchiveActivities } from './archive-types';
+import { classified } from './failures';
+import { mirrorMedia } from './media-mirror';
+
+/**
+ * The archive activities. Each one is idempotent (upserts keyed by Blip ids, media stored by
+ * content hash) and reads the bot key from Postgres itself, so the workflow only ever carries ids.
+ */
+export interface ArchiveDeps {
+  db: Db;
+  store: ObjectStore;
+  search: SearchClient;
+  collections: CollectionNames;
+  /** A Blip client for the tenant, using its stored (decrypted) key and commands URL. */
+  blipFor: (tenantId: string) => Promise<BlipClient>;
+  mediaMaxBytes: number;
+  mediaTimeoutMs: number;
+  /** Media downloads running at once within one batch. */
+  mediaParallelism: number;
+  /** Media per activity call; the workflow calls again while some remain. */
+  mediaBatchSize: number;
+  logger: Logger;
+}
+
+function heartbeat(details?: unknown): void {
+  // Activities are also called directly from tests, outside a Temporal context.
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* not running inside an activity */
+  }
+}
+
+function cancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
+/** After this many attempts, a media link Blip keeps refusing is recorded as unavailable. */
+const MEDIA_ATTEMPTS_BEFORE_GIVING_UP = 5;
+
+function activityAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+function inWindow(message: Message, ticketId: string, start: Date | null, end: Date | null): boolean {
+  if (message.id === ticketId) return true;
+  if (!message.sentAt) return true;
+  const at = Date.parse(message.sentAt);
+  if (start && at < start.getTime()) return false;
+  if (end && at > end.getTime()) return false;
+  return true;
+}
+
+export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
+  const { db } = deps;
+
+  async function withBlip<T>(tenantId: string, run: (blip: BlipClient) => Promise<T>): Promise<T> {
+    const blip = await deps.blipFor(tenantId);
+    try {
+      return await run(blip);
+    } finally {
+      await blip.close();
+    }
+  }
+
+  return {
+    fetchTicket: classified(async ({ tenantId, ticketId }) =>
+      withBlip(tenantId, async (blip) => {
+        const signal = cancellationSignal();
+        const ticket = await blip.getTicket(ticketId, { signal });
+        if (!ticket.closed) {
+          // Blip may lag behind the Builder action: retry later rather than archive half a ticket.
+          throw ApplicationFailure.retryable(
+            `ticket ${ticketId} is still ${ticket.status ?? 'open'} in Blip; will ask again`,
+            'TicketStillOpen',
+          );
+        }
+        const customer = ticket.customerIdentity;
+        let tunnelOriginator: string | null = null;
+        if (ticket.viaTunnel && customer) {
+          tunnelOriginator = (await blip.getTunnel(customer, { signal }))?.originator ?? null;
+        }
+        const contact = customer ? await blip.getContact(customer, { signal }) : null;
+        await upsertTicket(db, { tenantId, ticket, contact, tunnelOriginator });
+        return { tunnel: ticket.viaTunnel, status: String(ticket.status) };
+      }),
+    ),
+
+    fetchMessages: classified(async ({ tenantId, ticketId }) => {
+      const ticket = await ticketForArchive(db, tenantId, ticketId);
+      return withBlip(tenantId, async (blip) => {
+        let position = 0;
+        let mediaCount = 0;
+        let pages = 0;
+        for await (const page of blip.ticketMessages(ticketId, {
+          tunnel: ticket.viaTunnel,
+          customerIdentity: ticket.customerIdentity,
+          signal: cancellationSignal(),
+        })) {
+          const rows: MessageRowInput[] = page.messages.map((message) => ({
+            message,
+            position: position++,
+            inTicketWindow: inWindow(message, ticketId, ticket.windowStart, ticket.windowEnd),
+          }));
+          mediaCount += (await upsertMessages(db, tenantId, ticketId, rows)).media;
+          pages++;
+          heartbeat({ pages, messages: position });
+        }
+        return { messageCount: position, mediaCount, pages };
+      });
+    }),
+
+    mirrorMediaBatch: classified(async ({ tenantId, ticketId }) => {
+      const batch = await pendingMedia(db, tenantId, ticketId, deps.mediaBatchSize);
+      let stored = 0;
+      let unavailable = 0;
+      if (batch.length > 0) {
+        await withBlip(tenantId, async (blip) => {
+          const refresh = async (uri: string) => {
+            try {
+              return await blip.refreshMediaUri(uri, { signal: cancellationSignal() });
+            } catch (err) {
+              if (err instanceof BlipNotFoundError) return null;
+              throw err;
+            }
+          };
+          await eachLimited(batch, deps.mediaParallelism, async (item) => {
+            const key = { tenantId, ticketId, messageId: item.messageId, ordinal: item.ordinal };
+            const outcome = await mirrorMedia(
+              tenantId,
+              { uri: item.originalUri, declaredType: item.declaredType },
+              {
+                store: deps.store,
+                maxBytes: deps.mediaMaxBytes,
+                timeoutMs: deps.mediaTimeoutMs,
+                refresh,
+                giveUpOnRefusedRefresh: activityAttempt() >= MEDIA_ATTEMPTS_BEFORE_GIVING_UP,
+                onProgress: () => heartbeat(),
+              },
+            );
+            if (outcome.status === 'stored') {
+              await markMediaStored(db, key, outcome);
+              stored++;
+            } else {
+              deps.logger.warn(
+                { tenantId, ticketId, messageId: item.messageId, reason: outcome.reason },
+                'media unavailable',
+              );
+              await markMediaUnavailable(db, key, outcome.reason);
+              unavailable++;
+            }
+            heartbeat();
+          });
+        });
+      }
+      return { stored, unavailable, remaining: await countPendingMedia(db, tenantId, ticketId) };
+    }),
+
+    sealTicket: classified(async ({ tenantId, ticketId }) => {
+      const { digest } = await sealTicket(db, tenantId, ticketId);
+      return { digest };
+    }),
+
+    indexTicket: classified(async ({ tenantId, ticketId }) => {
+      const result = await indexTicket(db, deps.search, deps.collections, tenantId, ticketId, () =>
+        heartbeat(),
+      );
+      await markTicketIndexed(db, tenantId, ticketId);
+      return result;
+    }),
+  };
+}

@@ -1,0 +1,72 @@
+import { Agent } from 'undici';
+import { createBlipClient } from '../lib/blip';
+import type { Config } from '../lib/config';
+import { encryptionKey } from '../lib/config';
+import { createSecretBox } from '../lib/crypto';
+import { migrate } from '../lib/db/migrate';
+import { createPool } from '../lib/db/pool';
+import { getTenant, TenantNotFoundError, tenantAuthorization } from '../lib/db/tenants';
+import type { Logger } from '../lib/logger';
+import { createSearchClient } from '../lib/search/client';
+import { ensureCollections } from '../lib/search/migrate';
+import { collectionNames } from '../lib/search/schema';
+import { createGcsStore, createStorageClient } from '../lib/storage/gcs-store';
+import type { ArchiveDeps } from './archive';
+
+/**
+ * Builds the worker's clients from config and brings the stores to the shape the activities
+ * expect (schema migrated, bucket present, collections created) before any task is taken.
+ */
+export async function createWorkerDeps(
+  config: Config,
+  logger: Logger,
+): Promise<ArchiveDeps & { close: () => Promise<void> }> {
+  const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const applied = await migrate(db);
+  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+
+  const storageOpts = {
+    bucket: config.GCS_BUCKET,
+    projectId: config.GCS_PROJECT_ID,
+    emulatorHost: config.STORAGE_EMULATOR_HOST,
+  };
+  const store = createGcsStore(createStorageClient(storageOpts), storageOpts);
+  await store.ensureReady();
+
+  const search = createSearchClient(config.TYPESENSE_URL, config.TYPESENSE_API_KEY);
+  const collections = collectionNames(config.TYPESENSE_COLLECTION_PREFIX);
+  await ensureCollections(search, collections);
+
+  const { key, development } = encryptionKey(config);
+  if (development)
+    logger.warn('ARCHIVE_ENCRYPTION_KEY is not set: bot keys are sealed with the public development key');
+  const box = createSecretBox(key);
+  // One keep-alive pool for every tenant's Blip client.
+  const blipPool = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+
+  return {
+    db,
+    store,
+    search,
+    collections,
+    async blipFor(tenantId) {
+      const tenant = await getTenant(db, tenantId);
+      if (!tenant) throw Object.assign(new TenantNotFoundError(tenantId), { retryable: false });
+      return createBlipClient({
+        baseUrl: tenant.commandsUrl ?? config.BLIP_API_URL,
+        authorization: await tenantAuthorization(db, box, tenantId),
+        timeoutMs: config.BLIP_TIMEOUT_MS,
+        dispatcher: blipPool,
+      });
+    },
+    mediaMaxBytes: config.MEDIA_MAX_BYTES,
+    mediaTimeoutMs: config.BLIP_TIMEOUT_MS,
+    mediaParallelism: 4,
+    mediaBatchSize: 16,
+    logger,
+    async close() {
+      await blipPool.close();
+      await db.end();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { messagesPage } from '../db/messages';
+import type { Db } from '../db/pool';
+import type { SearchClient } from './client';
+import { phoneFromIdentity, phoneVariants } from './phone';
+import { type CollectionNames, messageDocId, ticketDocId } from './schema';
+
+/**
+ * Indexes one archived ticket from Postgres into Typesense: the ticket document, then its
+ * messages in batches (upserts, so re-indexing is harmless). Any document Typesense refuses
+ * fails the whole call, so a half-indexed ticket is retried rather than marked indexed.
+ */
+
+export class IndexingError extends Error {
+  override name = 'IndexingError';
+}
+
+const BATCH = 500;
+const epochSeconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : undefined);
+
+async function importDocuments(client: SearchClient, collection: string, docs: object[]): Promise<void> {
+  if (docs.length === 0) return;
+  let results: Array<{ success: boolean; error?: string }>;
+  try {
+    results = (await client.collections(collection).documents().import(docs, { action: 'upsert' })) as never;
+  } catch (err) {
+    // typesense-js throws ImportError carrying the per-document results when any line failed.
+    const partial = (err as { importResults?: Array<{ success: boolean; error?: string }> }).importResults;
+    if (!partial) throw err;
+    results = partial;
+  }
+  const failed = results.filter((r) => !r.success);
+  if (failed.length > 0) {
+    throw new IndexingError(
+      `${failed.length} of ${docs.length} documents refused by ${collection}: ${failed[0]?.error}`,
+    );
+  }
+}
+
+export async function indexTicket(
+  db: Db,
+  client: SearchClient,
+  names: CollectionNames,
+  tenantId: string,
+  ticketId: string,
+  onBatch?: () => void,
+): Promise<{ indexedMessages: number }> {
+  const { rows } = await db.query<{
+    sequential_id: number | null;
+    contact_identity: string | null;
+    customer_identity: string;
+    tunnel_originator: string | null;
+    contact_name: string | null;
+    contact_phone: string | null;
+    channel: string | null;
+    agent_identity: string | null;
+    team: string | null;
+    open_date: Date | null;
+    close_date: Date | null;
+    storage_date: Date | null;
+    message_count: number | null;
+    media_count: number | null;
+  }>(
+    `select sequential_id, contact_identity, customer_identity, tunnel_originator, contact_name, contact_phone,
+            channel, agent_identity, team, open_date, close_date, storage_date, message_count, media_count
+       from tickets where tenant_id = $1 and ticket_id = $2 and archived_at is not null`,
+    [tenantId, ticketId],
+  );
+  const t = rows[0];
+  if (!t) throw new IndexingError(`ticket ${ticketId} of ${tenantId} is not archived; nothing to index`);
+  const phone =
+    t.contact_phone ?? phoneFromIdentity(t.tunnel_originator) ?? phoneFromIdentity(t.customer_identity);
+  await importDocuments(client, names.tickets, [
+    {
+      id: ticketDocId(tenantId, ticketId),
+      tenant_id: tenantId,
+      ticket_id: ticketId,
+      sequential_id: t.sequential_id ?? undefined,
+      contact_identity: t.contact_identity ?? t.customer_identity,
+      contact_name: t.contact_name ?? undefined,
+      contact_phone: phone ?? undefined,
+      phones: phoneVariants(phone),
+      channel: t.channel ?? undefined,
+      agent: t.agent_identity ?? undefined,
+      team: t.team ?? undefined,
+      opened_at: epochSeconds(t.open_date ?? t.storage_date),
+      closed_at: epochSeconds(t.close_date ?? t.storage_date) ?? 0,
+      message_count: t.message_count ?? 0,
+      media_count: t.media_count ?? 0,
+    },
+  ]);
+  let indexed = 0;
+  for (let after = -1; ; ) {
+    const page = await messagesPage(db, tenantId, ticketId, after, BATCH);
+    if (page.length === 0) break;
+    await importDocuments(
+      client,
+      names.messages,
+      page.map((m) => ({
+        id: messageDocId(tenantId, ticketId, m.messageId),
+        tenant_id: tenantId,
+        ticket_id: ticketId,
+        message_id: m.messageId,
+        position: m.position,
+        direction: m.direction,
+        text: m.text,
+        sent_at: epochSeconds(m.sentAt),
+      })),
+    );
+    indexed += page.length;
+    after = page[page.length - 1]?.position ?? after;
+    onBatch?.();
+  }
+  return { indexedMessages: indexed };
+}
