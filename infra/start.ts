@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { seedDemoArchive } from './demo';
 import { repoRoot } from './paths';
 import { waitFor } from './processes';
 import { provision } from './provision';
@@ -14,6 +15,7 @@ import { Supervisor } from './supervisor';
  */
 
 const SIMULATOR_PORT = Number(process.env.BLIP_SIM_PORT ?? 8090);
+const DEMO_FIXTURES = process.env.BLIP_FIXTURES_DIR ?? path.resolve(repoRoot, '../shared/blip/fixtures');
 const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
 
 async function main() {
@@ -54,7 +56,7 @@ async function startProduct(config: ReturnType<typeof loadStackConfig>, supervis
     supervisor.start({
       name: 'blip-sim',
       command: tsx,
-      args: ['test/blip-sim/main.ts', '--port', String(SIMULATOR_PORT)],
+      args: ['test/blip-sim/main.ts', '--port', String(SIMULATOR_PORT), '--fixtures', DEMO_FIXTURES],
       env,
     });
     await waitFor('blip simulator', () => httpOk(`http://127.0.0.1:${SIMULATOR_PORT}/_admin/health`), {
@@ -71,6 +73,8 @@ async function startProduct(config: ReturnType<typeof loadStackConfig>, supervis
   console.log(`Temporal Web UI:     http://127.0.0.1:${config.TEMPORAL_UI_PORT}`);
   if (simulated) {
     console.log(`Blip simulator:      ${env.BLIP_API_URL} (demo fixtures)`);
+    console.log('Archiving the demo tickets:');
+    await seedDemoArchive(apiUrl, DEMO_FIXTURES, console.log);
     console.log('Archive a demo ticket, as Blip Builder would:');
     console.log(
       `  curl -s -X POST ${apiUrl}/v1/tickethistory -H 'Content-Type: application/json' \\\n` +

@@ -313,3 +313,24 @@ test('a ticket Blip does not have fails the workflow with a message an operator 
   const { rows } = await env.db.query('select count(*)::int as n from tickets where ticket_id = $1', [id]);
   expect(rows[0].n).toBe(0);
 });
+
+test('a 10 000-message ticket is archived completely while workflow history stays small', async () => {
+  const id = addGeneratedTicket(10_000);
+  const answer = await env.webhook(id, botAuthorization(LATAM));
+  const result = await env.result(answer.body.workflowId as string);
+  expect(result.messageCount).toBe(10_000);
+  const { rows } = await env.db.query(
+    'select count(*)::int as n, min(position)::int as first, max(position)::int as last from messages where tenant_id = $1 and ticket_id = $2',
+    [LATAM, id],
+  );
+  expect(rows[0]).toEqual({ n: 10_000, first: 0, last: 9_999 });
+  // Message bodies go straight to Postgres: the history holds a handful of small events.
+  const history = await env.temporal.workflow.getHandle(answer.body.workflowId as string).fetchHistory();
+  const events = history.events ?? [];
+  expect(events.length).toBeLessThan(60);
+  const payloadBytes = events.reduce((n, e) => {
+    const payloads = e.activityTaskCompletedEventAttributes?.result?.payloads ?? [];
+    return n + payloads.reduce((m, p) => m + (p.data?.length ?? 0), 0);
+  }, 0);
+  expect(payloadBytes).toBeLessThan(10_000);
+});

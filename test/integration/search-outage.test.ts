@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { typesenseService } from '../../infra/services/typesense';
+import { loadStackConfig } from '../../infra/stack-config';
+import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
+import { botAuthorization } from '../support/blip-fixtures';
+
+/**
+ * Typesense is derived data (DESIGN.md rule 5): while it is down, a ticket is still archived in
+ * Postgres, and indexing completes once it is back. This file stops and restarts the stack's
+ * Typesense, so it always leaves it running.
+ */
+
+const typesense = typesenseService(loadStackConfig());
+let env: ArchiveEnv;
+
+beforeAll(async () => {
+  env = await startArchiveEnv();
+});
+afterAll(async () => {
+  if (!(await typesense.healthy())) await typesense.start();
+  await env?.close();
+});
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('a ticket archived while Typesense is down is safe in Postgres and indexed when it returns', async () => {
+  const id = randomUUID();
+  const customer = '5511955554444@wa.gw.msging.net';
+  env.sim.addTicket({
+    ticket: {
+      id,
+      sequentialId: 7001,
+      ownerIdentity: 'atendimentolatam@msging.net',
+      customerIdentity: customer,
+      status: 'ClosedAttendant',
+      closed: true,
+      storageDate: '2025-07-01T09:00:00.000Z',
+      closeDate: '2025-07-01T09:30:00.000Z',
+    },
+    contact: { identity: customer, name: 'Durante Queda', phoneNumber: '+5511955554444' },
+    messages: Array.from({ length: 12 }, (_, i) => ({
+      id: `outage-${id}-${i}`,
+      direction: 'received',
+      type: 'text/plain',
+      content: `queda ${i}`,
+      date: `2025-07-01T09:0${Math.floor(i / 6)}:${String(10 + i).padStart(2, '0')}.000Z`,
+    })),
+  });
+
+  await typesense.stop();
+  expect(await typesense.healthy()).toBe(false);
+
+  const answer = await env.webhook(id, botAuthorization('atendimentolatam'));
+  expect(answer.statusCode).toBe(202);
+  const workflowId = answer.body.workflowId as string;
+
+  const sealed = await until('the ticket to be sealed in Postgres', async () => {
+    const { rows } = await env.db.query(
+      'select message_count, digest, indexed_at from tickets where ticket_id = $1 and archived_at is not null',
+      [id],
+    );
+    return rows[0];
+  });
+  expect(sealed.message_count).toBe(12);
+  expect(sealed.digest).toMatch(/^[0-9a-f]{64}$/);
+  expect(sealed.indexed_at).toBeNull();
+  expect((await env.temporal.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
+
+  await typesense.start();
+  const result = await env.result(workflowId);
+  expect(result.digest).toBe(sealed.digest);
+
+  const { rows } = await env.db.query('select indexed_at from tickets where ticket_id = $1', [id]);
+  expect(rows[0].indexed_at).toBeInstanceOf(Date);
+  const found = await env.search
+    .collections(env.collections.messages)
+    .documents()
+    .search({ q: 'queda', query_by: 'text', filter_by: `ticket_id:=${id}`, per_page: 1 });
+  expect(found.found).toBe(12);
+});
