@@ -4,13 +4,15 @@ import { createSecretBox } from '../lib/crypto';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
 import { createSearchClient } from '../lib/search/client';
+import { collectionNames } from '../lib/search/schema';
 import { createGcsStore, createStorageClient } from '../lib/storage/gcs-store';
 
 /** Creates the clients the API needs from config; closed together on shutdown. */
 export async function createApiClients(config: Config) {
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   await migrate(db);
-  const box = createSecretBox(encryptionKey(config).key);
+  const masterKey = encryptionKey(config).key;
+  const box = createSecretBox(masterKey);
   const search = createSearchClient(config.TYPESENSE_URL, config.TYPESENSE_API_KEY);
   const storageOpts = {
     bucket: config.GCS_BUCKET,
@@ -39,6 +41,8 @@ export async function createApiClients(config: Config) {
   return {
     db,
     box,
+    masterKey,
+    collections: collectionNames(config.TYPESENSE_COLLECTION_PREFIX),
     temporalClient,
     search,
     store,

@@ -2,6 +2,7 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createApiClients } from './deps';
 import { buildServer } from './server';
+import { createReadApiOptions } from './services/read-api';
 import { createWebhookOptions } from './services/webhook';
 
 /** API process entry: read config, build clients, listen, close cleanly on SIGINT/SIGTERM. */
@@ -21,7 +22,20 @@ async function main() {
     bodyLimit: config.WEBHOOK_BODY_LIMIT,
     rateLimit: { max: config.WEBHOOK_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 },
   });
-  const app = await buildServer({ logger, healthChecks: clients.healthChecks, webhook });
+  const read = createReadApiOptions({
+    db: clients.db,
+    box: clients.box,
+    masterKey: clients.masterKey,
+    search: clients.search,
+    collections: clients.collections,
+    store: clients.store,
+    sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+    secureCookies: config.COOKIE_SECURE,
+    signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
+  });
+  // The UI is served unless WEB_UI=off (and only once built: npm run build:web).
+  const webUi = process.env.WEB_UI === 'off' ? undefined : {};
+  const app = await buildServer({ logger, healthChecks: clients.healthChecks, webhook, read, webUi });
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await app.close();

@@ -1,10 +1,15 @@
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../lib/logger';
 import { errorHandler } from './plugins/errors';
+import { registerWebUi, type WebUiOptions } from './plugins/web-ui';
+import { type ContactRouteOptions, contactRoutes } from './routes/contacts';
 import { type HealthCheck, healthRoutes, healthSchema } from './routes/health';
+import { type SessionRouteOptions, sessionRoutes } from './routes/session';
 import { type TicketHistoryOptions, ticketHistoryRoutes } from './routes/tickethistory';
+import { type TicketRouteOptions, ticketRoutes } from './routes/tickets';
 import { errorSchema } from './schemas';
 
 export interface ServerDeps {
@@ -12,6 +17,10 @@ export interface ServerDeps {
   healthChecks: Record<string, HealthCheck>;
   /** The webhook; absent in processes that only serve health (e.g. tests of /healthz). */
   webhook?: TicketHistoryOptions;
+  /** The read side (sessions, search, tickets, contacts); absent in webhook-only processes. */
+  read?: { session: SessionRouteOptions; tickets: TicketRouteOptions; contacts: ContactRouteOptions };
+  /** Serve the built extension UI (web/build) for every non-API path; absent: API only. */
+  webUi?: WebUiOptions;
 }
 
 /**
@@ -38,6 +47,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addSchema(healthSchema);
   app.setErrorHandler(errorHandler);
   await app.register(healthRoutes, { checks: deps.healthChecks });
+  await app.register(cookie);
   if (deps.webhook) await app.register(ticketHistoryRoutes, deps.webhook);
+  if (deps.read) {
+    await app.register(sessionRoutes, deps.read.session);
+    await app.register(ticketRoutes, deps.read.tickets);
+    await app.register(contactRoutes, deps.read.contacts);
+  }
+  if (deps.webUi) await registerWebUi(app, deps.webUi);
   return app;
 }

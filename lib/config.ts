@@ -21,6 +21,21 @@ export const configSchema = z.object({
   /** Webhooks accepted per bot per minute before 429 (Blip retries the action later). */
   WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
 
+  /** Read API sessions (cookie from POST /v1/session). */
+  SESSION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(8 * 3600),
+  /** Secure + SameSite=None session cookies, needed inside the Blip portal iframe over https. */
+  COOKIE_SECURE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Lifetime of the signed media and export links the API hands out. */
+  SIGNED_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
+
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('ticket-vault'),

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
@@ -10,10 +11,12 @@ export interface GcsStoreOptions {
   emulatorHost?: string;
 }
 
+const emulatorEndpoint = (host: string) => host.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
+
 export function createStorageClient(opts: GcsStoreOptions): Storage {
   if (!opts.emulatorHost) return new Storage({ projectId: opts.projectId });
   // Against the emulator: plain HTTP endpoint, fixed project, no credential lookup.
-  const endpoint = opts.emulatorHost.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
+  const endpoint = emulatorEndpoint(opts.emulatorHost);
   const storage = new Storage({ projectId: opts.projectId, apiEndpoint: endpoint });
   // The Node library takes STORAGE_EMULATOR_HOST verbatim as its JSON API base (without the
   // /storage/v1 path other GCS clients add); pin the base so the variable means the same here.
@@ -21,8 +24,38 @@ export function createStorageClient(opts: GcsStoreOptions): Storage {
   return storage;
 }
 
+/**
+ * V4 signing is local (no network): real GCS signs with the service account of Application
+ * Default Credentials. The emulator does not check signatures, so against it we sign with a
+ * throw-away key on a separate client (giving the main client credentials would make it fetch
+ * OAuth tokens from Google).
+ */
+function emulatorSigningBucket(opts: GcsStoreOptions & { emulatorHost: string }) {
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const endpoint = emulatorEndpoint(opts.emulatorHost);
+  return new Storage({
+    projectId: opts.projectId,
+    apiEndpoint: endpoint,
+    credentials: {
+      client_email: `emulator@${opts.projectId}.iam.gserviceaccount.com`,
+      private_key: privateKey,
+    },
+  }).bucket(opts.bucket);
+}
+
 export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectStore {
   const bucket = storage.bucket(opts.bucket);
+  let signingBucket: ReturnType<Storage['bucket']> | null = null;
+  const signer = () => {
+    signingBucket ??= opts.emulatorHost
+      ? emulatorSigningBucket({ ...opts, emulatorHost: opts.emulatorHost })
+      : bucket;
+    return signingBucket;
+  };
   return {
     kind: 'gcs',
     async ensureReady() {
@@ -67,6 +100,20 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
     async delete(key) {
       assertSafeKey(key);
       await bucket.file(key).delete({ ignoreNotFound: true });
+    },
+    async signedReadUrl(key, { expiresInSeconds, downloadName }) {
+      assertSafeKey(key);
+      const [url] = await signer()
+        .file(key)
+        .getSignedUrl({
+          version: 'v4',
+          action: 'read',
+          expires: Date.now() + expiresInSeconds * 1000,
+          ...(downloadName
+            ? { responseDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(downloadName)}` }
+            : {}),
+        });
+      return url;
     },
     async ping() {
       await bucket.exists();

@@ -19,6 +19,11 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectMetadata | null>;
   get(key: string): Readable;
   delete(key: string): Promise<void>;
+  /**
+   * A short-lived URL that reads one object without further credentials (GCS V4 signing). Only
+   * ever issued after the caller's tenant check; `downloadName` makes browsers save it under a name.
+   */
+  signedReadUrl(key: string, opts: { expiresInSeconds: number; downloadName?: string }): Promise<string>;
   ping(): Promise<void>;
 }
 

@@ -1,0 +1,56 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { writeAudit } from '../../lib/db/audit';
+import type { Db } from '../../lib/db/pool';
+import { readContactTickets } from '../../lib/db/read';
+import type { ReadAccess } from '../services/read-access';
+import { ticketSchema } from './read-schemas';
+
+/** A contact's whole archived history with this tenant. */
+export interface ContactRouteOptions {
+  db: Db;
+  access: ReadAccess;
+}
+
+export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app, opts) => {
+  app.get<{ Params: { identity: string } }>(
+    '/v1/contacts/:identity/tickets',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: "A contact's archived tickets, newest first",
+        params: {
+          type: 'object',
+          required: ['identity'],
+          properties: {
+            identity: {
+              type: 'string',
+              minLength: 3,
+              maxLength: 300,
+              pattern: '^[^\\s/]+@[^\\s/]+$',
+              description: 'a Blip identity, e.g. 5511987654321@wa.gw.msging.net',
+            },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['identity', 'tickets'],
+            properties: { identity: { type: 'string' }, tickets: { type: 'array', items: ticketSchema } },
+          },
+          '4xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req) => {
+      const session = await opts.access.sessionOf(req);
+      const tickets = await readContactTickets(opts.db, session.tenantId, req.params.identity);
+      await writeAudit(opts.db, {
+        tenantId: session.tenantId,
+        actor: session.actor,
+        action: 'contact.view',
+        target: req.params.identity,
+      });
+      return { identity: req.params.identity, tickets };
+    },
+  );
+};

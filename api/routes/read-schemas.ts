@@ -1,0 +1,105 @@
+/** JSON schemas of the read API's answers (also the OpenAPI served at /docs). */
+const nullableString = { type: ['string', 'null'] } as const;
+const nullableInt = { type: ['integer', 'null'] } as const;
+
+export const highlightSchema = {
+  type: ['array', 'null'],
+  description: 'plain-text segments of the best match; render as text, marking the ones with match=true',
+  items: {
+    type: 'object',
+    required: ['text', 'match'],
+    properties: { text: { type: 'string' }, match: { type: 'boolean' } },
+  },
+} as const;
+
+export const contactSchema = {
+  type: 'object',
+  properties: {
+    identity: nullableString,
+    name: nullableString,
+    phone: nullableString,
+    email: nullableString,
+  },
+} as const;
+
+export const ticketHitSchema = {
+  type: 'object',
+  properties: {
+    ticketId: { type: 'string' },
+    sequentialId: nullableInt,
+    contact: contactSchema,
+    channel: nullableString,
+    agent: nullableString,
+    team: nullableString,
+    openedAt: nullableString,
+    closedAt: nullableString,
+    messageCount: { type: 'integer' },
+    mediaCount: { type: 'integer' },
+    highlight: highlightSchema,
+  },
+} as const;
+
+export const ticketSchema = {
+  type: 'object',
+  properties: {
+    ticketId: { type: 'string' },
+    sequentialId: nullableInt,
+    status: nullableString,
+    channel: nullableString,
+    contact: contactSchema,
+    tunnelOriginator: nullableString,
+    agent: nullableString,
+    team: nullableString,
+    tags: { type: 'array', items: { type: 'string' } },
+    closedBy: nullableString,
+    openedAt: nullableString,
+    closedAt: nullableString,
+    archivedAt: nullableString,
+    messageCount: { type: 'integer' },
+    mediaCount: { type: 'integer' },
+    digest: nullableString,
+  },
+} as const;
+
+export const mediaSchema = {
+  type: 'object',
+  properties: {
+    ordinal: { type: 'integer' },
+    status: { type: 'string', enum: ['pending', 'stored', 'unavailable'] },
+    contentType: nullableString,
+    size: nullableInt,
+    sha256: nullableString,
+    title: nullableString,
+    reason: nullableString,
+    url: { ...nullableString, description: 'short-lived signed URL (stored media only)' },
+  },
+} as const;
+
+export const messageSchema = {
+  type: 'object',
+  properties: {
+    messageId: { type: 'string' },
+    position: { type: 'integer' },
+    direction: { type: 'string', enum: ['customer', 'agent', 'bot', 'system'] },
+    sender: nullableString,
+    sentAt: nullableString,
+    type: { type: 'string' },
+    text: { type: 'string', description: 'display text; plain text, never HTML' },
+    content: { description: "Blip's content as archived (U+0000 replaced)" },
+    inTicketWindow: { type: 'boolean' },
+    status: nullableString,
+    media: { type: 'array', items: mediaSchema },
+  },
+} as const;
+
+export const ticketIdParam = {
+  type: 'object',
+  required: ['ticketId'],
+  properties: {
+    ticketId: {
+      type: 'string',
+      pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+      description: 'the Blip ticket id (UUID)',
+    },
+  },
+} as const;

@@ -1,0 +1,165 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { writeAudit } from '../../lib/db/audit';
+import type { Db } from '../../lib/db/pool';
+import { readMessages, readTicket } from '../../lib/db/read';
+import { SearchQueryError, type TicketQuery } from '../../lib/search/query';
+import type { TicketSearchResult } from '../../lib/search/ticket-search';
+import type { ObjectStore } from '../../lib/storage/object-store';
+import { badRequest, notFound } from '../services/http-errors';
+import type { ReadAccess } from '../services/read-access';
+import { messageSchema, ticketHitSchema, ticketIdParam, ticketSchema } from './read-schemas';
+
+/** Search archived tickets, and read one as it happened, with signed links to its media. */
+export interface TicketRouteOptions {
+  db: Db;
+  store: ObjectStore;
+  access: ReadAccess;
+  search: (tenantId: string, query: TicketQuery) => Promise<TicketSearchResult>;
+  mediaUrlTtlSeconds: number;
+}
+
+export const MAX_PER_PAGE = 100;
+export const MAX_MESSAGES_PER_PAGE = 2000;
+
+/**
+ * The app's Ajv does not coerce types (webhook bodies must be exact), so integer query parameters
+ * arrive as strings; turn plain decimal strings into numbers before the schema checks them.
+ */
+const integerQuery =
+  (names: string[]) =>
+  async (req: { query: unknown }): Promise<void> => {
+    const query = req.query as Record<string, unknown>;
+    for (const name of names) {
+      const value = query[name];
+      if (typeof value === 'string' && /^-?\d{1,15}$/.test(value)) query[name] = Number(value);
+    }
+  };
+
+const searchText = (description: string) =>
+  ({ type: 'string', minLength: 1, maxLength: 200, description }) as const;
+
+export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, opts) => {
+  app.get<{ Querystring: Omit<TicketQuery, 'page' | 'perPage'> & { page?: number; perPage?: number } }>(
+    '/v1/tickets',
+    {
+      preValidation: integerQuery(['page', 'perPage']),
+      schema: {
+        tags: ['tickets'],
+        summary: 'Search archived tickets of the session tenant, newest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            q: searchText('free text inside messages'),
+            name: searchText('contact name: prefix, typo and accent tolerant'),
+            phone: searchText('any common formatting: +55 (11) 98765-4321, 11987654321, 98765-4321'),
+            ticket: searchText('ticket id (UUID) or sequential number'),
+            from: searchText('closed on or after: 2025-03-12 or an ISO date-time'),
+            to: searchText('closed on or before: 2025-03-12 (whole day) or an ISO date-time'),
+            page: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
+            perPage: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE, default: 20 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['found', 'page', 'perPage', 'hits'],
+            properties: {
+              found: { type: 'integer' },
+              page: { type: 'integer' },
+              perPage: { type: 'integer' },
+              hits: { type: 'array', items: ticketHitSchema },
+            },
+          },
+          '4xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req) => {
+      const { tenantId } = await opts.access.sessionOf(req);
+      try {
+        return await opts.search(tenantId, {
+          ...req.query,
+          page: req.query.page ?? 1,
+          perPage: req.query.perPage ?? 20,
+        });
+      } catch (err) {
+        if (err instanceof SearchQueryError) throw badRequest(err.message);
+        throw err;
+      }
+    },
+  );
+
+  app.get<{ Params: { ticketId: string }; Querystring: { after?: number; limit?: number } }>(
+    '/v1/tickets/:ticketId',
+    {
+      preValidation: integerQuery(['after', 'limit']),
+      schema: {
+        tags: ['tickets'],
+        summary: 'One archived ticket with its messages in order (paged by position) and media links',
+        params: ticketIdParam,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'integer', minimum: -1, default: -1, description: 'messages after this position' },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_MESSAGES_PER_PAGE, default: 500 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['ticket', 'messages', 'nextAfter'],
+            properties: {
+              ticket: ticketSchema,
+              messages: { type: 'array', items: messageSchema },
+              nextAfter: {
+                type: ['integer', 'null'],
+                description: 'pass as `after` for the next page; null at the end',
+              },
+            },
+          },
+          '4xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req) => {
+      const session = await opts.access.sessionOf(req);
+      const ticketId = req.params.ticketId.toLowerCase();
+      const ticket = await readTicket(opts.db, session.tenantId, ticketId);
+      // Another tenant's ticket is indistinguishable from one that does not exist.
+      if (!ticket) throw notFound(`ticket ${ticketId} is not in this archive`);
+      const after = req.query.after ?? -1;
+      const limit = req.query.limit ?? 500;
+      const messages = await readMessages(opts.db, session.tenantId, ticketId, after, limit);
+      const withUrls = await Promise.all(
+        messages.map(async (m) => ({
+          ...m,
+          media: await Promise.all(
+            m.media.map(async ({ storageKey, ...media }) => ({
+              ...media,
+              url:
+                media.status === 'stored' && storageKey
+                  ? await opts.store.signedReadUrl(storageKey, { expiresInSeconds: opts.mediaUrlTtlSeconds })
+                  : null,
+            })),
+          ),
+        })),
+      );
+      if (after === -1) {
+        await writeAudit(opts.db, {
+          tenantId: session.tenantId,
+          actor: session.actor,
+          action: 'ticket.view',
+          target: ticketId,
+        });
+      }
+      const last = messages[messages.length - 1];
+      return {
+        ticket,
+        messages: withUrls,
+        nextAfter: messages.length === limit && last ? last.position : null,
+      };
+    },
+  );
+};

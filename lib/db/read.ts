@@ -1,0 +1,184 @@
+import type { Db } from './pool';
+
+/** What the read API shows of archived tickets; every query is scoped to one tenant. */
+
+export interface TicketView {
+  ticketId: string;
+  sequentialId: number | null;
+  status: string | null;
+  channel: string | null;
+  contact: { identity: string; name: string | null; phone: string | null; email: string | null };
+  tunnelOriginator: string | null;
+  agent: string | null;
+  team: string | null;
+  tags: string[];
+  closedBy: string | null;
+  openedAt: string | null;
+  closedAt: string | null;
+  archivedAt: string | null;
+  messageCount: number;
+  mediaCount: number;
+  digest: string | null;
+}
+
+export interface MediaView {
+  ordinal: number;
+  status: 'pending' | 'stored' | 'unavailable';
+  contentType: string | null;
+  size: number | null;
+  sha256: string | null;
+  title: string | null;
+  reason: string | null;
+  storageKey: string | null;
+}
+
+export interface MessageView {
+  messageId: string;
+  position: number;
+  direction: string;
+  sender: string | null;
+  sentAt: string | null;
+  type: string;
+  text: string;
+  content: unknown;
+  inTicketWindow: boolean;
+  status: string | null;
+  media: MediaView[];
+}
+
+const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** An archived ticket of this tenant, or null (unknown, another tenant's, or not archived yet). */
+export async function readTicket(db: Db, tenantId: string, ticketId: string): Promise<TicketView | null> {
+  const { rows } = await db.query(
+    `select ticket_id, sequential_id, status, channel, coalesce(contact_identity, customer_identity) as identity,
+            contact_name, contact_phone, contact_email, tunnel_originator, agent_identity, team, tags, closed_by,
+            coalesce(open_date, storage_date) as opened_at, close_date, archived_at, message_count, media_count, digest
+       from tickets where tenant_id = $1 and ticket_id = $2 and archived_at is not null`,
+    [tenantId, ticketId],
+  );
+  const r = rows[0];
+  return r ? toTicketView(r) : null;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a row of the select above
+function toTicketView(r: any): TicketView {
+  return {
+    ticketId: r.ticket_id,
+    sequentialId: r.sequential_id,
+    status: r.status,
+    channel: r.channel,
+    contact: {
+      identity: r.identity,
+      name: r.contact_name,
+      phone: r.contact_phone,
+      email: r.contact_email ?? null,
+    },
+    tunnelOriginator: r.tunnel_originator ?? null,
+    agent: r.agent_identity,
+    team: r.team,
+    tags: r.tags ?? [],
+    closedBy: r.closed_by ?? null,
+    openedAt: isoOrNull(r.opened_at),
+    closedAt: isoOrNull(r.close_date),
+    archivedAt: isoOrNull(r.archived_at),
+    messageCount: r.message_count ?? 0,
+    mediaCount: r.media_count ?? 0,
+    digest: r.digest ?? null,
+  };
+}
+
+/** A page of a ticket's messages in archive order, each with its media. */
+export async function readMessages(
+  db: Db,
+  tenantId: string,
+  ticketId: string,
+  afterPosition: number,
+  limit: number,
+): Promise<MessageView[]> {
+  const { rows } = await db.query(
+    `select m.message_id, m.position, m.direction, m.sender, m.sent_at, m.type, m.text, m.content,
+            m.in_ticket_window, m.status,
+            coalesce((select json_agg(json_build_object(
+                'ordinal', a.ordinal, 'status', a.status, 'contentType', coalesce(a.content_type, a.declared_type),
+                'size', coalesce(a.size, a.declared_size), 'sha256', a.sha256, 'title', a.title,
+                'reason', a.reason, 'storageKey', a.storage_key) order by a.ordinal)
+               from media a
+              where a.tenant_id = m.tenant_id and a.ticket_id = m.ticket_id and a.message_id = m.message_id), '[]') as media
+       from messages m
+      where m.tenant_id = $1 and m.ticket_id = $2 and m.position > $3
+      order by m.position limit $4`,
+    [tenantId, ticketId, afterPosition, limit],
+  );
+  return rows.map((r) => ({
+    messageId: r.message_id,
+    position: r.position,
+    direction: r.direction,
+    sender: r.sender,
+    sentAt: isoOrNull(r.sent_at),
+    type: r.type,
+    text: r.text,
+    content: r.content,
+    inTicketWindow: r.in_ticket_window,
+    status: r.status,
+    media: r.media,
+  }));
+}
+
+/** One media object of a ticket of this tenant (for issuing a signed URL). */
+export async function readMedia(
+  db: Db,
+  tenantId: string,
+  ticketId: string,
+  messageId: string,
+  ordinal: number,
+): Promise<MediaView | null> {
+  const rows = await readMessagesMedia(db, tenantId, ticketId, messageId);
+  return rows.find((m) => m.ordinal === ordinal) ?? null;
+}
+
+async function readMessagesMedia(
+  db: Db,
+  tenantId: string,
+  ticketId: string,
+  messageId: string,
+): Promise<MediaView[]> {
+  const { rows } = await db.query(
+    `select a.ordinal, a.status, coalesce(a.content_type, a.declared_type) as content_type,
+            coalesce(a.size, a.declared_size) as size, a.sha256, a.title, a.reason, a.storage_key
+       from media a join tickets t using (tenant_id, ticket_id)
+      where a.tenant_id = $1 and a.ticket_id = $2 and a.message_id = $3 and t.archived_at is not null`,
+    [tenantId, ticketId, messageId],
+  );
+  return rows.map((r) => ({
+    ordinal: r.ordinal,
+    status: r.status,
+    contentType: r.content_type,
+    size: r.size === null ? null : Number(r.size),
+    sha256: r.sha256,
+    title: r.title,
+    reason: r.reason,
+    storageKey: r.storage_key,
+  }));
+}
+
+/** Every archived ticket of a contact (by contact or customer identity), newest first. */
+export async function readContactTickets(
+  db: Db,
+  tenantId: string,
+  identity: string,
+  limit = 500,
+): Promise<TicketView[]> {
+  const { rows } = await db.query(
+    `select ticket_id, sequential_id, status, channel, coalesce(contact_identity, customer_identity) as identity,
+            contact_name, contact_phone, contact_email, tunnel_originator, agent_identity, team, tags, closed_by,
+            coalesce(open_date, storage_date) as opened_at, close_date, archived_at, message_count, media_count, digest
+       from tickets
+      where tenant_id = $1 and archived_at is not null
+        and (customer_identity = $2 or contact_identity = $2 or tunnel_originator = $2)
+      order by close_date desc nulls last, ticket_id
+      limit $3`,
+    [tenantId, identity, limit],
+  );
+  return rows.map(toTicketView);
+}

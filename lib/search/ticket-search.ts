@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import type { SearchClient } from './client';
+import { type TicketQuery, ticketFilter } from './query';
+import type { CollectionNames } from './schema';
+
+/** Search tickets for one tenant: fields, dates and free text inside messages; newest first. */
+export interface TicketHit {
+  ticketId: string;
+  sequentialId: number | null;
+  contact: { identity: string | null; name: string | null; phone: string | null };
+  channel: string | null;
+  agent: string | null;
+  team: string | null;
+  openedAt: string | null;
+  closedAt: string | null;
+  messageCount: number;
+  mediaCount: number;
+  /** A snippet of the matching message (free text) or name, cut into plain-text segments. */
+  highlight: HighlightSegment[] | null;
+}
+
+/** Plain text only: the UI renders segments as text and marks the matching ones, never as HTML. */
+export interface HighlightSegment {
+  text: string;
+  match: boolean;
+}
+
+/**
+ * Typesense wraps matches in the tags we give it and does not escape the text around them, so
+ * the tags are a random per-request token that message text cannot forge, turned into segments.
+ */
+function segments(snippet: string | undefined, tag: string): HighlightSegment[] | null {
+  if (!snippet) return null;
+  const out: HighlightSegment[] = [];
+  for (const [i, part] of snippet.split(tag).entries()) {
+    if (part) out.push({ text: part, match: i % 2 === 1 });
+  }
+  return out;
+}
+
+export interface TicketSearchResult {
+  found: number;
+  page: number;
+  perPage: number;
+  hits: TicketHit[];
+}
+
+/** Tickets a free-text search can narrow to; more matching tickets than this are cut off. */
+const MAX_TEXT_TICKETS = 250;
+
+interface TicketDoc {
+  ticket_id: string;
+  sequential_id?: number;
+  contact_identity?: string;
+  contact_name?: string;
+  contact_phone?: string;
+  channel?: string;
+  agent?: string;
+  team?: string;
+  opened_at?: number;
+  closed_at?: number;
+  message_count?: number;
+  media_count?: number;
+}
+
+type Highlight = { field?: string; snippet?: string };
+
+const iso = (epoch: number | undefined) => (epoch ? new Date(epoch * 1000).toISOString() : null);
+
+export function createTicketSearch(client: SearchClient, names: CollectionNames) {
+  /** Ticket ids whose messages match `q`, with the best snippet of each. */
+  async function ticketsMatchingText(
+    tenantId: string,
+    q: string,
+    tag: string,
+  ): Promise<Map<string, HighlightSegment[] | null>> {
+    const res = (await client
+      .collections(names.messages)
+      .documents()
+      .search({
+        q,
+        query_by: 'text',
+        filter_by: `tenant_id:=${tenantId}`,
+        group_by: 'ticket_id',
+        group_limit: 1,
+        per_page: MAX_TEXT_TICKETS,
+        highlight_start_tag: tag,
+        highlight_end_tag: tag,
+      } as never)) as unknown as {
+      grouped_hits?: Array<{ group_key: string[]; hits: Array<{ highlights?: Highlight[] }> }>;
+    };
+    const out = new Map<string, HighlightSegment[] | null>();
+    for (const group of res.grouped_hits ?? []) {
+      const id = group.group_key[0];
+      if (id) out.set(id, segments(group.hits[0]?.highlights?.[0]?.snippet, tag));
+    }
+    return out;
+  }
+
+  async function search(tenantId: string, query: TicketQuery): Promise<TicketSearchResult> {
+    const { filters, nameQuery } = ticketFilter(tenantId, query);
+    const tag = `\u2063${randomBytes(6).toString('hex')}\u2063`;
+    let snippets: Map<string, HighlightSegment[] | null> | null = null;
+    const text = query.q?.trim();
+    if (text) {
+      snippets = await ticketsMatchingText(tenantId, text, tag);
+      if (snippets.size === 0) return { found: 0, page: query.page, perPage: query.perPage, hits: [] };
+      filters.push(`ticket_id:[${[...snippets.keys()].join(',')}]`);
+    }
+    const res = (await client
+      .collections(names.tickets)
+      .documents()
+      .search({
+        q: nameQuery ?? '*',
+        query_by: 'contact_name',
+        filter_by: filters.join(' && '),
+        sort_by: 'closed_at:desc',
+        num_typos: 2,
+        prefix: true,
+        page: query.page,
+        per_page: query.perPage,
+        highlight_start_tag: tag,
+        highlight_end_tag: tag,
+      })) as unknown as { found: number; hits?: Array<{ document: TicketDoc; highlights?: Highlight[] }> };
+    return {
+      found: res.found,
+      page: query.page,
+      perPage: query.perPage,
+      hits: (res.hits ?? []).map(({ document: d, highlights }) => ({
+        ticketId: d.ticket_id,
+        sequentialId: d.sequential_id ?? null,
+        contact: {
+          identity: d.contact_identity ?? null,
+          name: d.contact_name ?? null,
+          phone: d.contact_phone ?? null,
+        },
+        channel: d.channel ?? null,
+        agent: d.agent ?? null,
+        team: d.team ?? null,
+        openedAt: iso(d.opened_at),
+        closedAt: iso(d.closed_at),
+        messageCount: d.message_count ?? 0,
+        mediaCount: d.media_count ?? 0,
+        highlight: snippets?.get(d.ticket_id) ?? segments(highlights?.[0]?.snippet, tag),
+      })),
+    };
+  }
+
+  return { search };
+}

@@ -1,0 +1,73 @@
+import { phoneFromIdentity, phoneVariants } from '../../lib/search/phone';
+import { parseDateBound, SearchQueryError, ticketFilter } from '../../lib/search/query';
+
+const base = { page: 1, perPage: 20 };
+
+describe('phone variants', () => {
+  test('every trailing run of 8+ digits, so any common formatting finds the number', () => {
+    const variants = phoneVariants('+55 (11) 98765-4321');
+    for (const typed of ['+55 (11) 98765-4321', '5511987654321', '11987654321', '98765-4321', '87654321']) {
+      expect(variants).toContain(typed.replace(/\D/g, ''));
+    }
+    expect(variants).not.toContain('7654321');
+  });
+  test('no number, no variants', () => {
+    expect(phoneVariants(null)).toEqual([]);
+    expect(phoneVariants('call me')).toEqual([]);
+  });
+  test('the number inside a WhatsApp identity', () => {
+    expect(phoneFromIdentity('5511987654321@wa.gw.msging.net')).toBe('5511987654321');
+    expect(phoneFromIdentity('9e1c7f3a-1111-2222-3333-444455556666@tunnel.msging.net')).toBeNull();
+  });
+});
+
+describe('ticket search filters', () => {
+  test('the tenant filter always comes first', () => {
+    expect(ticketFilter('atendimentolatam', base).filters).toEqual(['tenant_id:=atendimentolatam']);
+  });
+
+  test('phone is reduced to digits; too short is a clear error', () => {
+    expect(ticketFilter('t1', { ...base, phone: '+55 (11) 98765-4321' }).filters).toContain(
+      'phones:=5511987654321',
+    );
+    expect(() => ticketFilter('t1', { ...base, phone: '123' })).toThrow(/at least 8 digits/);
+  });
+
+  test('ticket takes the id or the sequential number', () => {
+    expect(ticketFilter('t1', { ...base, ticket: 'B598352E-77F5-546C-A017-5EC108ED50BA' }).filters).toContain(
+      'ticket_id:=b598352e-77f5-546c-a017-5ec108ed50ba',
+    );
+    expect(ticketFilter('t1', { ...base, ticket: '#1042' }).filters).toContain('sequential_id:=1042');
+  });
+
+  test.each([
+    ['tenant_id:!=x'],
+    ['1042 || tenant_id:=other'],
+    ['`x` && tenant_id:=other'],
+    ['../../etc/passwd'],
+  ])('an injection attempt in ticket (%s) is refused, never put in the filter', (ticket) => {
+    expect(() => ticketFilter('t1', { ...base, ticket })).toThrow(SearchQueryError);
+  });
+
+  test('names stay out of the filter (they are the query text)', () => {
+    const f = ticketFilter('t1', { ...base, name: ' João && tenant_id:=other ' });
+    expect(f.filters).toEqual(['tenant_id:=t1']);
+    expect(f.nameQuery).toBe('João && tenant_id:=other');
+  });
+
+  test('dates: a bare day covers the whole day; bad or reversed ranges are errors', () => {
+    expect(parseDateBound('from', '2025-03-12')).toBe(Date.parse('2025-03-12T00:00:00Z') / 1000);
+    expect(parseDateBound('to', '2025-03-12')).toBe(Date.parse('2025-03-12T23:59:59Z') / 1000);
+    expect(parseDateBound('from', '2025-03-12T16:54:56Z')).toBe(Date.parse('2025-03-12T16:54:56Z') / 1000);
+    expect(() => parseDateBound('from', '12/03/2025')).toThrow(/from must be a date/);
+    expect(() => parseDateBound('to', '2025-02-30')).toThrow(/not a real date/);
+    expect(() => parseDateBound('to', '2025-13-45')).toThrow(/not a real date/);
+    expect(() => ticketFilter('t1', { ...base, from: '2025-03-13', to: '2025-03-12' })).toThrow(
+      /from is after to/,
+    );
+  });
+
+  test('an invalid tenant id is refused', () => {
+    expect(() => ticketFilter('x && y', base)).toThrow(SearchQueryError);
+  });
+});
