@@ -24,6 +24,9 @@ export interface TicketHistoryOptions {
 const TICKET_ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const ticketHistoryRoutes: FastifyPluginAsync<TicketHistoryOptions> = async (app, opts) => {
+  // Fastify also parses text/plain by default; the webhook takes JSON only (415 otherwise).
+  // This plugin is encapsulated, so other routes keep the default parsers.
+  app.removeContentTypeParser('text/plain');
   await app.register(rateLimit, {
     global: false,
     hook: 'preHandler',

@@ -176,6 +176,11 @@ export class BlipSimulator {
     return authorizationOf(bot);
   }
 
+  /** Rotates the bot's key (`accessKey` as the portal shows it); returns the new `Key …` value. */
+  setBotKey(identifier: string, accessKey: string): string {
+    return authorizationOf(this.store.setBotKey(identifier, accessKey));
+  }
+
   addTicket(input: AddTicketInput): SimTicket {
     return this.store.addTicket(input);
   }

@@ -32,13 +32,27 @@ export class SimStore {
   private readonly media = new Map<string, SimMedia>();
 
   constructor(fixtures: FixtureSet) {
-    this.bots = fixtures.bots;
+    // A copy: rotating a bot's key (setBotKey) must not change the loaded fixtures.
+    this.bots = fixtures.bots.map((b) => ({ ...b }));
     for (const t of fixtures.tickets) this.tickets.set(t.id, t);
     for (const m of fixtures.media) this.media.set(mediaKey(m.path), m);
   }
 
   botByCredentials(identifier: string, secret: string): SimBot | undefined {
     return this.bots.find((b) => b.identifier === identifier && b.secret === secret);
+  }
+
+  /**
+   * Rotates a bot's key as the portal does: `accessKey` is what Blip shows (base64 of the secret).
+   * From now on only the new key authenticates.
+   */
+  setBotKey(identifier: string, accessKey: string): SimBot {
+    const bot = this.bots.find((b) => b.identifier === identifier);
+    if (!bot) throw new TypeError(`setBotKey: no bot ${identifier}`);
+    const secret = Buffer.from(accessKey, 'base64').toString('utf8');
+    if (secret === '') throw new TypeError('setBotKey: accessKey must be base64 of a non-empty secret');
+    bot.secret = secret;
+    return bot;
   }
 
   addTicket(input: AddTicketInput): SimTicket {

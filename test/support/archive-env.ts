@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { createArchiveActivities } from '../../activities/archive';
 import { createWorkerDeps } from '../../activities/deps';
 import { buildServer } from '../../api/server';
+import { createReadApiOptions } from '../../api/services/read-api';
 import { createWebhookOptions } from '../../api/services/webhook';
 import { type Config, encryptionKey, loadConfig } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
@@ -29,19 +30,29 @@ export interface ArchiveEnv {
   collections: CollectionNames;
   temporal: Client;
   app: FastifyInstance;
+  /**
+   * The environment this env's config was loaded from: give it to a worker run as a separate
+   * process (`{ ...process.env, ...env.workerEnv }`) so it serves the same queue, database, bucket.
+   */
+  workerEnv: Record<string, string>;
   /** POST /v1/tickethistory the way Blip's Builder action does. */
   webhook(ticket: unknown, auth: unknown): Promise<{ statusCode: number; body: Record<string, unknown> }>;
   /** Waits for an archive workflow and returns its result (or throws its failure). */
   result(
     workflowId: string,
   ): Promise<{ messageCount: number; mediaStored: number; mediaUnavailable: number; digest: string }>;
-  /** Starts a second worker process-equivalent (e.g. after killing one). */
+  /** Stops the in-process worker (if any) and the API, and drops this env's database, collections. */
   close(): Promise<void>;
 }
 
 export interface ArchiveEnvOptions {
   sim?: BlipSimulatorOptions;
   env?: Record<string, string>;
+  /**
+   * Run the in-process worker (default true). With false, nothing serves the task queue until the
+   * test starts a worker itself, e.g. `activities/worker.ts` as a child process with `workerEnv`.
+   */
+  worker?: boolean;
 }
 
 export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<ArchiveEnv> {
@@ -49,7 +60,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
   const database = await createTestDatabase();
   const sim = createBlipSimulator(options.sim);
   const { commandsUrl } = await sim.listen(0);
-  const config = loadConfig({
+  const workerEnv: Record<string, string> = {
     ...stackEnv(),
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -61,26 +72,43 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
     BLIP_API_URL: commandsUrl,
     BLIP_TIMEOUT_MS: '5000',
     ...options.env,
-  });
+  };
+  const config = loadConfig(workerEnv);
   const logger = createLogger('silent', 'test');
   const deps = await createWorkerDeps(config, logger);
-  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowsPath: require.resolve('../../workflows'),
-    activities: createArchiveActivities(deps),
-  });
-  const running = worker.run();
+  let inProcess: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
+  if (options.worker ?? true) {
+    const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const worker = await Worker.create({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowsPath: require.resolve('../../workflows'),
+      activities: createArchiveActivities(deps),
+    });
+    inProcess = { worker, running: worker.run(), connection: nativeConnection };
+  }
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const masterKey = encryptionKey(config).key;
+  const box = createSecretBox(masterKey);
   const app = await buildServer({
     logger,
     healthChecks: {},
+    read: createReadApiOptions({
+      db: deps.db,
+      box,
+      masterKey,
+      search: deps.search,
+      collections: deps.collections,
+      store: deps.store,
+      sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+      secureCookies: config.COOKIE_SECURE,
+      signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
+    }),
     webhook: createWebhookOptions({
       db: deps.db,
-      box: createSecretBox(encryptionKey(config).key),
+      box,
       temporal,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       defaultCommandsUrl: config.BLIP_API_URL,
@@ -100,6 +128,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
     collections: deps.collections,
     temporal,
     app,
+    workerEnv,
     async webhook(ticket, auth) {
       const res = await app.inject({
         method: 'POST',
@@ -114,9 +143,11 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
     },
     async close() {
       await app.close();
-      worker.shutdown();
-      await running;
-      await nativeConnection.close();
+      if (inProcess) {
+        inProcess.worker.shutdown();
+        await inProcess.running;
+        await inProcess.connection.close();
+      }
       await connection.close();
       await Promise.all(
         Object.values(deps.collections).map((name) =>
