@@ -1,3 +1,4 @@
+import type { Browser } from 'puppeteer-core';
 import { Agent } from 'undici';
 import { createBlipClient } from '../lib/blip';
 import type { Config } from '../lib/config';
@@ -7,11 +8,13 @@ import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
 import { getTenant, TenantNotFoundError, tenantAuthorization } from '../lib/db/tenants';
 import type { Logger } from '../lib/logger';
+import { launchChromium } from '../lib/pdf/chromium';
 import { createSearchClient } from '../lib/search/client';
 import { ensureCollections } from '../lib/search/migrate';
 import { collectionNames } from '../lib/search/schema';
 import { createGcsStore, createStorageClient } from '../lib/storage/gcs-store';
 import type { ArchiveDeps } from './archive';
+import type { ExportDeps } from './export';
 
 /**
  * Builds the worker's clients from config and brings the stores to the shape the activities
@@ -20,7 +23,7 @@ import type { ArchiveDeps } from './archive';
 export async function createWorkerDeps(
   config: Config,
   logger: Logger,
-): Promise<ArchiveDeps & { close: () => Promise<void> }> {
+): Promise<ArchiveDeps & ExportDeps & { close: () => Promise<void> }> {
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   const applied = await migrate(db);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
@@ -43,6 +46,14 @@ export async function createWorkerDeps(
   const box = createSecretBox(key);
   // One keep-alive pool for every tenant's Blip client.
   const blipPool = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+  // Chromium starts on the first export and is shared; a crashed one is replaced on next use.
+  let browser: Promise<Browser> | null = null;
+  const sharedBrowser = async () => {
+    const current = browser ? await browser.catch(() => null) : null;
+    if (current?.connected) return current;
+    browser = launchChromium(config.CHROMIUM_PATH);
+    return browser;
+  };
 
   return {
     db,
@@ -64,7 +75,12 @@ export async function createWorkerDeps(
     mediaParallelism: 4,
     mediaBatchSize: 16,
     logger,
+    browser: sharedBrowser,
+    publicApiUrl: config.PUBLIC_API_URL.replace(/\/+$/, ''),
+    maxEmbeddedImageBytes: config.PDF_MAX_IMAGE_BYTES,
+    printTimeoutMs: 10 * 60_000,
     async close() {
+      if (browser) await (await browser.catch(() => null))?.close();
       await blipPool.close();
       await db.end();
     },

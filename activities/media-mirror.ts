@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 import type { ObjectStore } from '../lib/storage/object-store';
@@ -37,6 +37,13 @@ export interface MirrorDeps {
 }
 
 class TooLargeError extends Error {}
+
+async function* withProgress(source: AsyncIterable<Buffer>, onProgress?: () => void): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    onProgress?.();
+    yield chunk;
+  }
+}
 
 function majorType(ct: string | undefined): string {
   return (ct ?? '').split(';')[0]?.trim().split('/')[0]?.toLowerCase() ?? '';
@@ -141,10 +148,19 @@ export async function mirrorMedia(
     }
     const storageKey = `${tenantId}/media/${result.sha256}`;
     if (!(await deps.store.head(storageKey))) {
-      await deps.store.put(storageKey, fs.createReadStream(file), {
-        contentType: result.contentType,
-        metadata: { sha256: result.sha256, size: String(result.size), originalUri: media.uri.slice(0, 1024) },
-      });
+      // The upload reports progress too: a large file on a slow link must not look like a dead worker.
+      await deps.store.put(
+        storageKey,
+        Readable.from(withProgress(fs.createReadStream(file), deps.onProgress), { objectMode: false }),
+        {
+          contentType: result.contentType,
+          metadata: {
+            sha256: result.sha256,
+            size: String(result.size),
+            originalUri: media.uri.slice(0, 1024),
+          },
+        },
+      );
     }
     return {
       status: 'stored',

@@ -3,6 +3,7 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createArchiveActivities } from './archive';
 import { createWorkerDeps } from './deps';
+import { createExportActivities } from './export';
 
 /**
  * Worker process entry: wires clients into the activities and runs the task queue until
@@ -18,7 +19,7 @@ async function main() {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: createArchiveActivities(deps),
+    activities: { ...createArchiveActivities(deps), ...createExportActivities(deps) },
     maxConcurrentActivityTaskExecutions: 20,
     shutdownGraceTime: '20 seconds',
   });

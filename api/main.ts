@@ -22,7 +22,7 @@ async function main() {
     bodyLimit: config.WEBHOOK_BODY_LIMIT,
     rateLimit: { max: config.WEBHOOK_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 },
   });
-  const read = createReadApiOptions({
+  const { read, exports } = createReadApiOptions({
     db: clients.db,
     box: clients.box,
     masterKey: clients.masterKey,
@@ -32,10 +32,19 @@ async function main() {
     sessionTtlSeconds: config.SESSION_TTL_SECONDS,
     secureCookies: config.COOKIE_SECURE,
     signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
+    temporal: clients.temporalClient,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
   });
   // The UI is served unless WEB_UI=off (and only once built: npm run build:web).
   const webUi = process.env.WEB_UI === 'off' ? undefined : {};
-  const app = await buildServer({ logger, healthChecks: clients.healthChecks, webhook, read, webUi });
+  const app = await buildServer({
+    logger,
+    healthChecks: clients.healthChecks,
+    webhook,
+    read,
+    exports,
+    webUi,
+  });
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await app.close();

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger';
 import { errorHandler } from './plugins/errors';
 import { registerWebUi, type WebUiOptions } from './plugins/web-ui';
 import { type ContactRouteOptions, contactRoutes } from './routes/contacts';
+import { type ExportRouteOptions, exportRoutes } from './routes/exports';
 import { type HealthCheck, healthRoutes, healthSchema } from './routes/health';
 import { type SessionRouteOptions, sessionRoutes } from './routes/session';
 import { type TicketHistoryOptions, ticketHistoryRoutes } from './routes/tickethistory';
@@ -19,6 +20,8 @@ export interface ServerDeps {
   webhook?: TicketHistoryOptions;
   /** The read side (sessions, search, tickets, contacts); absent in webhook-only processes. */
   read?: { session: SessionRouteOptions; tickets: TicketRouteOptions; contacts: ContactRouteOptions };
+  /** PDF exports and verification; needs Temporal. */
+  exports?: ExportRouteOptions;
   /** Serve the built extension UI (web/build) for every non-API path; absent: API only. */
   webUi?: WebUiOptions;
 }
@@ -54,6 +57,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await app.register(ticketRoutes, deps.read.tickets);
     await app.register(contactRoutes, deps.read.contacts);
   }
+  if (deps.exports) await app.register(exportRoutes, deps.exports);
   if (deps.webUi) await registerWebUi(app, deps.webUi);
   return app;
 }

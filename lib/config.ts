@@ -86,6 +86,14 @@ export const configSchema = z.object({
     .default(100 * 1024 * 1024),
 
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+  /** The API's address as readers reach it; printed in PDFs next to the verify endpoint. */
+  PUBLIC_API_URL: url.default('http://127.0.0.1:3000'),
+  /** Images up to this size are embedded in PDFs; larger ones are listed with their hash. */
+  PDF_MAX_IMAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5 * 1024 * 1024),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -53,9 +53,17 @@ const pagingActivities = proxyActivities<ArchiveActivities>({
   },
 });
 
+/**
+ * A media download heartbeats on every chunk it receives and every chunk it uploads, so a silent
+ * half minute means the worker is gone (killed, OOM, lost its network): another worker then
+ * retries the batch. Activity options are not part of workflow determinism; changing them is safe
+ * for running workflows.
+ */
+const MEDIA_HEARTBEAT_TIMEOUT = '30 seconds';
+
 const mediaActivities = proxyActivities<ArchiveActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: MEDIA_HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

@@ -1,1 +1,2 @@
 export { archiveTicket } from './archive-ticket';
+export { exportContactPdf, exportTicketPdf } from './export-pdf';

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { createSessionCodec } from '../../lib/auth/session';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
@@ -8,7 +9,7 @@ import type { ObjectStore } from '../../lib/storage/object-store';
 import type { ServerDeps } from '../server';
 import { createReadAccess } from './read-access';
 
-/** Wires the read routes to Postgres, Typesense and storage. */
+/** Wires the read and export routes to Postgres, Typesense, storage and Temporal. */
 export interface ReadApiDeps {
   db: Db;
   box: SecretBox;
@@ -19,13 +20,15 @@ export interface ReadApiDeps {
   sessionTtlSeconds: number;
   secureCookies: boolean;
   signedUrlTtlSeconds: number;
+  temporal: Client;
+  taskQueue: string;
 }
 
-export function createReadApiOptions(deps: ReadApiDeps): NonNullable<ServerDeps['read']> {
+export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDeps, 'read' | 'exports'>> {
   const sessions = createSessionCodec(deps.masterKey);
   const access = createReadAccess({ db: deps.db, box: deps.box, sessions });
   const ticketSearch = createTicketSearch(deps.search, deps.collections);
-  return {
+  const read = {
     session: { access, sessions, ttlSeconds: deps.sessionTtlSeconds, secureCookies: deps.secureCookies },
     tickets: {
       db: deps.db,
@@ -36,4 +39,13 @@ export function createReadApiOptions(deps: ReadApiDeps): NonNullable<ServerDeps[
     },
     contacts: { db: deps.db, access },
   };
+  const exports = {
+    db: deps.db,
+    store: deps.store,
+    access,
+    temporal: deps.temporal,
+    taskQueue: deps.taskQueue,
+    signedUrlTtlSeconds: deps.signedUrlTtlSeconds,
+  };
+  return { read, exports };
 }

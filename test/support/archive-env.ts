@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createArchiveActivities } from '../../activities/archive';
 import { createWorkerDeps } from '../../activities/deps';
+import { createExportActivities } from '../../activities/export';
 import { buildServer } from '../../api/server';
 import { createReadApiOptions } from '../../api/services/read-api';
 import { createWebhookOptions } from '../../api/services/webhook';
@@ -84,7 +85,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowsPath: require.resolve('../../workflows'),
-      activities: createArchiveActivities(deps),
+      activities: { ...createArchiveActivities(deps), ...createExportActivities(deps) },
     });
     inProcess = { worker, running: worker.run(), connection: nativeConnection };
   }
@@ -92,20 +93,23 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const masterKey = encryptionKey(config).key;
   const box = createSecretBox(masterKey);
+  const readApi = createReadApiOptions({
+    db: deps.db,
+    box,
+    masterKey,
+    search: deps.search,
+    collections: deps.collections,
+    store: deps.store,
+    sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+    secureCookies: config.COOKIE_SECURE,
+    signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+  });
   const app = await buildServer({
     logger,
     healthChecks: {},
-    read: createReadApiOptions({
-      db: deps.db,
-      box,
-      masterKey,
-      search: deps.search,
-      collections: deps.collections,
-      store: deps.store,
-      sessionTtlSeconds: config.SESSION_TTL_SECONDS,
-      secureCookies: config.COOKIE_SECURE,
-      signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
-    }),
+    ...readApi,
     webhook: createWebhookOptions({
       db: deps.db,
       box,

@@ -1,13 +1,2 @@
-/** Flags for Chromium on these machines: no sandbox as root, and no background calls to the internet. */
-export function chromeArgs(): string[] {
-  return [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-dev-shm-usage',
-  ];
-}
+/** Flags for Chromium on these machines: shared with the PDF renderer (lib/pdf/chromium.ts). */
+export { chromeArgs } from '../../lib/pdf/chromium';

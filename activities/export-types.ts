@@ -1,0 +1,19 @@
+/** The export activities' contract, shared by the workflows (types only) and the implementation. */
+export interface ExportRef {
+  exportId: string;
+}
+
+export interface ExportResult {
+  exportId: string;
+  sha256: string;
+  pages: number;
+  size: number;
+  messageCount: number;
+}
+
+export interface ExportActivities {
+  /** Renders the document from Postgres, prints it, stores `<tenant>/exports/<id>.pdf`, records it. */
+  renderExportPdf(ref: ExportRef): Promise<ExportResult>;
+  /** Records why an export failed, so the API can say so. */
+  markExportFailed(ref: ExportRef & { error: string }): Promise<void>;
+}

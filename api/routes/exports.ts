@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { FastifyPluginAsync } from 'fastify';
+import { writeAudit } from '../../lib/db/audit';
+import { createExport, getExport } from '../../lib/db/exports';
+import type { Db } from '../../lib/db/pool';
+import { readContactTickets, readTicket } from '../../lib/db/read';
+import { verifyTicket } from '../../lib/integrity/verify';
+import { parseDateBound, SearchQueryError } from '../../lib/search/query';
+import type { ObjectStore } from '../../lib/storage/object-store';
+import { SEARCH_ATTRIBUTE, WORKFLOW } from '../../lib/temporal-contract';
+import { badRequest, notFound } from '../services/http-errors';
+import type { ReadAccess } from '../services/read-access';
+import { ticketIdParam } from './read-schemas';
+
+/** PDF exports (as Temporal workflows) and digest verification, under the same tenant rules as reads. */
+export interface ExportRouteOptions {
+  db: Db;
+  store: ObjectStore;
+  access: ReadAccess;
+  temporal: Client;
+  taskQueue: string;
+  signedUrlTtlSeconds: number;
+}
+
+const accepted = {
+  202: { type: 'object', required: ['exportId'], properties: { exportId: { type: 'string' } } },
+  '4xx': { $ref: 'Error#' },
+} as const;
+
+const exportWorkflowId = (tenantId: string, exportId: string) => `export/${tenantId}/${exportId}`;
+
+export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, opts) => {
+  async function start(
+    tenantId: string,
+    actor: string,
+    kind: 'ticket' | 'contact',
+    target: string,
+    params: { from?: string; to?: string } | null,
+  ): Promise<string> {
+    const exportId = randomUUID();
+    await createExport(opts.db, { exportId, tenantId, kind, target, params, requestedBy: actor });
+    const args =
+      kind === 'ticket'
+        ? { exportId, tenantId, ticketId: target, requestedBy: actor }
+        : { exportId, tenantId, identity: target, ...params, requestedBy: actor };
+    await opts.temporal.workflow.start(
+      kind === 'ticket' ? WORKFLOW.exportTicketPdf : WORKFLOW.exportContactPdf,
+      {
+        taskQueue: opts.taskQueue,
+        workflowId: exportWorkflowId(tenantId, exportId),
+        args: [args],
+        searchAttributes: {
+          [SEARCH_ATTRIBUTE.tenantId]: [tenantId],
+          ...(kind === 'ticket' ? { [SEARCH_ATTRIBUTE.ticketId]: [target] } : {}),
+        },
+      },
+    );
+    await writeAudit(opts.db, {
+      tenantId,
+      actor,
+      action: 'export.request',
+      target: `${kind}:${target}`,
+      details: { exportId },
+    });
+    return exportId;
+  }
+
+  app.post<{ Params: { ticketId: string } }>(
+    '/v1/tickets/:ticketId/exports',
+    {
+      schema: {
+        tags: ['exports'],
+        summary: 'Export one archived ticket as a PDF (a Temporal workflow); poll GET /v1/exports/:exportId',
+        params: ticketIdParam,
+        response: accepted,
+      },
+    },
+    async (req, reply) => {
+      const session = await opts.access.sessionOf(req);
+      const ticketId = req.params.ticketId.toLowerCase();
+      if (!(await readTicket(opts.db, session.tenantId, ticketId)))
+        throw notFound(`ticket ${ticketId} is not in this archive`);
+      const exportId = await start(session.tenantId, session.actor, 'ticket', ticketId, null);
+      return reply.code(202).send({ exportId });
+    },
+  );
+
+  app.post<{ Params: { identity: string }; Body: { from?: string; to?: string } | undefined }>(
+    '/v1/contacts/:identity/exports',
+    {
+      schema: {
+        tags: ['exports'],
+        summary: "Export a contact's archived tickets (optionally closed within from–to) as one PDF",
+        params: {
+          type: 'object',
+          required: ['identity'],
+          properties: {
+            identity: { type: 'string', minLength: 3, maxLength: 300, pattern: '^[^\\s/]+@[^\\s/]+$' },
+          },
+        },
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: {
+            from: {
+              type: 'string',
+              maxLength: 40,
+              description: 'closed on or after (2025-03-01 or ISO date-time)',
+            },
+            to: {
+              type: 'string',
+              maxLength: 40,
+              description: 'closed on or before (2025-03-31 = whole day)',
+            },
+          },
+        },
+        response: accepted,
+      },
+    },
+    async (req, reply) => {
+      const session = await opts.access.sessionOf(req);
+      const { from, to } = req.body ?? {};
+      let range: { from?: string; to?: string } = {};
+      try {
+        const f = from === undefined ? undefined : parseDateBound('from', from);
+        const t = to === undefined ? undefined : parseDateBound('to', to);
+        if (f !== undefined && t !== undefined && f > t) throw new SearchQueryError('from is after to');
+        range = {
+          ...(f === undefined ? {} : { from: new Date(f * 1000).toISOString() }),
+          ...(t === undefined ? {} : { to: new Date(t * 1000 + 999).toISOString() }),
+        };
+      } catch (err) {
+        if (err instanceof SearchQueryError) throw badRequest(err.message);
+        throw err;
+      }
+      const tickets = await readContactTickets(opts.db, session.tenantId, req.params.identity, 1);
+      if (tickets.length === 0) throw notFound(`contact ${req.params.identity} has no archived tickets here`);
+      const exportId = await start(session.tenantId, session.actor, 'contact', req.params.identity, range);
+      return reply.code(202).send({ exportId });
+    },
+  );
+
+  app.get<{ Params: { exportId: string } }>(
+    '/v1/exports/:exportId',
+    {
+      schema: {
+        tags: ['exports'],
+        summary: 'State of an export; when done, a short-lived signed URL to the PDF',
+        params: {
+          type: 'object',
+          required: ['exportId'],
+          properties: { exportId: { type: 'string', format: 'uuid' } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['exportId', 'status'],
+            properties: {
+              exportId: { type: 'string' },
+              status: { type: 'string', enum: ['running', 'done', 'failed'] },
+              url: { type: 'string' },
+              sha256: { type: 'string' },
+              pages: { type: 'integer' },
+              size: { type: 'integer' },
+              error: { type: 'string' },
+            },
+          },
+          '4xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req) => {
+      const session = await opts.access.sessionOf(req);
+      const record = await getExport(opts.db, req.params.exportId, session.tenantId);
+      if (!record) throw notFound(`export ${req.params.exportId} does not exist`);
+      if (record.status === 'failed')
+        return { exportId: record.exportId, status: 'failed', error: record.error ?? 'unknown error' };
+      if (record.status !== 'done' || !record.storageKey)
+        return { exportId: record.exportId, status: 'running' };
+      const url = await opts.store.signedReadUrl(record.storageKey, {
+        expiresInSeconds: opts.signedUrlTtlSeconds,
+        downloadName: `ticket-vault-${record.kind}-${record.exportId}.pdf`,
+      });
+      await writeAudit(opts.db, {
+        tenantId: session.tenantId,
+        actor: session.actor,
+        action: 'export.download',
+        target: `${record.kind}:${record.target}`,
+        details: { exportId: record.exportId },
+      });
+      return {
+        exportId: record.exportId,
+        status: 'done',
+        url,
+        sha256: record.sha256 ?? undefined,
+        pages: record.pages ?? undefined,
+        size: record.size ?? undefined,
+      };
+    },
+  );
+
+  app.get<{ Params: { ticketId: string } }>(
+    '/v1/tickets/:ticketId/verify',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: "Recompute the ticket's digest from the stored messages and media bytes",
+        params: ticketIdParam,
+        response: {
+          200: {
+            type: 'object',
+            required: ['ok', 'digest'],
+            properties: {
+              ok: { type: 'boolean' },
+              digest: { type: 'string' },
+              sealedDigest: { type: ['string', 'null'] },
+              problems: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          '4xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req) => {
+      const session = await opts.access.sessionOf(req);
+      const ticketId = req.params.ticketId.toLowerCase();
+      const result = await verifyTicket(opts.db, opts.store, session.tenantId, ticketId);
+      if (!result) throw notFound(`ticket ${ticketId} is not in this archive`);
+      await writeAudit(opts.db, {
+        tenantId: session.tenantId,
+        actor: session.actor,
+        action: 'ticket.verify',
+        target: ticketId,
+      });
+      return result;
+    },
+  );
+};

@@ -1,0 +1,88 @@
+import { jsonParam } from './nul';
+import type { Db } from './pool';
+
+/** PDF exports: requested (running), then done with the file's hash and pages, or failed with why. */
+export type ExportKind = 'ticket' | 'contact';
+
+export interface ExportRecord {
+  exportId: string;
+  tenantId: string;
+  kind: ExportKind;
+  target: string;
+  params: { from?: string; to?: string } | null;
+  requestedBy: string;
+  status: 'running' | 'done' | 'failed';
+  storageKey: string | null;
+  sha256: string | null;
+  pages: number | null;
+  size: number | null;
+  messageCount: number | null;
+  error: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+export async function createExport(
+  db: Db,
+  e: {
+    exportId: string;
+    tenantId: string;
+    kind: ExportKind;
+    target: string;
+    params?: object | null;
+    requestedBy: string;
+  },
+): Promise<void> {
+  await db.query(
+    `insert into exports (export_id, tenant_id, kind, target, params, requested_by, status)
+     values ($1, $2, $3, $4, $5::jsonb, $6, 'running')`,
+    [e.exportId, e.tenantId, e.kind, e.target, jsonParam(e.params ?? null), e.requestedBy.slice(0, 200)],
+  );
+}
+
+/** The export, only for its own tenant (null otherwise). */
+export async function getExport(db: Db, exportId: string, tenantId?: string): Promise<ExportRecord | null> {
+  const { rows } = await db.query(
+    `select * from exports where export_id = $1 and ($2::text is null or tenant_id = $2)`,
+    [exportId, tenantId ?? null],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    exportId: r.export_id,
+    tenantId: r.tenant_id,
+    kind: r.kind,
+    target: r.target,
+    params: r.params,
+    requestedBy: r.requested_by,
+    status: r.status,
+    storageKey: r.storage_key,
+    sha256: r.sha256,
+    pages: r.pages,
+    size: r.size === null ? null : Number(r.size),
+    messageCount: r.message_count,
+    error: r.error,
+    createdAt: r.created_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export async function finishExport(
+  db: Db,
+  exportId: string,
+  r: { storageKey: string; sha256: string; pages: number; size: number; messageCount: number },
+): Promise<void> {
+  await db.query(
+    `update exports set status = 'done', storage_key = $2, sha256 = $3, pages = $4, size = $5, message_count = $6,
+            error = null, finished_at = now()
+      where export_id = $1`,
+    [exportId, r.storageKey, r.sha256, r.pages, r.size, r.messageCount],
+  );
+}
+
+export async function failExport(db: Db, exportId: string, error: string): Promise<void> {
+  await db.query(
+    `update exports set status = 'failed', error = $2, finished_at = now() where export_id = $1 and status = 'running'`,
+    [exportId, error.slice(0, 1000)],
+  );
+}

@@ -1,0 +1,272 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeTimeoutType, TimeoutType } from '@temporalio/common';
+import { repoRoot } from '../../infra/paths';
+import { createStorageClient } from '../../lib/storage/gcs-store';
+import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
+import { botAuthorization } from '../support/blip-fixtures';
+
+/**
+ * A worker process killed (SIGKILL, no chance to clean up) in the middle of a large media
+ * download: Temporal notices the missing heartbeats, a new worker process retries the batch,
+ * and the archive ends complete, with the media stored once under its true sha-256.
+ */
+
+const LATAM = 'atendimentolatam';
+const MEDIA_SIZE = 200 * 1024 * 1024;
+/** The media heartbeat timeout, then retry backoff, sticky-queue hand-over and a full re-download. */
+const RECOVERY_TIMEOUT_MS = 150_000;
+
+let env: ArchiveEnv;
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-worker-crash-'));
+const workers: WorkerProcess[] = [];
+/** Objects to remove after the test: 200 MB has no business staying in the shared emulator. */
+const objectsToDelete: string[] = [];
+
+interface WorkerProcess {
+  child: ChildProcess;
+  /** Where os.tmpdir() points inside the worker: its media downloads land here. */
+  tmpdir: string;
+  output: () => string;
+  exited: Promise<void>;
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killGroup(w: WorkerProcess): void {
+  const pid = w.child.pid;
+  if (pid !== undefined && groupAlive(pid)) process.kill(-pid, 'SIGKILL');
+}
+
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => T | undefined | Promise<T | undefined>,
+  intervalMs = 20,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** `activities/worker.ts` as its own process (group), configured like this test's archive env. */
+async function startWorkerProcess(name: string): Promise<WorkerProcess> {
+  const tmpdir = fs.mkdtempSync(path.join(tmpRoot, `${name}-`));
+  const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['activities/worker.ts'], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env.workerEnv, LOG_LEVEL: 'info', TMPDIR: tmpdir },
+    // Its own process group: tsx runs node as a child, and a kill must reach both.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString('utf8');
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString('utf8');
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const w: WorkerProcess = { child, tmpdir, output: () => output, exited };
+  workers.push(w);
+  await waitFor(`worker ${name} to start`, 60_000, () => {
+    if (child.exitCode !== null) throw new Error(`worker ${name} exited early:\n${output}`);
+    return output.includes('"msg":"worker started"') ? true : undefined;
+  });
+  return w;
+}
+
+/** Temp files of media downloads in progress (or left behind by a killed worker). */
+function partialDownloads(w: WorkerProcess): Array<{ file: string; size: number }> {
+  return fs
+    .readdirSync(w.tmpdir)
+    .filter((f) => f.startsWith('tv-media-'))
+    .map((f) => ({ file: f, size: fs.statSync(path.join(w.tmpdir, f)).size }));
+}
+
+beforeAll(async () => {
+  env = await startArchiveEnv({
+    worker: false,
+    env: { MEDIA_MAX_BYTES: String(256 * 1024 * 1024), BLIP_TIMEOUT_MS: '30000' },
+  });
+});
+
+afterAll(async () => {
+  for (const w of workers) killGroup(w);
+  await Promise.all(
+    workers.map((w) => Promise.race([w.exited, new Promise((r) => setTimeout(r, 5_000).unref())])),
+  );
+  for (const key of objectsToDelete) await env?.store.delete(key).catch(() => undefined);
+  await env?.close();
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+});
+
+test(
+  'SIGKILL of the worker mid-download: a new worker finishes the archive, media stored once',
+  async () => {
+    const media = env.sim.addMedia({ contentType: 'video/mp4', generate: { size: MEDIA_SIZE, seed: 42 } });
+    const expectedSha = await media.sha256();
+    objectsToDelete.push(`${LATAM}/media/${expectedSha}`);
+    const ticketId = randomUUID();
+    const start = Date.parse('2025-06-01T10:00:00.000Z');
+    const customer = '5511987654321@wa.gw.msging.net';
+    const messages = [
+      ...Array.from({ length: 6 }, (_, i) => ({
+        id: `crash-${ticketId}-${i}`,
+        direction: i % 2 === 0 ? 'received' : 'sent',
+        type: 'text/plain',
+        content: `mensagem ${i}`,
+        date: new Date(start + 1000 * (i + 1)).toISOString(),
+        status: 'consumed',
+      })),
+      {
+        id: `crash-${ticketId}-video`,
+        direction: 'received',
+        type: 'application/vnd.lime.media-link+json',
+        content: { type: 'video/mp4', uri: media.uri, size: media.size, title: 'unboxing.mp4' },
+        date: new Date(start + 10_000).toISOString(),
+        status: 'consumed',
+      },
+    ];
+    env.sim.addTicket({
+      ticket: {
+        id: ticketId,
+        sequentialId: 7001,
+        ownerIdentity: `${LATAM}@msging.net`,
+        customerIdentity: customer,
+        customerDomain: 'wa.gw.msging.net',
+        status: 'ClosedAttendant',
+        closed: true,
+        storageDate: new Date(start).toISOString(),
+        openDate: new Date(start).toISOString(),
+        closeDate: new Date(start + 3_600_000).toISOString(),
+        team: 'Default',
+      },
+      contact: { identity: customer, name: 'Cliente Vídeo', phoneNumber: '+5511987654321' },
+      messages,
+    });
+
+    const first = await startWorkerProcess('first');
+    const answer = await env.webhook(ticketId, botAuthorization(LATAM));
+    expect(answer.statusCode).toBe(202);
+    const workflowId = answer.body.workflowId as string;
+
+    // The download is under way: the simulator got the GET and the worker is writing the bytes.
+    await waitFor(
+      'the media download to start',
+      60_000,
+      () => {
+        const requested = env.sim.requestLog.some((e) => e.kind === 'media' && e.url.startsWith(media.path));
+        return requested && partialDownloads(first).some((d) => d.size > 0) ? true : undefined;
+      },
+      5,
+    );
+    killGroup(first);
+    await Promise.race([
+      first.exited,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('killed worker did not exit')), 10_000)),
+    ]);
+    await waitFor('the killed worker process group to be gone', 10_000, () =>
+      first.child.pid !== undefined && groupAlive(first.child.pid) ? undefined : true,
+    );
+    // Killed mid-media: its half-written download is still on disk, and nothing reached GCS yet.
+    const left = partialDownloads(first);
+    expect(left).toHaveLength(1);
+    expect(left[0]?.size).toBeGreaterThan(0);
+    expect(left[0]?.size).toBeLessThan(MEDIA_SIZE);
+    const stateAtKill = await env.db.query<{ status: string }>(
+      'select status from media where tenant_id = $1 and ticket_id = $2',
+      [LATAM, ticketId],
+    );
+    expect(stateAtKill.rows).toEqual([{ status: 'pending' }]);
+
+    await startWorkerProcess('second');
+    const result = await Promise.race([
+      env.result(workflowId),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`${workflowId} did not complete after the kill`)),
+          RECOVERY_TIMEOUT_MS,
+        ).unref(),
+      ),
+    ]);
+    expect(result).toMatchObject({ messageCount: messages.length, mediaStored: 1, mediaUnavailable: 0 });
+
+    // The batch was retried because the killed attempt stopped heartbeating.
+    const history = await env.temporal.workflow.getHandle(workflowId).fetchHistory();
+    const scheduled = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'mirrorMediaBatch',
+    );
+    expect(scheduled).toHaveLength(1);
+    const started = (history.events ?? []).find(
+      (e) =>
+        e.activityTaskStartedEventAttributes &&
+        String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled[0]?.eventId),
+    )?.activityTaskStartedEventAttributes;
+    expect(started?.attempt).toBe(2);
+    expect(decodeTimeoutType(started?.lastFailure?.timeoutFailureInfo?.timeoutType)).toBe(
+      TimeoutType.HEARTBEAT,
+    );
+
+    // The media row is stored with the simulator's own sha-256 and size.
+    const { rows: mediaRows } = await env.db.query<{
+      status: string;
+      sha256: string;
+      size: string;
+      storage_key: string;
+    }>('select status, sha256, size, storage_key from media where tenant_id = $1 and ticket_id = $2', [
+      LATAM,
+      ticketId,
+    ]);
+    expect(mediaRows).toEqual([
+      {
+        status: 'stored',
+        sha256: expectedSha,
+        size: String(MEDIA_SIZE),
+        storage_key: `${LATAM}/media/${expectedSha}`,
+      },
+    ]);
+
+    // Exactly one object in GCS, complete: its bytes hash to the same sha-256.
+    const storage = createStorageClient({
+      bucket: env.config.GCS_BUCKET,
+      projectId: env.config.GCS_PROJECT_ID,
+      emulatorHost: env.config.STORAGE_EMULATOR_HOST,
+    });
+    const [objects] = await storage.bucket(env.config.GCS_BUCKET).getFiles({ prefix: `${LATAM}/media/` });
+    expect(objects.map((o) => o.name)).toEqual([`${LATAM}/media/${expectedSha}`]);
+    expect(Number(objects[0]?.metadata.size)).toBe(MEDIA_SIZE);
+    const hash = createHash('sha256');
+    for await (const chunk of env.store.get(`${LATAM}/media/${expectedSha}`)) hash.update(chunk as Buffer);
+    expect(hash.digest('hex')).toBe(expectedSha);
+
+    // Messages were paged once, before the kill: each stored once, in order.
+    const { rows: messageRows } = await env.db.query<{ message_id: string; position: number }>(
+      'select message_id, position from messages where tenant_id = $1 and ticket_id = $2 order by position',
+      [LATAM, ticketId],
+    );
+    expect(messageRows.map((r) => r.message_id)).toEqual(messages.map((m) => m.id));
+    expect(messageRows.map((r) => r.position)).toEqual(messages.map((_, i) => i));
+    const ticket = await env.db.query(
+      'select message_count, digest from tickets where tenant_id = $1 and ticket_id = $2',
+      [LATAM, ticketId],
+    );
+    expect(ticket.rows[0]).toEqual({ message_count: messages.length, digest: result.digest });
+  },
+  // Worker start-ups, the media heartbeat timeout and two 200 MB downloads.
+  60_000 + RECOVERY_TIMEOUT_MS,
+);
