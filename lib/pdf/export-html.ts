@@ -44,8 +44,8 @@ const STYLE = `
   .ticket { break-before: page; }
   .msg { border-left: 1mm solid #999; padding: 1mm 0 1mm 3mm; margin: 0 0 2.5mm; break-inside: avoid; }
   .msg.customer { border-color: #2e7d32; } .msg.agent { border-color: #1565c0; } .msg.bot { border-color: #6a1b9a; }
-  .msg.system { border-color: #bbb; color: #555; font-style: italic; }
-  .msg.outside { opacity: 0.75; }
+  .msg.system { border-color: #bbb; color: #555; }
+  .msg.outside { color: #555; background: #f4f4f4; }
   .meta { font-size: 8pt; color: #555; margin-bottom: 0.5mm; }
   .text { white-space: pre-wrap; overflow-wrap: anywhere; unicode-bidi: plaintext; }
   .media { font-size: 8.5pt; margin-top: 1mm; }
