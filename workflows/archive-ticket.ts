@@ -34,6 +34,9 @@ const NON_RETRYABLE = [
 // Blip may report the ticket still open right after the Builder action fires: wait and ask again.
 const fetchTicketActivities = proxyActivities<ArchiveActivities>({
   startToCloseTimeout: '2 minutes',
+  // A ticket still open a day later was not really closed: fail visibly (the last failure says
+  // "still Open in Blip") and let an operator or the next webhook start it again.
+  scheduleToCloseTimeout: '24 hours',
   retry: {
     initialInterval: '5 seconds',
     backoffCoefficient: 2,
