@@ -334,3 +334,50 @@ test('a 10 000-message ticket is archived completely while workflow history stay
   }, 0);
   expect(payloadBytes).toBeLessThan(10_000);
 });
+
+test('a ticket Blip still reports open is retried, not archived half-way, and archived once it closes', async () => {
+  const id = randomUUID();
+  const customer = '5511944443333@wa.gw.msging.net';
+  const sim = env.sim.addTicket({
+    ticket: {
+      id,
+      ownerIdentity: `${LATAM}@msging.net`,
+      customerIdentity: customer,
+      status: 'Open',
+      closed: false,
+      storageDate: '2025-06-02T10:00:00.000Z',
+    },
+    messages: [
+      {
+        id: `open-${id}`,
+        direction: 'received',
+        type: 'text/plain',
+        content: 'ainda aberto',
+        date: '2025-06-02T10:00:01.000Z',
+      },
+    ],
+  });
+  const answer = await env.webhook(id, botAuthorization(LATAM));
+  const handle = env.temporal.workflow.getHandle(answer.body.workflowId as string);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    const attempt = pending.find((a) => a.activityType?.name === 'fetchTicket')?.attempt ?? 0;
+    if (attempt >= 2) {
+      expect(pending[0]?.lastFailure?.message).toMatch(/still Open in Blip/);
+      break;
+    }
+    if (Date.now() > deadline) throw new Error('fetchTicket was never retried');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const { rows } = await env.db.query('select count(*)::int as n from messages where ticket_id = $1', [id]);
+  expect(rows[0].n).toBe(0);
+
+  Object.assign(sim.resource, {
+    status: 'ClosedAttendant',
+    closed: true,
+    closeDate: '2025-06-02T10:30:00.000Z',
+  });
+  const result = await env.result(answer.body.workflowId as string);
+  expect(result.messageCount).toBe(1);
+});
