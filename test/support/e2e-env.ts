@@ -1,0 +1,148 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { type ArchiveEnv, startArchiveEnv } from './archive-env';
+import { botAuthorization, fixtureIndex } from './blip-fixtures';
+
+/**
+ * The browser tests' world: every fixture ticket archived through the real pipeline (simulator,
+ * Temporal worker, Postgres, Typesense, GCS emulator), then the real API process (`api/main.ts`)
+ * started as a child on a free port, serving the built UI (web/build) and the read API.
+ */
+export interface UiEnv {
+  archive: ArchiveEnv;
+  baseUrl: string;
+  /** Everything the API child printed (for failure messages). */
+  apiLog(): string;
+  close(): Promise<void>;
+}
+
+const repoRoot = path.resolve(__dirname, '../..');
+const webDir = path.join(repoRoot, 'web');
+
+/** Builds web/ when web/build is missing or older than any source file. */
+export function ensureWebBuild(): void {
+  const handler = path.join(webDir, 'build', 'handler.js');
+  const built = fs.existsSync(handler) ? fs.statSync(handler).mtimeMs : 0;
+  const newest = newestMtime([
+    path.join(webDir, 'src'),
+    path.join(webDir, 'svelte.config.js'),
+    path.join(webDir, 'vite.config.js'),
+  ]);
+  if (built > newest) return;
+  execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build'], {
+    cwd: webDir,
+    stdio: 'pipe',
+    timeout: 180_000,
+  });
+}
+
+function newestMtime(paths: string[]): number {
+  let newest = 0;
+  for (const p of paths) {
+    if (!fs.existsSync(p)) continue;
+    const st = fs.statSync(p);
+    if (st.isDirectory()) {
+      newest = Math.max(newest, newestMtime(fs.readdirSync(p).map((f) => path.join(p, f))));
+    } else newest = Math.max(newest, st.mtimeMs);
+  }
+  return newest;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Archives every fixture ticket (both tenants) and waits for each workflow to finish. */
+export async function archiveAllFixtures(env: ArchiveEnv): Promise<void> {
+  const tickets = fixtureIndex().tickets;
+  const answers = await Promise.all(
+    tickets.map((t) => env.webhook(t.id, botAuthorization(t.bot.split('@')[0] as string))),
+  );
+  for (const [i, a] of answers.entries()) {
+    if (a.statusCode !== 202) throw new Error(`archiving ${tickets[i]?.id}: ${a.statusCode}`);
+  }
+  await Promise.all(answers.map((a) => env.result(a.body.workflowId as string)));
+}
+
+export async function startUiEnv(): Promise<UiEnv> {
+  ensureWebBuild();
+  const archive = await startArchiveEnv();
+  let child: ChildProcess | null = null;
+  let log = '';
+  try {
+    await archiveAllFixtures(archive);
+    const port = await freePort();
+    child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['api/main.ts'], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        ...archive.workerEnv,
+        API_HOST: '127.0.0.1',
+        API_PORT: String(port),
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'test',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (d) => {
+      log += d;
+    });
+    child.stderr?.on('data', (d) => {
+      log += d;
+    });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    await waitForHealth(`${baseUrl}/healthz`, child, () => log);
+    const started = child;
+    return {
+      archive,
+      baseUrl,
+      apiLog: () => log,
+      async close() {
+        await stopChild(started);
+        await archive.close();
+      },
+    };
+  } catch (err) {
+    if (child) await stopChild(child);
+    await archive.close();
+    throw new Error(`${(err as Error).message}\n${log}`);
+  }
+}
+
+async function waitForHealth(url: string, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode}: ${log()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`api did not answer ${url} within 60 s`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
