@@ -291,6 +291,28 @@ describe('ticket screen', () => {
     expect(sha256(new Uint8Array(await res.arrayBuffer()))).toBe(rows[0]?.sha256);
   });
 
+  test('"Export PDF" shows progress, then downloads the PDF the archive recorded', async () => {
+    await open(page, `${env.baseUrl}/tickets/${JOSE}`);
+    await page.click('.export-button');
+    await page.waitForSelector('.export-download', { timeout: 120_000 });
+    const { href, status } = await page.$eval('.export', (e) => ({
+      href: (e.querySelector('.export-download') as HTMLAnchorElement).href,
+      status: (e.querySelector('.export-status') as HTMLElement).textContent ?? '',
+    }));
+    const res = await fetch(href, { signal: AbortSignal.timeout(WAIT) });
+    expect(res.status).toBe(200);
+    // Real GCS answers with this disposition; the emulator ignores it, so check the signed request.
+    expect(new URL(href).searchParams.get('response-content-disposition')).toMatch(/^attachment; filename/);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(Buffer.from(bytes.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
+    const { rows } = await env.archive.db.query<{ sha256: string; pages: number }>(
+      "select sha256, pages from exports where tenant_id = $1 and target = $2 and status = 'done' order by created_at desc limit 1",
+      [LATAM, JOSE],
+    );
+    expect(sha256(bytes)).toBe(rows[0]?.sha256);
+    expect(status).toContain(`${rows[0]?.pages} pages`);
+  });
+
   test('an unknown ticket id shows "not found" with what to do', async () => {
     const res = await page.goto(`${env.baseUrl}/tickets/${randomUUID()}`);
     expect(res?.status()).toBe(404);
