@@ -6,11 +6,12 @@ import type { Db } from '../lib/db/pool';
 import { sealTicket } from '../lib/db/seal';
 import { markTicketIndexed, ticketForArchive, upsertTicket } from '../lib/db/tickets';
 import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
 import type { SearchClient } from '../lib/search/client';
 import { indexTicket } from '../lib/search/indexer';
 import type { CollectionNames } from '../lib/search/schema';
 import type { ObjectStore } from '../lib/storage/object-store';
-import type { ArchiveActivities } from './archive-types';
+import type { ArchiveActivities, TicketRef } from './archive-types';
 import { classified } from './failures';
 import { mirrorMedia } from './media-mirror';
 
@@ -26,12 +27,17 @@ export interface ArchiveDeps {
   /** A Blip client for the tenant, using its stored (decrypted) key and commands URL. */
   blipFor: (tenantId: string) => Promise<BlipClient>;
   mediaMaxBytes: number;
+  /** Media origins exempt from the SSRF guard's private-address check (BLIP_MEDIA_ALLOWED_ORIGINS). */
+  mediaAllowedOrigins?: readonly string[];
   mediaTimeoutMs: number;
   /** Media downloads running at once within one batch. */
   mediaParallelism: number;
   /** Media per activity call; the workflow calls again while some remain. */
   mediaBatchSize: number;
   logger: Logger;
+  metrics?: Metrics;
+  /** Creates the search collections if they are missing (a worker may start while Typesense is down). */
+  searchReady?: () => Promise<void>;
 }
 
 function heartbeat(details?: unknown): void {
@@ -99,7 +105,7 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
     }
   }
 
-  return {
+  const activities: ArchiveActivities = {
     fetchTicket: classified(async ({ tenantId, ticketId }) =>
       withBlip(tenantId, async (blip) => {
         const signal = cancellationSignal();
@@ -168,6 +174,7 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
               {
                 store: deps.store,
                 maxBytes: deps.mediaMaxBytes,
+                allowedOrigins: deps.mediaAllowedOrigins,
                 timeoutMs: deps.mediaTimeoutMs,
                 refresh,
                 giveUpOnRefusedRefresh: activityAttempt() >= MEDIA_ATTEMPTS_BEFORE_GIVING_UP,
@@ -176,6 +183,8 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
             );
             if (outcome.status === 'stored') {
               await markMediaStored(db, key, outcome);
+              deps.metrics?.media.inc({ tenant: tenantId, outcome: 'stored' });
+              deps.metrics?.mediaBytes.inc({ tenant: tenantId }, outcome.size);
               stored++;
             } else {
               deps.logger.warn(
@@ -183,6 +192,7 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
                 'media unavailable',
               );
               await markMediaUnavailable(db, key, outcome.reason);
+              deps.metrics?.media.inc({ tenant: tenantId, outcome: 'unavailable' });
               unavailable++;
             }
             heartbeat();
@@ -194,15 +204,39 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
 
     sealTicket: classified(async ({ tenantId, ticketId }) => {
       const { digest } = await sealTicket(db, tenantId, ticketId);
+      deps.metrics?.archives.inc({ tenant: tenantId, event: 'sealed' });
       return { digest };
     }),
 
     indexTicket: classified(async ({ tenantId, ticketId }) => {
+      await deps.searchReady?.();
       const result = await indexTicket(db, deps.search, deps.collections, tenantId, ticketId, () =>
         heartbeat(),
       );
       await markTicketIndexed(db, tenantId, ticketId);
+      deps.metrics?.archives.inc({ tenant: tenantId, event: 'indexed' });
       return result;
     }),
   };
+  return countFailures(activities, deps.metrics);
+}
+
+/** A non-retryable failure ends the archive workflow: count it per tenant for the dashboards. */
+function countFailures(activities: ArchiveActivities, metrics: Metrics | undefined): ArchiveActivities {
+  if (!metrics) return activities;
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(activities) as Array<
+    [string, (ref: TicketRef) => Promise<unknown>]
+  >) {
+    wrapped[name] = async (ref: TicketRef) => {
+      try {
+        return await fn(ref);
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.nonRetryable)
+          metrics.archives.inc({ tenant: ref.tenantId, event: 'failed' });
+        throw err;
+      }
+    };
+  }
+  return wrapped as unknown as ArchiveActivities;
 }

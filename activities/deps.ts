@@ -38,7 +38,22 @@ export async function createWorkerDeps(
 
   const search = createSearchClient(config.TYPESENSE_URL, config.TYPESENSE_API_KEY);
   const collections = collectionNames(config.TYPESENSE_COLLECTION_PREFIX);
-  await ensureCollections(search, collections);
+  // Typesense is derived data: a worker starts (and archives into Postgres) while it is down, and
+  // the collections are created by the first indexing that finds it back.
+  let searchReady: Promise<void> | null = null;
+  const ensureSearch = () => {
+    searchReady ??= ensureCollections(search, collections).then(
+      () => undefined,
+      (err) => {
+        searchReady = null;
+        throw err;
+      },
+    );
+    return searchReady;
+  };
+  await ensureSearch().catch((err: Error) =>
+    logger.warn({ err: err.message }, 'Typesense not ready; indexing will retry until it is'),
+  );
 
   const { key, development } = encryptionKey(config);
   if (development)
@@ -60,6 +75,7 @@ export async function createWorkerDeps(
     store,
     search,
     collections,
+    searchReady: ensureSearch,
     async blipFor(tenantId) {
       const tenant = await getTenant(db, tenantId);
       if (!tenant) throw Object.assign(new TenantNotFoundError(tenantId), { retryable: false });
@@ -71,6 +87,7 @@ export async function createWorkerDeps(
       });
     },
     mediaMaxBytes: config.MEDIA_MAX_BYTES,
+    mediaAllowedOrigins: config.BLIP_MEDIA_ALLOWED_ORIGINS,
     mediaTimeoutMs: config.BLIP_TIMEOUT_MS,
     mediaParallelism: 4,
     mediaBatchSize: 16,

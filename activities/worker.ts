@@ -1,9 +1,17 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { loadConfig } from '../lib/config';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { type Config, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
+import { temporalConnectionOptions } from '../lib/temporal-options';
 import { createArchiveActivities } from './archive';
 import { createWorkerDeps } from './deps';
 import { createExportActivities } from './export';
+import { cleanStaleTempFiles } from './media-mirror';
+import { serveMetrics } from './metrics-server';
+import { createOpsActivities } from './ops';
+import { createRetentionActivities } from './retention';
+import { ensureRetentionSchedule } from './retention-schedule';
 
 /**
  * Worker process entry: wires clients into the activities and runs the task queue until
@@ -12,24 +20,64 @@ import { createExportActivities } from './export';
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'worker');
-  const deps = await createWorkerDeps(config, logger);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const stale = cleanStaleTempFiles();
+  if (stale > 0) logger.info({ removed: stale }, 'removed stale partial media downloads');
+  if (config.TEMPORAL_SDK_METRICS_PORT > 0) {
+    // Must precede the first connection: the SDK core reads its telemetry options once.
+    Runtime.install({
+      telemetryOptions: {
+        metrics: { prometheus: { bindAddress: `${config.API_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` } },
+      },
+    });
+  }
+  const metrics = createMetrics('worker');
+  const metricsServer =
+    config.WORKER_METRICS_PORT > 0
+      ? await serveMetrics(metrics, config.API_HOST, config.WORKER_METRICS_PORT)
+      : null;
+  const deps = { ...(await createWorkerDeps(config, logger)), metrics };
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: { ...createArchiveActivities(deps), ...createExportActivities(deps) },
+    activities: {
+      ...createArchiveActivities(deps),
+      ...createExportActivities(deps),
+      ...createRetentionActivities(deps),
+      ...createOpsActivities(deps),
+    },
     maxConcurrentActivityTaskExecutions: 20,
     shutdownGraceTime: '20 seconds',
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
+  if (config.RETENTION_CRON.trim()) {
+    // Keeps the daily retention schedule in Temporal as configured; a failure here only delays retention.
+    await keepRetentionSchedule(config).catch((err) =>
+      logger.warn({ err: (err as Error).message }, 'could not create or update the retention schedule'),
+    );
+  }
   try {
     await worker.run();
   } finally {
     await connection.close();
     await deps.close();
+    metricsServer?.close();
     logger.info('worker stopped');
+  }
+}
+
+async function keepRetentionSchedule(config: Config): Promise<void> {
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 5000 });
+  try {
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    await ensureRetentionSchedule(client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      cron: config.RETENTION_CRON,
+    });
+  } finally {
+    await connection.close();
   }
 }
 

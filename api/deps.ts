@@ -6,6 +6,7 @@ import { createPool } from '../lib/db/pool';
 import { createSearchClient } from '../lib/search/client';
 import { collectionNames } from '../lib/search/schema';
 import { createGcsStore, createStorageClient } from '../lib/storage/gcs-store';
+import { temporalConnectionOptions } from '../lib/temporal-options';
 
 /** Creates the clients the API needs from config; closed together on shutdown. */
 export async function createApiClients(config: Config) {
@@ -21,11 +22,12 @@ export async function createApiClients(config: Config) {
   };
   const store = createGcsStore(createStorageClient(storageOpts), storageOpts);
   // Lazy: the API starts (and /healthz reports Temporal down) even when Temporal is not up yet.
-  const temporal = await Connection.connect({ address: config.TEMPORAL_ADDRESS }).catch(() => null);
+  const temporal = await Connection.connect(temporalConnectionOptions(config)).catch(() => null);
   const healthChecks = {
     temporal: async () => {
       const conn =
-        temporal ?? (await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: 2000 }));
+        temporal ??
+        (await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 2000 }));
       await conn.workflowService.getSystemInfo({});
     },
     postgres: () => db.query('select 1'),

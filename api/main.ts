@@ -1,5 +1,6 @@
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
 import { createApiClients } from './deps';
 import { buildServer } from './server';
 import { createReadApiOptions } from './services/read-api';
@@ -11,7 +12,9 @@ async function main() {
   const logger = createLogger(config.LOG_LEVEL, 'api');
   const clients = await createApiClients(config);
   if (!clients.temporalClient) throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS}`);
+  const metrics = createMetrics('api');
   const webhook = createWebhookOptions({
+    metrics,
     db: clients.db,
     box: clients.box,
     temporal: clients.temporalClient,
@@ -23,6 +26,7 @@ async function main() {
     rateLimit: { max: config.WEBHOOK_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 },
   });
   const { read, exports } = createReadApiOptions({
+    metrics,
     db: clients.db,
     box: clients.box,
     masterKey: clients.masterKey,
@@ -36,8 +40,9 @@ async function main() {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
   });
   // The UI is served unless WEB_UI=off (and only once built: npm run build:web).
-  const webUi = process.env.WEB_UI === 'off' ? undefined : {};
+  const webUi = config.WEB_UI === 'off' ? undefined : {};
   const app = await buildServer({
+    metrics,
     logger,
     healthChecks: clients.healthChecks,
     webhook,

@@ -3,7 +3,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
 import { errorHandler } from './plugins/errors';
+import { registerMetrics } from './plugins/metrics';
 import { registerWebUi, type WebUiOptions } from './plugins/web-ui';
 import { type ContactRouteOptions, contactRoutes } from './routes/contacts';
 import { type ExportRouteOptions, exportRoutes } from './routes/exports';
@@ -16,6 +18,8 @@ import { errorSchema } from './schemas';
 export interface ServerDeps {
   logger: Logger;
   healthChecks: Record<string, HealthCheck>;
+  /** Prometheus metrics served at /metrics; absent in tests that do not look at them. */
+  metrics?: Metrics;
   /** The webhook; absent in processes that only serve health (e.g. tests of /healthz). */
   webhook?: TicketHistoryOptions;
   /** The read side (sessions, search, tickets, contacts); absent in webhook-only processes. */
@@ -49,6 +53,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addSchema(errorSchema);
   app.addSchema(healthSchema);
   app.setErrorHandler(errorHandler);
+  if (deps.metrics) await registerMetrics(app, deps.metrics);
   await app.register(healthRoutes, { checks: deps.healthChecks });
   await app.register(cookie);
   if (deps.webhook) await app.register(ticketHistoryRoutes, deps.webhook);

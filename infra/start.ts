@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { seedDemoArchive } from './demo';
 import { repoRoot } from './paths';
@@ -48,11 +49,29 @@ async function main() {
   }
 }
 
+/** Builds the extension UI (web/ → web/build), which the API serves on its own port. */
+function buildWebUi(): void {
+  console.log('building the extension UI (npm run build:web)…');
+  execFileSync('npm', ['run', 'build:web', '--silent'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
 async function startProduct(config: ReturnType<typeof loadStackConfig>, supervisor: Supervisor) {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...(await stackEnv(config)) };
+  if (process.env.WEB_UI !== 'off') buildWebUi();
+  const env: NodeJS.ProcessEnv = {
+    WORKER_METRICS_PORT: '9464',
+    TEMPORAL_SDK_METRICS_PORT: '9465',
+    ...process.env,
+    ...(await stackEnv(config)),
+  };
   const simulated = !process.env.BLIP_API_URL;
   if (simulated) {
     env.BLIP_API_URL = `http://127.0.0.1:${SIMULATOR_PORT}/commands`;
+    // The simulator serves media from loopback: allow its origin past the SSRF guard.
+    const simOrigin = `http://127.0.0.1:${SIMULATOR_PORT}`;
+    env.BLIP_MEDIA_ALLOWED_ORIGINS = [env.BLIP_MEDIA_ALLOWED_ORIGINS, simOrigin].filter(Boolean).join(',');
     supervisor.start({
       name: 'blip-sim',
       command: tsx,
@@ -70,6 +89,7 @@ async function startProduct(config: ReturnType<typeof loadStackConfig>, supervis
 
   console.log('');
   console.log(`ticket-vault is up:  API ${apiUrl}  (health ${apiUrl}/healthz)`);
+  if (process.env.WEB_UI !== 'off') console.log(`Extension UI:        ${apiUrl}/  (log in with a bot key)`);
   console.log(`Temporal Web UI:     http://127.0.0.1:${config.TEMPORAL_UI_PORT}`);
   if (simulated) {
     console.log(`Blip simulator:      ${env.BLIP_API_URL} (demo fixtures)`);

@@ -39,6 +39,18 @@ export const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('ticket-vault'),
+  /** Temporal Cloud API key (sent as a bearer token over TLS); unset for a local or mTLS server. */
+  TEMPORAL_API_KEY: z.string().optional(),
+  /** mTLS client certificate and key: a PEM file path (a mounted Secret) or the PEM text itself. */
+  TEMPORAL_TLS_CERT: z.string().optional(),
+  TEMPORAL_TLS_KEY: z.string().optional(),
+  /** TLS without a client certificate (e.g. a cluster behind a TLS load balancer); on whenever the above are set. */
+  TEMPORAL_TLS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Daily retention schedule (cron, UTC) the worker keeps in Temporal; empty leaves the schedule alone. */
+  RETENTION_CRON: z.string().default('17 3 * * *'),
 
   DATABASE_URL: url.default('postgres://ticketvault@127.0.0.1:5432/ticketvault'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
@@ -79,11 +91,39 @@ export const configSchema = z.object({
       (s) => s === '' || decodeKey(s) !== null,
       'must be 32 bytes written as 64 hex or 44 base64 chars',
     ),
+  /**
+   * Comma-separated origins (`http://127.0.0.1:8090`) trusted as Blip media hosts even though they
+   * resolve to a loopback or private address (the simulator, an internal CDN). Every other media
+   * host must be a public address: the SSRF guard refuses the rest.
+   */
+  BLIP_MEDIA_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every((o) => URL.canParse(o) && /^https?:$/.test(new URL(o).protocol)), {
+      message: 'must be comma-separated http(s) origins such as http://127.0.0.1:8090',
+    }),
   MEDIA_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(1024)
     .default(100 * 1024 * 1024),
+
+  /**
+   * The worker's Prometheus endpoint (GET /metrics, GET /healthz); 0 (default) disables it, so
+   * several workers can share a host. `npm start` and the k8s manifests set 9464. The API serves
+   * /metrics itself.
+   */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Temporal SDK (core) metrics in Prometheus format on this port; 0 (default) disables them. */
+  TEMPORAL_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Serve the built extension UI from the API (`off` for an API-only process). */
+  WEB_UI: z.enum(['on', 'off']).default('on'),
 
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** The API's address as readers reach it; printed in PDFs next to the verify endpoint. */

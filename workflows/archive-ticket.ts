@@ -32,8 +32,10 @@ const NON_RETRYABLE = [
 ];
 
 // Blip may report the ticket still open right after the Builder action fires: wait and ask again.
+// Timeouts bound how long a ticket waits after its worker dies mid-activity (SIGKILL, OOM): the
+// server only reschedules a lost attempt once its start-to-close or heartbeat timeout passes.
 const fetchTicketActivities = proxyActivities<ArchiveActivities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '1 minute',
   // A ticket still open a day later was not really closed: fail visibly (the last failure says
   // "still Open in Blip") and let an operator or the next webhook start it again.
   scheduleToCloseTimeout: '24 hours',
@@ -47,7 +49,7 @@ const fetchTicketActivities = proxyActivities<ArchiveActivities>({
 
 const pagingActivities = proxyActivities<ArchiveActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -76,14 +78,14 @@ const mediaActivities = proxyActivities<ArchiveActivities>({
 });
 
 const storeActivities = proxyActivities<ArchiveActivities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 // Typesense is derived data: if it is down, keep trying; the ticket is already safe in Postgres.
 const indexActivities = proxyActivities<ArchiveActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

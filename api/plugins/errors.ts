@@ -21,12 +21,53 @@ const FASTIFY_CODES: Record<string, { error: string; message?: string }> = {
   FST_ERR_VALIDATION: { error: 'bad_request' },
 };
 
+/**
+ * Errors that mean a backing service (Postgres, Temporal, Typesense, storage) is down or
+ * restarting rather than a bug: the caller gets 503 and should retry, as Blip's action does.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up)
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
+
+export function isDependencyUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
+  // gRPC UNAVAILABLE (Temporal) and pg's "terminated" messages carry no code of ours.
+  if (e.code === 14) return true;
+  if (
+    typeof e.message === 'string' &&
+    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/.test(e.message)
+  ) {
+    return true;
+  }
+  return e.cause !== undefined && e.cause !== err && isDependencyUnavailable(e.cause);
+}
+
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   // Our own errors carry messages written for the caller, 5xx included (e.g. Blip unreachable).
   if (err instanceof HttpError) {
     return reply.code(err.statusCode).send({ error: err.errorCode, message: err.message });
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+  if (status >= 500 && isDependencyUnavailable(err)) {
+    req.log.warn({ err }, 'a backing service is unavailable');
+    return reply
+      .code(503)
+      .header('retry-after', '5')
+      .send({ error: 'unavailable', message: 'a backing service is unavailable right now; retry shortly' });
+  }
   if (status >= 500) {
     req.log.error({ err }, 'request failed');
     return reply

@@ -13,8 +13,14 @@ export interface TicketHistoryOptions {
   rateLimit: { max: number; timeWindowMs: number };
   /** Parses and authorizes the key; returns the tenant id or throws an HttpError (401/503). */
   admitTenant: (authorization: string, ticketId: string) => Promise<string>;
-  /** Cheap, offline: the bot identifier a key claims (for per-tenant rate limiting), or null. */
-  claimedTenant: (authorization: string) => string | null;
+  /**
+   * The tenant whose stored key this is (for per-tenant rate limiting), or null for a key that is
+   * malformed, unknown or not the tenant's current one. Only a verified key may spend a tenant's
+   * quota: keying on the bot a key merely claims let anyone exhaust any bot's quota.
+   */
+  verifiedTenant: (authorization: string) => Promise<string | null>;
+  /** Told the outcome of every accepted webhook (metrics). */
+  onAccepted?: (status: ArchiveStatus) => void;
   startArchive: (
     tenantId: string,
     ticketId: string,
@@ -32,9 +38,15 @@ export const ticketHistoryRoutes: FastifyPluginAsync<TicketHistoryOptions> = asy
     hook: 'preHandler',
     max: opts.rateLimit.max,
     timeWindow: opts.rateLimit.timeWindowMs,
-    keyGenerator: (req) => {
+    // Verified keys share their tenant's bucket; anything else (new bots, wrong or forged keys)
+    // is limited per client address, which also bounds the key checks it can make us send to Blip.
+    keyGenerator: async (req) => {
       const auth = (req.body as { auth?: unknown } | undefined)?.auth;
-      return `tenant:${(typeof auth === 'string' && opts.claimedTenant(auth)) || req.ip}`;
+      const tenant =
+        typeof auth === 'string' && auth.length <= 1024
+          ? await opts.verifiedTenant(auth).catch(() => null)
+          : null;
+      return tenant ? `tenant:${tenant}` : `unverified:${req.ip}`;
     },
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
@@ -86,6 +98,7 @@ export const ticketHistoryRoutes: FastifyPluginAsync<TicketHistoryOptions> = asy
         );
       const tenantId = await opts.admitTenant(req.body.auth, ticketId.toLowerCase());
       const result = await opts.startArchive(tenantId, ticketId.toLowerCase());
+      opts.onAccepted?.(result.status);
       req.log.info(
         { tenantId, ticketId, workflowId: result.workflowId, status: result.status },
         'archive requested',

@@ -34,6 +34,11 @@ export function createArchiveStarter(
           [SEARCH_ATTRIBUTE.tenantId]: [tenantId],
           [SEARCH_ATTRIBUTE.ticketId]: [ticketId],
         },
+        // Shown in the Temporal UI next to the input: what this run is, in an operator's words.
+        memo: {
+          summary: `archive ticket ${ticketId} of bot ${tenantId}`,
+          requestedBy: 'webhook (Blip Builder action)',
+        },
       });
       return { workflowId, status: 'started' };
     } catch (err) {

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { createSessionCodec } from '../../lib/auth/session';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
+import type { Metrics } from '../../lib/metrics';
 import type { SearchClient } from '../../lib/search/client';
 import type { CollectionNames } from '../../lib/search/schema';
 import { createTicketSearch } from '../../lib/search/ticket-search';
@@ -22,6 +23,7 @@ export interface ReadApiDeps {
   signedUrlTtlSeconds: number;
   temporal: Client;
   taskQueue: string;
+  metrics?: Metrics;
 }
 
 export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDeps, 'read' | 'exports'>> {
@@ -34,7 +36,14 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
       db: deps.db,
       store: deps.store,
       access,
-      search: ticketSearch.search,
+      search: async (tenantId: string, query: Parameters<typeof ticketSearch.search>[1]) => {
+        const end = deps.metrics?.searchLatency.startTimer();
+        try {
+          return await ticketSearch.search(tenantId, query);
+        } finally {
+          end?.();
+        }
+      },
       mediaUrlTtlSeconds: deps.signedUrlTtlSeconds,
     },
     contacts: { db: deps.db, access },

@@ -1,4 +1,4 @@
-import { unauthorized, unavailable } from './http-errors';
+import { forbidden, unauthorized, unavailable } from './http-errors';
 
 /**
  * Decides whether a webhook's key may archive: the key must parse, the bot must be allowed, and
@@ -12,6 +12,11 @@ export interface TenantAdmissionDeps {
   /** Parses `Key <base64>`; returns the bot identifier or throws an error whose message explains why. */
   parseKey: (authorization: string) => { identifier: string; identity: string };
   allowedBots: string[];
+  /**
+   * The operators' decision on this bot (lib/db/tenant-access.ts: database allowlist, disabled
+   * bots, ALLOWED_BOTS); when given it replaces the plain `allowedBots` check.
+   */
+  botAccess?: (identifier: string) => Promise<'admitted' | 'not-allowed' | 'disabled'>;
   defaultCommandsUrl: string;
   findTenant: (tenantId: string) => Promise<{ commandsUrl: string | null } | null>;
   keyMatches: (tenantId: string, authorization: string) => Promise<boolean>;
@@ -21,12 +26,17 @@ export interface TenantAdmissionDeps {
 }
 
 export function createTenantAdmission(deps: TenantAdmissionDeps) {
-  function claimedTenant(authorization: string): string | null {
+  /** The tenant this key belongs to when it is that tenant's stored key; null otherwise. */
+  async function verifiedTenant(authorization: string): Promise<string | null> {
+    let identifier: string;
     try {
-      return deps.parseKey(authorization).identifier;
+      identifier = deps.parseKey(authorization).identifier;
     } catch {
       return null;
     }
+    if (deps.allowedBots.length > 0 && !deps.allowedBots.includes(identifier)) return null;
+    if (!(await deps.findTenant(identifier))) return null;
+    return (await deps.keyMatches(identifier, authorization)) ? identifier : null;
   }
 
   async function admitTenant(authorization: string, ticketId: string): Promise<string> {
@@ -36,8 +46,20 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
     } catch (err) {
       throw unauthorized(`auth is not a valid Blip bot key: ${(err as Error).message}`);
     }
-    if (deps.allowedBots.length > 0 && !deps.allowedBots.includes(bot.identifier)) {
-      throw unauthorized(`bot ${bot.identifier} is not allowed on this installation (ALLOWED_BOTS)`);
+    const access = deps.botAccess
+      ? await deps.botAccess(bot.identifier)
+      : deps.allowedBots.length > 0 && !deps.allowedBots.includes(bot.identifier)
+        ? 'not-allowed'
+        : 'admitted';
+    if (access === 'disabled') {
+      throw forbidden(
+        `tenant ${bot.identifier} is disabled on this installation; nothing is archived for it`,
+      );
+    }
+    if (access === 'not-allowed') {
+      throw unauthorized(
+        `bot ${bot.identifier} is not allowed on this installation (ALLOWED_BOTS or ticket-vault tenants allow)`,
+      );
     }
     const tenant = await deps.findTenant(bot.identifier);
     if (tenant && (await deps.keyMatches(bot.identifier, authorization))) return bot.identifier;
@@ -53,5 +75,5 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
     return bot.identifier;
   }
 
-  return { admitTenant, claimedTenant };
+  return { admitTenant, verifiedTenant };
 }

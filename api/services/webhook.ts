@@ -8,8 +8,10 @@ import {
 } from '../../lib/blip';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
+import { botAccess } from '../../lib/db/tenant-access';
 import { getTenant, tenantKeyMatches, upsertTenant } from '../../lib/db/tenants';
 import { isTicketArchived } from '../../lib/db/tickets';
+import type { Metrics } from '../../lib/metrics';
 import type { TicketHistoryOptions } from '../routes/tickethistory';
 import { createArchiveStarter } from './archive-starter';
 import { createTenantAdmission, type KeyVerdict } from './tenant-admission';
@@ -25,6 +27,7 @@ export interface WebhookDeps {
   blipTimeoutMs: number;
   bodyLimit: number;
   rateLimit: { max: number; timeWindowMs: number };
+  metrics?: Metrics;
 }
 
 /** One `get /ticket/{id}` with the presented key: Blip answering at all (even "not found") accepts it. */
@@ -51,6 +54,7 @@ export function createWebhookOptions(deps: WebhookDeps): TicketHistoryOptions {
   const admission = createTenantAdmission({
     parseKey: (authorization) => parseBotKey(authorization),
     allowedBots: deps.allowedBots,
+    botAccess: (identifier) => botAccess(deps.db, identifier, deps.allowedBots),
     defaultCommandsUrl: deps.defaultCommandsUrl,
     findTenant: (tenantId) => getTenant(deps.db, tenantId),
     keyMatches: (tenantId, authorization) => tenantKeyMatches(deps.db, deps.box, tenantId, authorization),
@@ -61,8 +65,9 @@ export function createWebhookOptions(deps: WebhookDeps): TicketHistoryOptions {
   return {
     bodyLimit: deps.bodyLimit,
     rateLimit: deps.rateLimit,
+    onAccepted: (status) => deps.metrics?.webhooks.inc({ outcome: status }),
     admitTenant: admission.admitTenant,
-    claimedTenant: admission.claimedTenant,
+    verifiedTenant: admission.verifiedTenant,
     startArchive: createArchiveStarter(deps.temporal, deps.taskQueue, (tenantId, ticketId) =>
       isTicketArchived(deps.db, tenantId, ticketId),
     ),

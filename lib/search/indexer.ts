@@ -1,6 +1,7 @@
 import { messagesPage } from '../db/messages';
 import type { Db } from '../db/pool';
 import type { SearchClient } from './client';
+import { writeTarget } from './migrate';
 import { phoneFromIdentity, phoneVariants } from './phone';
 import { type CollectionNames, messageDocId, ticketDocId } from './schema';
 
@@ -69,7 +70,12 @@ export async function indexTicket(
   if (!t) throw new IndexingError(`ticket ${ticketId} of ${tenantId} is not archived; nothing to index`);
   const phone =
     t.contact_phone ?? phoneFromIdentity(t.tunnel_originator) ?? phoneFromIdentity(t.customer_identity);
-  await importDocuments(client, names.tickets, [
+  // Writes go to the collections behind the aliases (see writeTarget).
+  const target = {
+    tickets: await writeTarget(client, names.tickets),
+    messages: await writeTarget(client, names.messages),
+  };
+  await importDocuments(client, target.tickets, [
     {
       id: ticketDocId(tenantId, ticketId),
       tenant_id: tenantId,
@@ -94,7 +100,7 @@ export async function indexTicket(
     if (page.length === 0) break;
     await importDocuments(
       client,
-      names.messages,
+      target.messages,
       page.map((m) => ({
         id: messageDocId(tenantId, ticketId, m.messageId),
         tenant_id: tenantId,

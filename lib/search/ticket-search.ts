@@ -107,21 +107,39 @@ export function createTicketSearch(client: SearchClient, names: CollectionNames)
       if (snippets.size === 0) return { found: 0, page: query.page, perPage: query.perPage, hits: [] };
       filters.push(`ticket_id:[${[...snippets.keys()].join(',')}]`);
     }
-    const res = (await client
-      .collections(names.tickets)
-      .documents()
-      .search({
-        q: nameQuery ?? '*',
-        query_by: 'contact_name',
-        filter_by: filters.join(' && '),
-        sort_by: 'closed_at:desc',
-        num_typos: 2,
-        prefix: true,
-        page: query.page,
-        per_page: query.perPage,
-        highlight_start_tag: tag,
-        highlight_end_tag: tag,
-      })) as unknown as { found: number; hits?: Array<{ document: TicketDoc; highlights?: Highlight[] }> };
+    // Sent through multi_search (parameters in a POST body): a free-text search that matched many
+    // tickets filters on up to MAX_TEXT_TICKETS ids, which overflows Typesense's 4000-character
+    // limit on GET query strings (HTTP 400, seen by users as a 500).
+    const multi = (await client.multiSearch.perform(
+      {
+        searches: [
+          {
+            collection: names.tickets,
+            q: nameQuery ?? '*',
+            query_by: 'contact_name',
+            filter_by: filters.join(' && '),
+            sort_by: 'closed_at:desc',
+            num_typos: 2,
+            prefix: true,
+            page: query.page,
+            per_page: query.perPage,
+            highlight_start_tag: tag,
+            highlight_end_tag: tag,
+          },
+        ],
+      } as never,
+      {},
+    )) as unknown as {
+      results: Array<{
+        found: number;
+        hits?: Array<{ document: TicketDoc; highlights?: Highlight[] }>;
+        error?: string;
+        code?: number;
+      }>;
+    };
+    const res = multi.results[0];
+    if (!res || res.error !== undefined)
+      throw new Error(`ticket search failed: ${res?.code ?? '?'} ${res?.error ?? 'no result'}`);
     return {
       found: res.found,
       page: query.page,

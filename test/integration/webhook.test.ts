@@ -518,8 +518,12 @@ describe('per-tenant rate limit', () => {
     await env?.close();
   });
 
-  test('the 4th webhook of a bot within a minute is 429; another bot is still accepted', async () => {
+  test('once its key is known, the 4th webhook of a bot within a minute is 429; another bot is still accepted', async () => {
     const latam = botAuthorization(LATAM);
+    // The first webhook of a new bot is counted per client address: its key is not verified yet,
+    // so it cannot spend the bot's quota (a forged key must never exhaust it).
+    const firstTicket = addGeneratedTicket(env.sim, LATAM, 2);
+    expect((await post(env.app, json({ ticket: firstTicket, auth: latam }))).statusCode).toBe(202);
     const latamTicket = addGeneratedTicket(env.sim, LATAM, 2);
     const clinicaTicket = addGeneratedTicket(env.sim, CLINICA, 2);
     const answers: Answer[] = [];
@@ -537,6 +541,7 @@ describe('per-tenant rate limit', () => {
     expect(other.statusCode).toBe(202);
     expect(other.body).toEqual({ workflowId: archiveWorkflowId(CLINICA, clinicaTicket), status: 'started' });
 
+    await env.result(archiveWorkflowId(LATAM, firstTicket));
     await env.result(archiveWorkflowId(LATAM, latamTicket));
     await env.result(archiveWorkflowId(CLINICA, clinicaTicket));
     await expectNothingRunning(env);

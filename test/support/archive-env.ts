@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { createArchiveActivities } from '../../activities/archive';
 import { createWorkerDeps } from '../../activities/deps';
 import { createExportActivities } from '../../activities/export';
+import { createOpsActivities } from '../../activities/ops';
+import { createRetentionActivities } from '../../activities/retention';
 import { buildServer } from '../../api/server';
 import { createReadApiOptions } from '../../api/services/read-api';
 import { createWebhookOptions } from '../../api/services/webhook';
@@ -11,7 +13,9 @@ import { type Config, encryptionKey, loadConfig } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
 import { createLogger } from '../../lib/logger';
+import { createMetrics } from '../../lib/metrics';
 import type { SearchClient } from '../../lib/search/client';
+import { dropCollections } from '../../lib/search/migrate';
 import type { CollectionNames } from '../../lib/search/schema';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { type BlipSimulator, type BlipSimulatorOptions, createBlipSimulator } from '../blip-sim';
@@ -60,7 +64,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
   const suffix = uniqueSuffix();
   const database = await createTestDatabase();
   const sim = createBlipSimulator(options.sim);
-  const { commandsUrl } = await sim.listen(0);
+  const { commandsUrl, mediaUrl } = await sim.listen(0);
   const workerEnv: Record<string, string> = {
     ...stackEnv(),
     NODE_ENV: 'test',
@@ -73,10 +77,16 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
     BLIP_API_URL: commandsUrl,
     BLIP_TIMEOUT_MS: '5000',
     ...options.env,
+    // The simulator serves media from 127.0.0.1, which the SSRF guard refuses unless allowed.
+    BLIP_MEDIA_ALLOWED_ORIGINS: [options.env?.BLIP_MEDIA_ALLOWED_ORIGINS, new URL(mediaUrl).origin]
+      .filter(Boolean)
+      .join(','),
   };
   const config = loadConfig(workerEnv);
   const logger = createLogger('silent', 'test');
-  const deps = await createWorkerDeps(config, logger);
+  // One registry for the in-process API and worker, so a test reads every metric at /metrics.
+  const metrics = createMetrics('api');
+  const deps = { ...(await createWorkerDeps(config, logger)), metrics };
   let inProcess: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
   if (options.worker ?? true) {
     const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -85,7 +95,12 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowsPath: require.resolve('../../workflows'),
-      activities: { ...createArchiveActivities(deps), ...createExportActivities(deps) },
+      activities: {
+        ...createArchiveActivities(deps),
+        ...createExportActivities(deps),
+        ...createRetentionActivities(deps),
+        ...createOpsActivities(deps),
+      },
     });
     inProcess = { worker, running: worker.run(), connection: nativeConnection };
   }
@@ -94,6 +109,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
   const masterKey = encryptionKey(config).key;
   const box = createSecretBox(masterKey);
   const readApi = createReadApiOptions({
+    metrics,
     db: deps.db,
     box,
     masterKey,
@@ -107,10 +123,12 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
     taskQueue: config.TEMPORAL_TASK_QUEUE,
   });
   const app = await buildServer({
+    metrics,
     logger,
     healthChecks: {},
     ...readApi,
     webhook: createWebhookOptions({
+      metrics,
       db: deps.db,
       box,
       temporal,
@@ -153,14 +171,8 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
         await inProcess.connection.close();
       }
       await connection.close();
-      await Promise.all(
-        Object.values(deps.collections).map((name) =>
-          deps.search
-            .collections(name)
-            .delete()
-            .catch(() => undefined),
-        ),
-      );
+      // The names are aliases: drop them and the versioned collections they point at.
+      await dropCollections(deps.search, deps.collections).catch(() => undefined);
       await deps.close();
       await sim.close();
       await database.drop();

@@ -1,0 +1,149 @@
+import { Context } from '@temporalio/activity';
+import { writeAudit } from '../lib/db/audit';
+import type { Db } from '../lib/db/pool';
+import { contactTicketIds, expiredTicketIds, isContactHeld, tenantsWithRetention } from '../lib/db/retention';
+import {
+  addCounts,
+  emptyCounts,
+  identityFingerprint,
+  type PurgeDeps,
+  purgeTicket,
+} from '../lib/retention/purge';
+import type { RetentionActivities } from './retention-types';
+
+/**
+ * Retention and erasure: each batch lists what may go (held tickets are never listed) and purges
+ * ticket by ticket (lib/retention/purge.ts: search, GCS, then Postgres with the audit entry), so
+ * a retried batch only finishes what a lost attempt began. Only ids and counts cross Temporal.
+ */
+export type RetentionDeps = PurgeDeps;
+
+function heartbeat(details?: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* called outside an activity (tests) */
+  }
+}
+
+const HELD_ID_LIMIT = 1000;
+
+async function deleteContactExports(db: Db, deps: RetentionDeps, tenantId: string, identity: string) {
+  const { rows } = await db.query<{ export_id: string; storage_key: string | null }>(
+    `select export_id, storage_key from exports where tenant_id = $1 and kind = 'contact' and target = $2`,
+    [tenantId, identity],
+  );
+  let objects = 0;
+  for (const e of rows) {
+    for (const key of new Set([
+      `${tenantId}/exports/${e.export_id}.pdf`,
+      ...(e.storage_key ? [e.storage_key] : []),
+    ])) {
+      if (await deps.store.head(key)) objects++;
+      await deps.store.delete(key);
+    }
+    heartbeat();
+  }
+  const deleted = await db.query('delete from exports where tenant_id = $1 and export_id = any($2::uuid[])', [
+    tenantId,
+    rows.map((r) => r.export_id),
+  ]);
+  return { exports: deleted.rowCount ?? 0, objects };
+}
+
+export function createRetentionActivities(deps: RetentionDeps): RetentionActivities {
+  return {
+    async listRetentionTenants() {
+      return tenantsWithRetention(deps.db);
+    },
+
+    async purgeExpiredBatch({ tenantId, now, limit, workflowId }) {
+      const ids = await expiredTicketIds(deps.db, tenantId, new Date(now), limit);
+      let totals = emptyCounts();
+      let held = 0;
+      for (const [i, ticketId] of ids.entries()) {
+        heartbeat({ done: i, of: ids.length });
+        const outcome = await purgeTicket(
+          deps,
+          {
+            tenantId,
+            ticketId,
+            actor: 'system:retention',
+            action: 'ticket.retention-delete',
+            details: { workflowId, runAt: now },
+          },
+          heartbeat,
+        );
+        totals = addCounts(totals, outcome.counts);
+        if (outcome.status === 'held') held++;
+      }
+      return { ...totals, held, more: ids.length === limit };
+    },
+
+    async eraseContactBatch({ tenantId, identity, requestedBy, limit, workflowId }) {
+      const all = await contactTicketIds(deps.db, tenantId, identity);
+      const heldTicketIds = all.filter((t) => t.held).map((t) => t.ticketId);
+      const unheld = all.filter((t) => !t.held);
+      const batch = unheld.slice(0, limit);
+      let totals = emptyCounts();
+      for (const [i, { ticketId }] of batch.entries()) {
+        heartbeat({ done: i, of: batch.length });
+        const outcome = await purgeTicket(
+          deps,
+          {
+            tenantId,
+            ticketId,
+            actor: requestedBy,
+            action: 'ticket.erase',
+            details: {
+              workflowId,
+              reason: 'erasure request',
+              contact: identityFingerprint(tenantId, identity),
+            },
+          },
+          heartbeat,
+        );
+        totals = addCounts(totals, outcome.counts);
+        if (outcome.status === 'held') heldTicketIds.push(ticketId);
+      }
+      return {
+        ...totals,
+        heldTicketIds: heldTicketIds.slice(0, HELD_ID_LIMIT),
+        more: unheld.length > batch.length,
+      };
+    },
+
+    async finishErasure({ tenantId, identity, requestedBy, workflowRun, totals, heldTicketIds }) {
+      const contactHeld = await isContactHeld(deps.db, tenantId, identity);
+      // A contact PDF prints every ticket of the contact: it goes unless the contact itself is held.
+      const removed = contactHeld
+        ? { exports: 0, objects: 0 }
+        : await deleteContactExports(deps.db, deps, tenantId, identity);
+      const target = `contact:${identityFingerprint(tenantId, identity)}`;
+      // Written once per workflow run: a retried activity finds its own entry and leaves it.
+      const { rowCount } = await deps.db.query(
+        `select 1 from audit_log where tenant_id = $1 and action = 'contact.erase' and details->>'workflowRun' = $2`,
+        [tenantId, workflowRun],
+      );
+      if (!rowCount) {
+        await writeAudit(deps.db, {
+          tenantId,
+          actor: requestedBy,
+          action: 'contact.erase',
+          target,
+          details: {
+            workflowRun,
+            tickets: totals.tickets,
+            messages: totals.messages,
+            media: totals.media,
+            objects: totals.objects + removed.objects,
+            exports: totals.exports + removed.exports,
+            contactHeld,
+            heldTicketIds,
+          },
+        });
+      }
+      return { ...removed, contactHeld };
+    },
+  };
+}

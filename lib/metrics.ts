@@ -1,0 +1,54 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/**
+ * The product's Prometheus metrics, one registry per process (API or worker), injected where
+ * things happen. Labels are bounded sets (route patterns, status codes, outcomes, tenants) —
+ * never ticket ids or anything from a request body.
+ */
+export function createMetrics(process: 'api' | 'worker') {
+  const registry = new Registry();
+  registry.setDefaultLabels({ process });
+  collectDefaultMetrics({ register: registry, prefix: 'ticketvault_' });
+  return {
+    registry,
+    httpRequests: new Histogram({
+      name: 'ticketvault_http_request_duration_seconds',
+      help: 'API request latency by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    webhooks: new Counter({
+      name: 'ticketvault_webhooks_total',
+      help: 'Webhooks answered, by outcome (started, running, archived, or the HTTP error status)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    searchLatency: new Histogram({
+      name: 'ticketvault_search_duration_seconds',
+      help: 'Ticket search latency (Typesense round trips included)',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    archives: new Counter({
+      name: 'ticketvault_archives_total',
+      help: 'Archive milestones: sealed (stored in Postgres with its digest), indexed, failed (non-retryable)',
+      labelNames: ['tenant', 'event'] as const,
+      registers: [registry],
+    }),
+    mediaBytes: new Counter({
+      name: 'ticketvault_media_bytes_total',
+      help: 'Bytes of media mirrored to storage',
+      labelNames: ['tenant'] as const,
+      registers: [registry],
+    }),
+    media: new Counter({
+      name: 'ticketvault_media_total',
+      help: 'Media objects handled, by outcome (stored, unavailable)',
+      labelNames: ['tenant', 'outcome'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/pool';
+import { HELD_TICKET_SQL } from '../db/retention';
+import type { SearchClient } from '../search/client';
+import { writeTarget } from '../search/migrate';
+import type { CollectionNames } from '../search/schema';
+import type { ObjectStore } from '../storage/object-store';
+
+/**
+ * Deletes one archived ticket everywhere it lives, for retention or an erasure request:
+ *
+ * 1. Typesense: the ticket document and its message documents (derived data);
+ * 2. GCS: the PDFs of exports that contain it (the ticket's own exports and its contact's
+ *    exports) and each media object no media row of another ticket of the tenant still uses
+ *    (media is content-addressed and shared: `<tenant>/media/<sha256>`);
+ * 3. Postgres, in one transaction: media, messages, those exports' rows and the ticket, with the
+ *    audit entry (ids and counts, never content) written in the same transaction.
+ *
+ * Every step is idempotent and Postgres goes last, so a crash anywhere is repaired by running the
+ * purge again: the ticket is only gone from the source of truth once everything derived from it is
+ * gone. A hold is checked before anything is touched and again under the row lock before the
+ * rows go; a hold that lands in between keeps the rows and clears `indexed_at`, so the reindex
+ * sweeper puts the ticket back into search.
+ */
+
+export interface PurgeDeps {
+  db: Db;
+  store: ObjectStore;
+  search: SearchClient;
+  collections: CollectionNames;
+}
+
+export interface PurgeCounts {
+  tickets: number;
+  messages: number;
+  media: number;
+  /** GCS objects deleted: unshared media objects and export PDFs. */
+  objects: number;
+  exports: number;
+}
+
+export const emptyCounts = (): PurgeCounts => ({ tickets: 0, messages: 0, media: 0, objects: 0, exports: 0 });
+
+export function addCounts(a: PurgeCounts, b: PurgeCounts): PurgeCounts {
+  return {
+    tickets: a.tickets + b.tickets,
+    messages: a.messages + b.messages,
+    media: a.media + b.media,
+    objects: a.objects + b.objects,
+    exports: a.exports + b.exports,
+  };
+}
+
+export interface PurgeRequest {
+  tenantId: string;
+  ticketId: string;
+  /** Recorded in audit_log, e.g. `system:retention` or the requester of an erasure. */
+  actor: string;
+  /** audit_log action, e.g. `ticket.retention-delete` or `ticket.erase`. */
+  action: string;
+  /** Extra audit details (no content): the workflow id, the cutoff, the request. */
+  details?: Record<string, unknown>;
+}
+
+export type PurgeOutcome = { status: 'deleted' | 'absent' | 'held'; counts: PurgeCounts };
+
+/** Typesense filter values go between backticks; ids with a backtick are never ours. */
+function filterValue(value: string): string {
+  if (value.includes('`')) throw new Error('unexpected backtick in a tenant or ticket id');
+  return `\`${value}\``;
+}
+
+const isNotFound = (err: unknown) => (err as { httpStatus?: number }).httpStatus === 404;
+
+export async function deleteTicketFromSearch(
+  search: SearchClient,
+  collections: CollectionNames,
+  tenantId: string,
+  ticketId: string,
+): Promise<void> {
+  const filter_by = `tenant_id:=${filterValue(tenantId)} && ticket_id:=${filterValue(ticketId)}`;
+  // collectionNames() are the names (or aliases) searches use, so deleting through them reaches
+  // whatever collection is live.
+  for (const name of [collections.messages, collections.tickets]) {
+    try {
+      await search
+        .collections(await writeTarget(search, name))
+        .documents()
+        .delete({ filter_by });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
+export async function purgeTicket(
+  deps: PurgeDeps,
+  req: PurgeRequest,
+  onProgress: () => void = () => undefined,
+): Promise<PurgeOutcome> {
+  const { db, store } = deps;
+  const { tenantId, ticketId } = req;
+  const { rows: found } = await db.query<{
+    held: boolean;
+    customer_identity: string;
+    contact_identity: string | null;
+    tunnel_originator: string | null;
+  }>(
+    `select ${HELD_TICKET_SQL} as held, t.customer_identity, t.contact_identity, t.tunnel_originator
+       from tickets t where t.tenant_id = $1 and t.ticket_id = $2`,
+    [tenantId, ticketId],
+  );
+  const ticket = found[0];
+  if (!ticket) return { status: 'absent', counts: emptyCounts() };
+  if (ticket.held) return { status: 'held', counts: emptyCounts() };
+  const identities = [ticket.customer_identity, ticket.contact_identity, ticket.tunnel_originator].filter(
+    (i): i is string => Boolean(i),
+  );
+
+  await deleteTicketFromSearch(deps.search, deps.collections, tenantId, ticketId);
+  onProgress();
+
+  // Exports holding this ticket: its own, and its contact's (a contact PDF prints every ticket).
+  const { rows: exportRows } = await db.query<{ export_id: string; storage_key: string | null }>(
+    `select export_id, storage_key from exports
+      where tenant_id = $1 and ((kind = 'ticket' and target = $2) or (kind = 'contact' and target = any($3::text[])))`,
+    [tenantId, ticketId, identities],
+  );
+  let objects = 0;
+  for (const e of exportRows) {
+    const keys = new Set([
+      `${tenantId}/exports/${e.export_id}.pdf`,
+      ...(e.storage_key ? [e.storage_key] : []),
+    ]);
+    for (const key of keys) {
+      if (await store.head(key)) objects++;
+      await store.delete(key);
+    }
+    onProgress();
+  }
+
+  // Media objects that no other ticket of this tenant references.
+  const { rows: unshared } = await db.query<{ storage_key: string }>(
+    `select distinct m.storage_key from media m
+      where m.tenant_id = $1 and m.ticket_id = $2 and m.storage_key is not null
+        and not exists (select 1 from media o
+                         where o.tenant_id = m.tenant_id and o.sha256 = m.sha256
+                           and o.storage_key = m.storage_key and o.ticket_id <> m.ticket_id)`,
+    [tenantId, ticketId],
+  );
+  for (const { storage_key } of unshared) {
+    if (await store.head(storage_key)) objects++;
+    await store.delete(storage_key);
+    onProgress();
+  }
+
+  const client = await db.connect();
+  try {
+    await client.query('begin');
+    const { rows: locked } = await client.query<{ held: boolean; close_date: Date | null }>(
+      `select ${HELD_TICKET_SQL} as held, t.close_date from tickets t
+        where t.tenant_id = $1 and t.ticket_id = $2 for update`,
+      [tenantId, ticketId],
+    );
+    const row = locked[0];
+    if (!row || row.held) {
+      if (row)
+        await client.query('update tickets set indexed_at = null where tenant_id = $1 and ticket_id = $2', [
+          tenantId,
+          ticketId,
+        ]);
+      await client.query('commit');
+      return { status: row ? 'held' : 'absent', counts: { ...emptyCounts(), objects } };
+    }
+    const media = await client.query('delete from media where tenant_id = $1 and ticket_id = $2', [
+      tenantId,
+      ticketId,
+    ]);
+    const messages = await client.query('delete from messages where tenant_id = $1 and ticket_id = $2', [
+      tenantId,
+      ticketId,
+    ]);
+    const exportsDeleted = await client.query(
+      'delete from exports where tenant_id = $1 and export_id = any($2::uuid[])',
+      [tenantId, exportRows.map((e) => e.export_id)],
+    );
+    await client.query('delete from tickets where tenant_id = $1 and ticket_id = $2', [tenantId, ticketId]);
+    const counts: PurgeCounts = {
+      tickets: 1,
+      messages: messages.rowCount ?? 0,
+      media: media.rowCount ?? 0,
+      objects,
+      exports: exportsDeleted.rowCount ?? 0,
+    };
+    await client.query(
+      'insert into audit_log (tenant_id, actor, action, target, details) values ($1, $2, $3, $4, $5::jsonb)',
+      [
+        tenantId,
+        req.actor.slice(0, 200),
+        req.action,
+        ticketId,
+        JSON.stringify({
+          ...req.details,
+          closedAt: row.close_date?.toISOString() ?? null,
+          messages: counts.messages,
+          media: counts.media,
+          objects: counts.objects,
+          exports: counts.exports,
+          exportIds: exportRows.map((e) => e.export_id),
+        }),
+      ],
+    );
+    await client.query('commit');
+    return { status: 'deleted', counts };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** The identity as the audit log and workflow ids keep it: a fingerprint, so an erased contact is not named again. */
+export const identityFingerprint = (tenantId: string, identity: string) =>
+  `sha256:${createHash('sha256').update(`${tenantId}\n${identity}`).digest('hex')}`;

@@ -1,0 +1,414 @@
+import { randomUUID } from 'node:crypto';
+import {
+  placeHold,
+  releaseHold,
+  setRetention,
+  startErasure,
+  startRetention,
+} from '../../cli/commands/retention';
+import { identityFingerprint } from '../../lib/retention/purge';
+import { ticketDocId } from '../../lib/search/schema';
+import type { EraseContactResult, RetentionTotals } from '../../workflows/retention';
+import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
+import { botAuthorization } from '../support/blip-fixtures';
+
+/**
+ * Retention, legal hold and erasure on the real stack: tickets archived through the webhook, then
+ * deleted by the workflows, checked in Postgres, the GCS emulator and Typesense directly.
+ */
+
+let env: ArchiveEnv;
+let cookie: string;
+const LATAM = 'atendimentolatam';
+const DAY = 86_400_000;
+const ctx = () => ({ db: env.db, temporal: env.temporal, taskQueue: env.config.TEMPORAL_TASK_QUEUE });
+
+interface Media {
+  uri: string;
+  size: number;
+  sha256: () => Promise<string>;
+}
+
+let seed = 100;
+const newMedia = (): Media =>
+  env.sim.addMedia({ contentType: 'image/png', generate: { size: 2_000 + seed, seed: seed++ } });
+
+/** A closed LATAM ticket of `customer`, closed at `closedAt`, with two texts and the given images. */
+async function archiveTicket(customer: string, closedAt: Date, media: Media[] = []): Promise<string> {
+  const id = randomUUID();
+  const start = closedAt.getTime() - 3_600_000;
+  env.sim.addTicket({
+    ticket: {
+      id,
+      sequentialId: 7000 + Math.floor(Math.random() * 1000),
+      ownerIdentity: `${LATAM}@msging.net`,
+      customerIdentity: customer,
+      customerDomain: 'wa.gw.msging.net',
+      status: 'ClosedAttendant',
+      closed: true,
+      storageDate: new Date(start).toISOString(),
+      openDate: new Date(start).toISOString(),
+      closeDate: closedAt.toISOString(),
+      team: 'Default',
+    },
+    contact: { identity: customer, name: 'Cliente Retencao', phoneNumber: `+${customer.split('@')[0]}` },
+    messages: [
+      ...['bom dia', 'como posso ajudar'].map((content, i) => ({
+        id: `ret-${id}-${i}`,
+        direction: i % 2 === 0 ? 'received' : 'sent',
+        type: 'text/plain',
+        content,
+        date: new Date(start + 1000 * (i + 1)).toISOString(),
+        status: 'consumed',
+      })),
+      ...media.map((m, i) => ({
+        id: `ret-${id}-media-${i}`,
+        direction: 'received',
+        type: 'application/vnd.lime.media-link+json',
+        content: { type: 'image/png', uri: m.uri, size: m.size },
+        date: new Date(start + 10_000 + i).toISOString(),
+        status: 'consumed',
+      })),
+    ],
+  });
+  const answer = await env.webhook(id, botAuthorization(LATAM));
+  expect(answer.statusCode).toBe(202);
+  const result = await env.result(answer.body.workflowId as string);
+  expect(result.mediaStored).toBe(media.length);
+  return id;
+}
+
+const customer = () => `55119${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}@wa.gw.msging.net`;
+
+async function rowCounts(ticketId: string) {
+  const { rows } = await env.db.query<{ tickets: number; messages: number; media: number; exports: number }>(
+    `select (select count(*)::int from tickets where tenant_id = $1 and ticket_id = $2) as tickets,
+            (select count(*)::int from messages where tenant_id = $1 and ticket_id = $2) as messages,
+            (select count(*)::int from media where tenant_id = $1 and ticket_id = $2) as media,
+            (select count(*)::int from exports where tenant_id = $1 and kind = 'ticket' and target = $2) as exports`,
+    [LATAM, ticketId],
+  );
+  return rows[0];
+}
+
+async function objectExists(media: Media): Promise<boolean> {
+  return (await env.store.head(`${LATAM}/media/${await media.sha256()}`)) !== null;
+}
+
+/** The ticket's document and its message documents in Typesense. */
+async function searchDocs(ticketId: string): Promise<{ ticket: boolean; messages: number }> {
+  const ticket = await env.search
+    .collections(env.collections.tickets)
+    .documents(ticketDocId(LATAM, ticketId))
+    .retrieve()
+    .then(
+      () => true,
+      (err) => {
+        if ((err as { httpStatus?: number }).httpStatus === 404) return false;
+        throw err;
+      },
+    );
+  const found = await env.search
+    .collections(env.collections.messages)
+    .documents()
+    .search({ q: '*', query_by: 'text', filter_by: `tenant_id:=${LATAM} && ticket_id:=\`${ticketId}\`` });
+  return { ticket, messages: found.found };
+}
+
+async function audit(action: string) {
+  const { rows } = await env.db.query<{ actor: string; target: string; details: Record<string, unknown> }>(
+    'select actor, target, details from audit_log where tenant_id = $1 and action = $2 order by id',
+    [LATAM, action],
+  );
+  return rows;
+}
+
+async function api(method: 'GET' | 'POST', url: string, payload?: unknown) {
+  const res = await env.app.inject({
+    method,
+    url,
+    headers: { cookie, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
+  });
+  return { statusCode: res.statusCode, body: res.json() };
+}
+
+/** Exports through the API and waits until the PDF is stored; returns its storage key. */
+async function exportPdf(url: string, payload?: unknown): Promise<string> {
+  const started = await api('POST', url, payload);
+  expect(started.statusCode).toBe(202);
+  const { exportId } = started.body as { exportId: string };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const state = (await api('GET', `/v1/exports/${exportId}`)).body;
+    if (state.status === 'done') break;
+    if (state.status !== 'running' || Date.now() > deadline)
+      throw new Error(`export ${JSON.stringify(state)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const key = `${LATAM}/exports/${exportId}.pdf`;
+  expect(await env.store.head(key)).not.toBeNull();
+  return key;
+}
+
+beforeAll(async () => {
+  env = await startArchiveEnv();
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+describe('retention', () => {
+  const now = Date.now();
+  const old = new Date(now - 800 * DAY);
+  const recent = new Date(now - 10 * DAY);
+  let shared: Media;
+  let unique: Media;
+  let heldMedia: Media;
+  const t: Record<string, string> = {};
+  let heldContact: string;
+
+  beforeAll(async () => {
+    shared = newMedia();
+    unique = newMedia();
+    heldMedia = newMedia();
+    heldContact = customer();
+    t.oldShared = await archiveTicket(customer(), old, [shared]);
+    t.oldUnique = await archiveTicket(customer(), old, [unique]);
+    t.heldTicket = await archiveTicket(customer(), old, [heldMedia]);
+    t.heldByContact = await archiveTicket(heldContact, old);
+    t.recent = await archiveTicket(customer(), recent, [shared]);
+  });
+
+  test('with no retention set (the default), nothing is deleted', async () => {
+    const run = await startRetention(ctx(), { tenantId: LATAM, wait: true });
+    expect(run.result).toMatchObject({ tickets: 0 });
+    for (const id of Object.values(t)) expect((await rowCounts(id))?.tickets).toBe(1);
+  });
+
+  test('deletes old tickets, keeps recent and held ones, and shared media objects', async () => {
+    await setRetention(ctx(), { tenantId: LATAM, days: 365, actor: 'ops@loja.example' });
+    const ticketHold = await placeHold(ctx(), {
+      tenantId: LATAM,
+      kind: 'ticket',
+      target: t.heldTicket as string,
+      reason: 'Procon 2024-1234',
+      createdBy: 'juridico@loja.example',
+    });
+    expect(ticketHold.created).toBe(true);
+    const again = await placeHold(ctx(), {
+      tenantId: LATAM,
+      kind: 'ticket',
+      target: t.heldTicket as string,
+      reason: 'again',
+      createdBy: 'juridico@loja.example',
+    });
+    expect(again).toMatchObject({ created: false, hold: { holdId: ticketHold.hold.holdId } });
+    await placeHold(ctx(), {
+      tenantId: LATAM,
+      kind: 'contact',
+      target: heldContact,
+      reason: 'lawsuit',
+      createdBy: 'juridico@loja.example',
+    });
+
+    const run = await startRetention(ctx(), { tenantId: LATAM, wait: true });
+    const totals = run.result as RetentionTotals;
+    expect(totals).toMatchObject({ tickets: 2, messages: 6, media: 2, objects: 1 });
+
+    for (const id of [t.oldShared, t.oldUnique] as string[]) {
+      expect(await rowCounts(id)).toEqual({ tickets: 0, messages: 0, media: 0, exports: 0 });
+      expect(await searchDocs(id)).toEqual({ ticket: false, messages: 0 });
+    }
+    for (const id of [t.heldTicket, t.heldByContact, t.recent] as string[]) {
+      expect((await rowCounts(id))?.tickets).toBe(1);
+      expect(await searchDocs(id)).toEqual({ ticket: true, messages: expect.any(Number) });
+      expect((await searchDocs(id)).messages).toBeGreaterThanOrEqual(2);
+    }
+    // The shared image is still used by the recent ticket; the unique one is gone; the held one stays.
+    expect(await objectExists(shared)).toBe(true);
+    expect(await objectExists(unique)).toBe(false);
+    expect(await objectExists(heldMedia)).toBe(true);
+
+    const entries = await audit('ticket.retention-delete');
+    expect(entries.map((e) => e.target).sort()).toEqual([t.oldShared, t.oldUnique].sort());
+    for (const e of entries) {
+      expect(e.actor).toBe('system:retention');
+      expect(e.details).toMatchObject({ messages: 3, media: 1 });
+    }
+    expect(await audit('retention.set')).toHaveLength(1);
+    expect(await audit('hold.place')).toHaveLength(2);
+  });
+
+  test('running it again is harmless', async () => {
+    const run = await startRetention(ctx(), { tenantId: LATAM, wait: true });
+    expect(run.result).toMatchObject({ tickets: 0, objects: 0 });
+    expect(await audit('ticket.retention-delete')).toHaveLength(2);
+    expect((await rowCounts(t.recent as string))?.messages).toBe(3);
+    expect(await objectExists(shared)).toBe(true);
+  });
+
+  test('a released hold no longer protects; the all-tenants run (the schedule) applies it', async () => {
+    const released = await releaseHold(ctx(), {
+      tenantId: LATAM,
+      kind: 'ticket',
+      target: t.heldTicket as string,
+      releasedBy: 'juridico@loja.example',
+    });
+    expect(released.released).toBe(true);
+    const run = await startRetention(ctx(), { wait: true });
+    expect(run.result).toEqual({ tenants: [LATAM], alreadyRunning: [] });
+    expect((await rowCounts(t.heldTicket as string))?.tickets).toBe(0);
+    expect(await objectExists(heldMedia)).toBe(false);
+    // The contact hold still stands.
+    expect((await rowCounts(t.heldByContact as string))?.tickets).toBe(1);
+    await setRetention(ctx(), { tenantId: LATAM, days: null, actor: 'ops@loja.example' });
+  });
+});
+
+describe('erasure', () => {
+  const contact = customer();
+  const other = customer();
+  const at = new Date(Date.now() - 30 * DAY);
+  let own: Media;
+  let shared: Media;
+  let heldOwn: Media;
+  const t: Record<string, string> = {};
+  const pdfs: string[] = [];
+
+  beforeAll(async () => {
+    own = newMedia();
+    shared = newMedia();
+    heldOwn = newMedia();
+    t.a = await archiveTicket(contact, at, [own, shared]);
+    t.b = await archiveTicket(contact, new Date(at.getTime() + DAY));
+    t.held = await archiveTicket(contact, new Date(at.getTime() + 2 * DAY), [heldOwn]);
+    t.other = await archiveTicket(other, at, [shared]);
+    const login = await env.app.inject({
+      method: 'POST',
+      url: '/v1/session',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ auth: botAuthorization(LATAM), user: 'dpo@loja.example' }),
+    });
+    expect(login.statusCode).toBeLessThan(300);
+    cookie = String(login.headers['set-cookie']).split(';')[0] as string;
+    pdfs.push(await exportPdf(`/v1/tickets/${t.a}/exports`));
+    pdfs.push(await exportPdf(`/v1/contacts/${encodeURIComponent(contact)}/exports`, {}));
+    await placeHold(ctx(), {
+      tenantId: LATAM,
+      kind: 'ticket',
+      target: t.held as string,
+      reason: 'court order',
+      createdBy: 'juridico@loja.example',
+    });
+  });
+
+  test('removes every ticket of the contact except held ones, with media, index entries and exports', async () => {
+    const { workflowId, result } = await startErasure(ctx(), {
+      tenantId: LATAM,
+      identity: contact,
+      requestedBy: 'dpo@loja.example',
+      wait: true,
+    });
+    expect(workflowId).not.toContain(contact.split('@')[0]);
+    expect(result).toEqual<EraseContactResult>({
+      tickets: 2,
+      messages: 6,
+      media: 2,
+      objects: 3, // the own image and both PDFs
+      exports: 2,
+      heldTicketIds: [t.held as string],
+      contactHeld: false,
+    });
+    for (const id of [t.a, t.b] as string[]) {
+      expect(await rowCounts(id)).toEqual({ tickets: 0, messages: 0, media: 0, exports: 0 });
+      expect(await searchDocs(id)).toEqual({ ticket: false, messages: 0 });
+    }
+    const { rows } = await env.db.query('select count(*)::int as n from exports where tenant_id = $1', [
+      LATAM,
+    ]);
+    expect(rows[0].n).toBe(0);
+    for (const key of pdfs) expect(await env.store.head(key)).toBeNull();
+    expect(await objectExists(own)).toBe(false);
+    expect(await objectExists(shared)).toBe(true); // still the other contact's
+    expect(await objectExists(heldOwn)).toBe(true);
+    expect((await rowCounts(t.held as string))?.messages).toBe(3);
+    expect((await searchDocs(t.held as string)).ticket).toBe(true);
+    expect((await rowCounts(t.other as string))?.media).toBe(1);
+
+    const perTicket = await audit('ticket.erase');
+    expect(perTicket.map((e) => e.target).sort()).toEqual([t.a, t.b].sort());
+    expect(perTicket.every((e) => e.actor === 'dpo@loja.example')).toBe(true);
+    const summary = await audit('contact.erase');
+    expect(summary).toHaveLength(1);
+    expect(summary[0]).toMatchObject({
+      actor: 'dpo@loja.example',
+      target: `contact:${identityFingerprint(LATAM, contact)}`,
+      details: { tickets: 2, messages: 6, media: 2, objects: 3, exports: 2, heldTicketIds: [t.held] },
+    });
+    // The audit log says what was erased, not who: the identity is not written again.
+    expect(JSON.stringify([...perTicket, ...summary])).not.toContain(contact.split('@')[0]);
+  });
+
+  test('running it again is harmless and reports the held ticket again', async () => {
+    const { result } = await startErasure(ctx(), {
+      tenantId: LATAM,
+      identity: contact,
+      requestedBy: 'dpo@loja.example',
+      wait: true,
+    });
+    expect(result).toMatchObject({ tickets: 0, objects: 0, exports: 0, heldTicketIds: [t.held] });
+    expect(await audit('ticket.erase')).toHaveLength(2);
+    expect((await rowCounts(t.held as string))?.tickets).toBe(1);
+    expect(await objectExists(shared)).toBe(true);
+  });
+
+  test('a contact on hold is refused whole; released, it is erased', async () => {
+    await placeHold(ctx(), {
+      tenantId: LATAM,
+      kind: 'contact',
+      target: other,
+      reason: 'investigation',
+      createdBy: 'juridico@loja.example',
+    });
+    const refused = await startErasure(ctx(), {
+      tenantId: LATAM,
+      identity: other,
+      requestedBy: 'dpo@loja.example',
+      wait: true,
+    });
+    expect(refused.result).toMatchObject({ tickets: 0, contactHeld: true, heldTicketIds: [t.other] });
+    expect((await rowCounts(t.other as string))?.tickets).toBe(1);
+
+    await releaseHold(ctx(), { tenantId: LATAM, kind: 'contact', target: other, releasedBy: 'juridico' });
+    await releaseHold(ctx(), {
+      tenantId: LATAM,
+      kind: 'ticket',
+      target: t.held as string,
+      releasedBy: 'juridico',
+    });
+    const erased = await startErasure(ctx(), {
+      tenantId: LATAM,
+      identity: other,
+      requestedBy: 'dpo@loja.example',
+      wait: true,
+    });
+    expect(erased.result).toMatchObject({
+      tickets: 1,
+      media: 1,
+      objects: 1,
+      contactHeld: false,
+      heldTicketIds: [],
+    });
+    // Its image was shared only with the already-erased contact: now no row uses it.
+    expect(await objectExists(shared)).toBe(false);
+    const last = await startErasure(ctx(), {
+      tenantId: LATAM,
+      identity: contact,
+      requestedBy: 'dpo@loja.example',
+      wait: true,
+    });
+    expect(last.result).toMatchObject({ tickets: 1, heldTicketIds: [] });
+    expect(await objectExists(heldOwn)).toBe(false);
+  });
+});
