@@ -77,6 +77,7 @@ const pdfPages = (file: string) =>
 const squash = (s: string) => s.replace(/\s+|\p{Extended_Pictographic}|\uFE0F|\u200D/gu, '');
 // Bidi and control characters are laid out, not kept in logical order, by text extraction.
 const extractable = (s: string) =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this skips
   !/[\u0590-\u08ff\u200e-\u202e\u2066-\u2069\u0000-\u0008\u000b-\u001f\ufffd]/.test(s);
 
 test('a ticket export: every message in order, the digest the verify endpoint gives, images, pages as recorded', async () => {
