@@ -18,6 +18,7 @@ import {
   WORKFLOW,
 } from '../../lib/temporal-contract';
 import type { ApplyRetentionAllResult, EraseContactResult, RetentionTotals } from '../../workflows/retention';
+import { UsageError } from './ops';
 
 /**
  * Retention, legal hold and erasure commands, as plain functions the ops CLI registers
@@ -44,7 +45,8 @@ export async function setRetention(
 export function parseRetentionDays(text: string): number | null {
   if (/^(forever|none|off)$/i.test(text.trim())) return null;
   const m = /^(\d{1,6})d?$/.exec(text.trim());
-  if (!m || Number(m[1]) < 1) throw new Error(`retention must be a number of days or "forever", not ${text}`);
+  if (!m || Number(m[1]) < 1)
+    throw new UsageError(`retention must be a number of days or "forever", not ${text}`);
   return Number(m[1]);
 }
 
@@ -190,7 +192,7 @@ export function registerRetentionCommands(program: import('commander').Command, 
     .command('hold')
     .description('legal holds on a ticket or a contact (block retention and erasure)');
   const kindOf = (kind: string): HoldKind => {
-    if (kind !== 'ticket' && kind !== 'contact') throw new Error('kind must be ticket or contact');
+    if (kind !== 'ticket' && kind !== 'contact') throw new UsageError('kind must be ticket or contact');
     return kind;
   };
   hold
