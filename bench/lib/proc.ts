@@ -1,0 +1,140 @@
+import fs from 'node:fs';
+
+/**
+ * Process measurements from /proc (Linux): resident memory, its high-water mark and CPU time of
+ * a process and of its whole tree (a worker and the Chromium it launched, Postgres and its
+ * backends). Everything here reads; nothing signals a process.
+ */
+
+const CLK_TCK = 100;
+
+function readFile(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** A /proc/<pid>/status field in bytes (VmRSS, VmHWM), or 0 when the process is gone. */
+export function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const text = readFile(`/proc/${pid}/status`);
+  const m = text && new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/**
+ * Proportional set size (bytes): RSS with shared pages divided among the processes sharing them,
+ * so a process tree's sum (Chromium's renderers share most of their pages) does not overcount.
+ * Falls back to RSS where smaps_rollup is not readable.
+ */
+export function pssBytes(pid: number): number {
+  const text = readFile(`/proc/${pid}/smaps_rollup`);
+  const m = text && /^Pss:\s+(\d+) kB/m.exec(text);
+  return m ? Number(m[1]) * 1024 : statusBytes(pid, 'VmRSS');
+}
+
+/** user + system CPU seconds of one process (its own, not its children's). */
+export function cpuSeconds(pid: number): number {
+  const text = readFile(`/proc/${pid}/stat`);
+  if (!text) return 0;
+  // Fields after the command name, which may hold spaces and parentheses.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state): utime is field 14, stime 15.
+  return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
+}
+
+/** pid and all its descendants, from /proc/<pid>/task/<tid>/children. */
+export function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop() as number;
+    if (!fs.existsSync(`/proc/${p}`)) continue;
+    out.push(p);
+    let tasks: string[] = [];
+    try {
+      tasks = fs.readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      const children = readFile(`/proc/${p}/task/${t}/children`);
+      if (children) for (const c of children.trim().split(/\s+/).filter(Boolean)) stack.push(Number(c));
+    }
+  }
+  return out;
+}
+
+export const treeRss = (pid: number): number =>
+  processTree(pid).reduce((sum, p) => sum + statusBytes(p, 'VmRSS'), 0);
+export const treeCpu = (pids: readonly number[]): number =>
+  pids.flatMap((p) => processTree(p)).reduce((sum, p) => sum + cpuSeconds(p), 0);
+
+/** Pids whose command line contains `needle` (e.g. a stack's data directory). */
+export function pidsMatching(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmd = readFile(`/proc/${entry}/cmdline`);
+    if (cmd?.replace(/\0/g, ' ').includes(needle)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * Samples named process groups while a measurement runs: CPU seconds used between start and stop
+ * (with CPU% of one core), and the peak summed memory (PSS) of each group's process tree.
+ */
+export class ProcSampler {
+  private readonly cpu0 = new Map<string, number>();
+  private readonly peak = new Map<string, number>();
+  private readonly base = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private t0 = 0;
+
+  constructor(private readonly groups: Record<string, () => number[]>) {}
+
+  private rssOf(name: string): number {
+    const roots = this.groups[name]?.() ?? [];
+    return roots.flatMap((p) => processTree(p)).reduce((s, p) => s + pssBytes(p), 0);
+  }
+
+  start(intervalMs = 100): void {
+    this.t0 = Date.now();
+    for (const name of Object.keys(this.groups)) {
+      this.cpu0.set(name, treeCpu(this.groups[name]?.() ?? []));
+      const rss = this.rssOf(name);
+      this.base.set(name, rss);
+      this.peak.set(name, rss);
+    }
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    for (const name of Object.keys(this.groups)) {
+      const rss = this.rssOf(name);
+      if (rss > (this.peak.get(name) ?? 0)) this.peak.set(name, rss);
+    }
+  }
+
+  /** Per group: cpuSeconds, cpuPercent (of one core), baseRss, peakRss (bytes). */
+  stop(): Record<string, { cpuSeconds: number; cpuPercent: number; baseRss: number; peakRss: number }> {
+    this.sample();
+    if (this.timer) clearInterval(this.timer);
+    const seconds = (Date.now() - this.t0) / 1000;
+    const out: Record<string, { cpuSeconds: number; cpuPercent: number; baseRss: number; peakRss: number }> =
+      {};
+    for (const name of Object.keys(this.groups)) {
+      const cpu = treeCpu(this.groups[name]?.() ?? []) - (this.cpu0.get(name) ?? 0);
+      out[name] = {
+        cpuSeconds: cpu,
+        cpuPercent: seconds > 0 ? (100 * cpu) / seconds : 0,
+        baseRss: this.base.get(name) ?? 0,
+        peakRss: this.peak.get(name) ?? 0,
+      };
+    }
+    return out;
+  }
+}
