@@ -1,0 +1,23 @@
+# The one image the k8s manifests run (docs/deploy.md): api (`node --import tsx api/main.ts`) and
+# worker (`node --import tsx activities/worker.ts`). Not built in CI here (no Docker engine).
+FROM node:20-bookworm-slim
+
+# Chromium and fonts for PDF exports (Portuguese, Spanish, Arabic, emoji); no recommends, no cache.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      chromium fonts-noto-core fonts-noto-color-emoji fonts-liberation ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY web/package.json web/package.json
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build:web && npm prune --omit=dev --no-audit --no-fund || true
+
+ENV NODE_ENV=production \
+    CHROMIUM_PATH=/usr/bin/chromium \
+    API_HOST=0.0.0.0
+USER 10001
+EXPOSE 3000 9464 9465
+CMD ["node", "--import", "tsx", "api/main.ts"]
