@@ -13,7 +13,7 @@ COPY package.json package-lock.json ./
 COPY web/package.json web/package.json
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build:web && npm prune --omit=dev --no-audit --no-fund || true
+RUN npm run build:web && npm prune --omit=dev --no-audit --no-fund
 
 ENV NODE_ENV=production \
     CHROMIUM_PATH=/usr/bin/chromium \
