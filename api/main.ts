@@ -35,6 +35,7 @@ async function main() {
     store: clients.store,
     sessionTtlSeconds: config.SESSION_TTL_SECONDS,
     secureCookies: config.COOKIE_SECURE,
+    searchRateLimitPerMinute: config.SEARCH_RATE_LIMIT_PER_MINUTE,
     signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
     temporal: clients.temporalClient,
     taskQueue: config.TEMPORAL_TASK_QUEUE,

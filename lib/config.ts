@@ -21,6 +21,16 @@ export const configSchema = z.object({
   /** Webhooks accepted per bot per minute before 429 (Blip retries the action later). */
   WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
 
+  /** Ticket searches per tenant per minute before 429. */
+  SEARCH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /**
+   * Who may frame the UI (CSP frame-ancestors): the Blip portal by default. Space-separated CSP
+   * sources, e.g. "'self' https://*.blip.ai".
+   */
+  UI_FRAME_ANCESTORS: z
+    .string()
+    .regex(/^[A-Za-z0-9'*:/. _-]+$/, 'CSP sources only (letters, digits, quotes, *, :, /, ., -)')
+    .default("'self' https://*.blip.ai"),
   /** Read API sessions (cookie from POST /v1/session). */
   SESSION_TTL_SECONDS: z.coerce
     .number()

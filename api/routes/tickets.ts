@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
 import { writeAudit } from '../../lib/db/audit';
 import type { Db } from '../../lib/db/pool';
@@ -16,6 +17,8 @@ export interface TicketRouteOptions {
   access: ReadAccess;
   search: (tenantId: string, query: TicketQuery) => Promise<TicketSearchResult>;
   mediaUrlTtlSeconds: number;
+  /** Searches per tenant per window before 429. */
+  searchRateLimit: { max: number; timeWindowMs: number };
 }
 
 export const MAX_PER_PAGE = 100;
@@ -39,10 +42,22 @@ const searchText = (description: string) =>
   ({ type: 'string', minLength: 1, maxLength: 200, description }) as const;
 
 export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, opts) => {
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    keyGenerator: (req) => opts.access.rateLimitKey(req),
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: 'rate_limited',
+      message: `too many searches for this tenant: limit ${ctx.max} per ${ctx.after}; retry later`,
+    }),
+  });
+
   app.get<{ Querystring: Omit<TicketQuery, 'page' | 'perPage'> & { page?: number; perPage?: number } }>(
     '/v1/tickets',
     {
       preValidation: integerQuery(['page', 'perPage']),
+      config: { rateLimit: { max: opts.searchRateLimit.max, timeWindow: opts.searchRateLimit.timeWindowMs } },
       schema: {
         tags: ['tickets'],
         summary: 'Search archived tickets of the session tenant, newest first',

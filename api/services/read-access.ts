@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
 import type { Session, SessionCodec } from '../../lib/auth/session';
@@ -50,7 +51,22 @@ export function createReadAccess(deps: ReadAccessDeps) {
     return session;
   }
 
-  return { tenantForKey, sessionOf };
+  /**
+   * The bucket a request's searches count against, without touching the database: the tenant of a
+   * valid session; for `Authorization: Key` a hash of the key itself (a forged key claiming a bot
+   * gets its own bucket and cannot spend the bot's); else the client address.
+   */
+  function rateLimitKey(req: FastifyRequest): string {
+    const session = deps.sessions.verify(req.cookies?.[SESSION_COOKIE]);
+    if (session) return `tenant:${session.tenantId}`;
+    const header = req.headers.authorization;
+    if (typeof header === 'string' && header.startsWith('Key ')) {
+      return `key:${createHash('sha256').update(header.trim()).digest('hex').slice(0, 32)}`;
+    }
+    return `ip:${req.ip}`;
+  }
+
+  return { tenantForKey, sessionOf, rateLimitKey };
 }
 
 export type ReadAccess = ReturnType<typeof createReadAccess>;

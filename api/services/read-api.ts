@@ -24,6 +24,7 @@ export interface ReadApiDeps {
   temporal: Client;
   taskQueue: string;
   metrics?: Metrics;
+  searchRateLimitPerMinute?: number;
 }
 
 export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDeps, 'read' | 'exports'>> {
@@ -45,6 +46,7 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
         }
       },
       mediaUrlTtlSeconds: deps.signedUrlTtlSeconds,
+      searchRateLimit: { max: deps.searchRateLimitPerMinute ?? 600, timeWindowMs: 60_000 },
     },
     contacts: { db: deps.db, access },
   };

@@ -331,6 +331,19 @@ describe('ticket screen', () => {
   });
 });
 
+describe('security headers', () => {
+  test('CSP forbids inline script and lets only the configured portal frame the UI', async () => {
+    const res = await fetch(`${env.baseUrl}/login`, { signal: AbortSignal.timeout(WAIT) });
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const scriptSrc = /script-src ([^;]*)/.exec(csp)?.[1] ?? '';
+    expect(scriptSrc).toContain("'self'");
+    expect(scriptSrc).not.toContain('unsafe-inline');
+    expect(csp).toMatch(/frame-ancestors 'self' https:\/\/\*\.blip\.ai http:\/\/127\.0\.0\.1:\*/);
+    expect(csp).toContain("object-src 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});
+
 describe('hostile content stays inert', () => {
   test('script tags and event handlers show as text; nothing runs; nothing leaves 127.0.0.1', async () => {
     const page = await newPage();

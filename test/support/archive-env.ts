@@ -118,6 +118,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
     store: deps.store,
     sessionTtlSeconds: config.SESSION_TTL_SECONDS,
     secureCookies: config.COOKIE_SECURE,
+    searchRateLimitPerMinute: config.SEARCH_RATE_LIMIT_PER_MINUTE,
     signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -90,6 +90,8 @@ export async function startUiEnv(): Promise<UiEnv> {
         API_PORT: String(port),
         LOG_LEVEL: 'warn',
         NODE_ENV: 'test',
+        // The fake Blip portal of the browser tests is another loopback origin.
+        UI_FRAME_ANCESTORS: "'self' https://*.blip.ai http://127.0.0.1:*",
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
