@@ -7,11 +7,20 @@ import type { StackConfig } from '../stack-config';
 import { httpOk } from './net';
 import type { LocalService, ServiceStatus } from './service';
 
-/** Single-node Typesense server bound to loopback (peering too). */
-export function typesenseService(config: StackConfig): LocalService {
-  const name = 'typesense';
-  const dir = path.join(dataDir, 'typesense');
-  const url = `http://127.0.0.1:${config.TYPESENSE_PORT}`;
+/**
+ * Single-node Typesense server bound to loopback (peering too). `instance` runs another one beside
+ * the stack's (own name, pid file, data dir and port): tests that restart Typesense use one, so the
+ * shared server never replays a long log of other tests' collections (Typesense 0.24 can stall its
+ * write queue doing that).
+ */
+export function typesenseService(
+  config: StackConfig,
+  instance: { name: string; dataDir: string; port: number } | null = null,
+): LocalService {
+  const name = instance?.name ?? 'typesense';
+  const dir = instance?.dataDir ?? path.join(dataDir, 'typesense');
+  const port = instance?.port ?? config.TYPESENSE_PORT;
+  const url = `http://127.0.0.1:${port}`;
   const binary = () =>
     resolveBinary({
       service: name,
@@ -41,9 +50,9 @@ export function typesenseService(config: StackConfig): LocalService {
         `--data-dir=${dir}`,
         `--api-key=${config.TYPESENSE_API_KEY}`,
         '--api-address=127.0.0.1',
-        `--api-port=${config.TYPESENSE_PORT}`,
+        `--api-port=${port}`,
         '--peering-address=127.0.0.1',
-        `--peering-port=${config.TYPESENSE_PORT - 1}`,
+        `--peering-port=${port - 1}`,
         '--enable-cors=false',
       ];
       const pid = startDetached(name, binary(), args);

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { buildServer } from '../../api/server';
 import { createWebhookOptions } from '../../api/services/webhook';
+import type { LocalService } from '../../infra/services/service';
 import { repoRoot } from '../../infra/paths';
 import { loadStackConfig } from '../../infra/stack-config';
 import { stackServices } from '../../infra/stack-control';
@@ -54,6 +55,11 @@ export interface ChaosOptions {
   processFaults?: number;
   maxMediaMb?: number;
   log?: (line: string) => void;
+  /**
+   * The Typesense to restart (and archive into) instead of the stack's: `npm test` passes a
+   * dedicated one so the shared server is never restarted.
+   */
+  typesense?: { service: LocalService; url: string };
 }
 
 export interface ChaosReport {
@@ -116,7 +122,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ).map((k) => [k, 0]),
   ) as Record<FaultKind, number>;
   const stack = loadStackConfig();
-  const services = Object.fromEntries(stackServices(stack).map((s) => [s.name, s]));
+  const services: Record<string, LocalService> = Object.fromEntries(stackServices(stack).map((s) => [s.name, s]));
+  if (options.typesense) services.typesense = options.typesense.service;
   const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-chaos-'));
   let env: ArchiveEnv | null = null;
   const workers: WorkerProcess[] = [];
@@ -139,6 +146,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         LOG_LEVEL: 'silent',
         MEDIA_MAX_BYTES: String(64 * 1024 * 1024),
         WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000',
+        ...(options.typesense ? { TYPESENSE_URL: options.typesense.url } : {}),
       },
     });
     const archive = env;

@@ -1,4 +1,5 @@
 import { type ChaosReport, formatReport, runChaos } from '../chaos/run';
+import { type DedicatedTypesense, startDedicatedTypesense } from '../support/dedicated-typesense';
 
 /**
  * The bounded chaos run: 32 tickets archived through the real webhook and two worker processes
@@ -7,6 +8,15 @@ import { type ChaosReport, formatReport, runChaos } from '../chaos/run';
  * duplicate webhooks). Nothing may be lost or duplicated. `npm run chaos` is the full version.
  */
 let report: ChaosReport;
+let typesense: DedicatedTypesense;
+
+// The Typesense restarts hit a server of this file's own, never the stack's shared one.
+beforeAll(async () => {
+  typesense = await startDedicatedTypesense();
+});
+afterAll(async () => {
+  await typesense?.close();
+});
 
 test('32 tickets under every fault kind: lost 0, duplicated 0', async () => {
   report = await runChaos({
@@ -17,6 +27,7 @@ test('32 tickets under every fault kind: lost 0, duplicated 0', async () => {
     workers: 2,
     processFaults: 6,
     maxMediaMb: 2,
+    typesense,
     log: (line) => process.stdout.write(`${line}\n`),
   });
   process.stdout.write(`${formatReport(report)}\n`);

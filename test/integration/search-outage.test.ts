@@ -1,24 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { typesenseService } from '../../infra/services/typesense';
-import { loadStackConfig } from '../../infra/stack-config';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
+import { type DedicatedTypesense, startDedicatedTypesense } from '../support/dedicated-typesense';
 
 /**
  * Typesense is derived data (DESIGN.md rule 5): while it is down, a ticket is still archived in
- * Postgres, and indexing completes once it is back. This file stops and restarts the stack's
- * Typesense, so it always leaves it running.
+ * Postgres, and indexing completes once it is back. This file stops and restarts a Typesense of
+ * its own (test/support/dedicated-typesense.ts), never the stack's shared one.
  */
 
-const typesense = typesenseService(loadStackConfig());
+let dedicated: DedicatedTypesense;
+let typesense: DedicatedTypesense['service'];
 let env: ArchiveEnv;
 
 beforeAll(async () => {
-  env = await startArchiveEnv();
+  dedicated = await startDedicatedTypesense();
+  typesense = dedicated.service;
+  env = await startArchiveEnv({ env: { TYPESENSE_URL: dedicated.url } });
 });
 afterAll(async () => {
   if (!(await typesense.healthy())) await typesense.start();
   await env?.close();
+  await dedicated?.close();
 });
 
 async function until<T>(

@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { typesenseService } from '../../infra/services/typesense';
+import type { LocalService } from '../../infra/services/service';
+import { loadStackConfig } from '../../infra/stack-config';
+
+/**
+ * A Typesense of its own for a test that stops and restarts it: fresh data directory, free ports
+ * on loopback, removed afterwards. The stack's shared Typesense is never restarted by tests.
+ */
+export interface DedicatedTypesense {
+  service: LocalService;
+  url: string;
+  close(): Promise<void>;
+}
+
+const isFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+/** A port p with p-1 free too (Typesense peers on the port below its API port). */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    if ((await isFree(port)) && (await isFree(port - 1))) return port;
+  }
+  throw new Error('no free port pair for a dedicated Typesense');
+}
+
+export async function startDedicatedTypesense(): Promise<DedicatedTypesense> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-typesense-'));
+  const port = await freePortPair();
+  const service = typesenseService(loadStackConfig(), {
+    name: `typesense-test-${process.pid}-${port}`,
+    dataDir,
+    port,
+  });
+  await service.start();
+  return {
+    service,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await service.stop().catch(() => undefined);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
