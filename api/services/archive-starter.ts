@@ -23,29 +23,44 @@ export function createArchiveStarter(
     const workflowId = archiveWorkflowId(tenantId, ticketId);
     // Temporal forgets closed runs after the namespace retention; Postgres never forgets.
     if (await isArchived(tenantId, ticketId)) return { workflowId, status: 'archived' };
-    try {
-      await client.workflow.start(WORKFLOW.archiveTicket, {
-        taskQueue,
-        workflowId,
-        args: [{ tenantId, ticketId }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        workflowIdConflictPolicy: 'FAIL',
-        searchAttributes: {
-          [SEARCH_ATTRIBUTE.tenantId]: [tenantId],
-          [SEARCH_ATTRIBUTE.ticketId]: [ticketId],
-        },
-        // Shown in the Temporal UI next to the input: what this run is, in an operator's words.
-        memo: {
-          summary: `archive ticket ${ticketId} of bot ${tenantId}`,
-          requestedBy: 'webhook (Blip Builder action)',
-        },
-      });
+    if ((await startOrJoinArchive(client, taskQueue, tenantId, ticketId)) === 'started') {
       return { workflowId, status: 'started' };
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      // Only a running execution conflicts under ALLOW_DUPLICATE; it may have just finished.
-      if (await isArchived(tenantId, ticketId)) return { workflowId, status: 'archived' };
-      return { workflowId, status: 'running' };
     }
+    // Only a running execution conflicts under ALLOW_DUPLICATE; it may have just finished.
+    if (await isArchived(tenantId, ticketId)) return { workflowId, status: 'archived' };
+    return { workflowId, status: 'running' };
   };
+}
+
+/**
+ * Starts `archive/<tenant>/<ticket>`, or joins the run already going under that id. A closed run
+ * may run again (ALLOW_DUPLICATE): whether to archive again is decided by the caller (the webhook
+ * asks Postgres first; `ticket-vault archive --force` re-runs on purpose).
+ */
+export async function startOrJoinArchive(
+  client: Client,
+  taskQueue: string,
+  tenantId: string,
+  ticketId: string,
+  requestedBy = 'webhook (Blip Builder action)',
+): Promise<'started' | 'running'> {
+  try {
+    await client.workflow.start(WORKFLOW.archiveTicket, {
+      taskQueue,
+      workflowId: archiveWorkflowId(tenantId, ticketId),
+      args: [{ tenantId, ticketId }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      workflowIdConflictPolicy: 'FAIL',
+      searchAttributes: {
+        [SEARCH_ATTRIBUTE.tenantId]: [tenantId],
+        [SEARCH_ATTRIBUTE.ticketId]: [ticketId],
+      },
+      // Shown in the Temporal UI next to the input: what this run is, in an operator's words.
+      memo: { summary: `archive ticket ${ticketId} of bot ${tenantId}`, requestedBy },
+    });
+    return 'started';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'running';
+    throw err;
+  }
 }

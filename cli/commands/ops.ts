@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { createArchiveStarter } from '../../api/services/archive-starter';
+import { createArchiveStarter, startOrJoinArchive } from '../../api/services/archive-starter';
 import { writeAudit } from '../../lib/db/audit';
 import { createExport, getExport } from '../../lib/db/exports';
 import { readTicket } from '../../lib/db/read';
@@ -176,23 +176,7 @@ export async function archiveCommand(
   let status: 'started' | 'running' | 'archived';
   if (opts.force) {
     // Same id: a closed run may run again (ALLOW_DUPLICATE); a running one is joined.
-    try {
-      await temporal.workflow.start(WORKFLOW.archiveTicket, {
-        taskQueue,
-        workflowId,
-        args: [{ tenantId, ticketId }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        workflowIdConflictPolicy: 'FAIL',
-        searchAttributes: {
-          [SEARCH_ATTRIBUTE.tenantId]: [tenantId],
-          [SEARCH_ATTRIBUTE.ticketId]: [ticketId],
-        },
-      });
-      status = 'started';
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      status = 'running';
-    }
+    status = await startOrJoinArchive(temporal, taskQueue, tenantId, ticketId, `ops CLI (${deps.actor})`);
   } else {
     const start = createArchiveStarter(temporal, taskQueue, (t, id) => isTicketArchived(deps.db, t, id));
     status = (await start(tenantId, ticketId)).status;
@@ -211,6 +195,31 @@ export async function archiveCommand(
     }
   }
   return { code: 0, data, text };
+}
+
+/**
+ * Waits for a long workflow, redrawing its `progress` query on one line meanwhile; resolves with
+ * its result or the cause of its failure (never throws for a failed workflow).
+ */
+async function waitWithProgress<P>(
+  io: CliIo,
+  handle: WorkflowHandle,
+  describe: (p: P) => string,
+  pollMs = 1000,
+): Promise<{ ok: true; r: P } | { ok: false; cause: string }> {
+  const line = progressLine(io);
+  const finished = (handle.result() as Promise<P>).then(
+    (r) => ({ ok: true as const, r }),
+    (e: Error) => ({ ok: false as const, cause: (e as { cause?: Error }).cause?.message ?? e.message }),
+  );
+  let outcome: Awaited<typeof finished> | null = null;
+  while (!outcome) {
+    const p = await queryProgress<P>(handle);
+    if (p) line.update(describe(p));
+    outcome = await Promise.race([finished, sleep(pollMs).then(() => null)]);
+  }
+  line.end();
+  return outcome;
 }
 
 // ── backfill ─────────────────────────────────────────────────────────────────────────────────
@@ -296,20 +305,9 @@ export async function backfillCommand(
   let progress: BackfillProgress | null = null;
   if (status === 'completed') progress = await handle.result();
   else if (opts.wait) {
-    const line = progressLine(io);
-    const finished = handle.result().then(
-      (r: BackfillProgress) => ({ ok: true as const, r }),
-      (e: Error) => ({ ok: false as const, e }),
-    );
-    let outcome: Awaited<typeof finished> | null = null;
-    while (!outcome) {
-      const p = await queryProgress<BackfillProgress>(handle);
-      if (p) line.update(backfillLine(p));
-      outcome = await Promise.race([finished, sleep(opts.pollMs ?? 1000).then(() => null)]);
-    }
-    line.end();
+    const outcome = await waitWithProgress<BackfillProgress>(io, handle, backfillLine, opts.pollMs);
     if (!outcome.ok) {
-      const cause = (outcome.e as { cause?: Error }).cause?.message ?? outcome.e.message;
+      const cause = outcome.cause;
       return {
         code: 1,
         data: { workflowId, status: 'failed', error: cause },
@@ -355,20 +353,9 @@ export async function reindexCommand(
   if (!opts.wait) {
     return { code: 0, data: { ...data, status: 'started' }, text: `${workflowId}: started` };
   }
-  const line = progressLine(io);
-  const finished = handle.result().then(
-    (r: ReindexProgress) => ({ ok: true as const, r }),
-    (e: Error) => ({ ok: false as const, e }),
-  );
-  let outcome: Awaited<typeof finished> | null = null;
-  while (!outcome) {
-    const p = await queryProgress<ReindexProgress>(handle);
-    if (p) line.update(reindexLine(p));
-    outcome = await Promise.race([finished, sleep(opts.pollMs ?? 1000).then(() => null)]);
-  }
-  line.end();
+  const outcome = await waitWithProgress<ReindexProgress>(io, handle, reindexLine, opts.pollMs);
   if (!outcome.ok) {
-    const cause = (outcome.e as { cause?: Error }).cause?.message ?? outcome.e.message;
+    const cause = outcome.cause;
     return {
       code: 1,
       data: { ...data, status: 'failed', error: cause },
