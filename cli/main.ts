@@ -133,17 +133,26 @@ export function buildProgram(
         'rebuild Typesense from Postgres: all (new versioned collections, alias swap, no downtime) or one tenant (upserts)',
       )
       .option('--wait', 'show progress until done')
+      .option(
+        '--if-empty',
+        'only when the search index is empty and Postgres holds archived tickets (after a Typesense restart)',
+      )
       .option('--batch-size <n>', 'tickets per activity call (default 200)'),
-  ).action((tenant: string | undefined, o: { json?: boolean; wait?: boolean; batchSize?: string }) =>
-    run(
-      (d) =>
-        reindexCommand(d, io, tenant, {
-          wait: o.wait,
-          pollMs,
-          batchSize: intOption('batch-size', o.batchSize, 1, 10_000),
-        }),
-      Boolean(o.json),
-    ),
+  ).action(
+    (
+      tenant: string | undefined,
+      o: { json?: boolean; wait?: boolean; ifEmpty?: boolean; batchSize?: string },
+    ) =>
+      run(
+        (d) =>
+          reindexCommand(d, io, tenant, {
+            wait: o.wait,
+            ifEmpty: o.ifEmpty,
+            pollMs,
+            batchSize: intOption('batch-size', o.batchSize, 1, 10_000),
+          }),
+        Boolean(o.json),
+      ),
   );
 
   json(

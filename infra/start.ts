@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { seedDemoArchive } from './demo';
 import { repoRoot } from './paths';
 import { waitFor } from './processes';
@@ -58,6 +59,23 @@ function buildWebUi(): void {
   });
 }
 
+/**
+ * The local Typesense starts empty (infra/services/typesense.ts): rebuild the index from Postgres
+ * when Postgres holds archived tickets, with the ops CLI's reindex (a Temporal workflow).
+ */
+async function rebuildSearchIfEmpty(env: NodeJS.ProcessEnv): Promise<void> {
+  // Asynchronous: the worker doing the reindex writes its logs through our pipes meanwhile.
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['cli/bin.js', 'reindex', '--if-empty', '--wait', '--json'],
+    { cwd: repoRoot, env, encoding: 'utf8', timeout: 10 * 60_000 },
+  );
+  const result = JSON.parse(stdout) as { status: string; progress?: { tickets: number } };
+  if (result.status !== 'skipped') {
+    console.log(`Search index:        rebuilt from Postgres (${result.progress?.tickets ?? 0} tickets)`);
+  }
+}
+
 async function startProduct(config: ReturnType<typeof loadStackConfig>, supervisor: Supervisor) {
   if (process.env.WEB_UI !== 'off') buildWebUi();
   const env: NodeJS.ProcessEnv = {
@@ -91,6 +109,7 @@ async function startProduct(config: ReturnType<typeof loadStackConfig>, supervis
   console.log(`ticket-vault is up:  API ${apiUrl}  (health ${apiUrl}/healthz)`);
   if (process.env.WEB_UI !== 'off') console.log(`Extension UI:        ${apiUrl}/  (log in with a bot key)`);
   console.log(`Temporal Web UI:     http://127.0.0.1:${config.TEMPORAL_UI_PORT}`);
+  await rebuildSearchIfEmpty(env);
   if (simulated) {
     console.log(`Blip simulator:      ${env.BLIP_API_URL} (demo fixtures)`);
     console.log('Archiving the demo tickets:');

@@ -330,10 +330,29 @@ export async function reindexCommand(
   deps: CliDeps,
   io: CliIo,
   tenant: string | undefined,
-  opts: WaitOptions & { batchSize?: number },
+  opts: WaitOptions & { batchSize?: number; ifEmpty?: boolean },
 ): Promise<CommandResult> {
   const tenantId = tenant === undefined ? undefined : tenantArg(tenant);
   if (tenantId) await requireTenant(deps, tenantId, false);
+  if (opts.ifEmpty) {
+    const { rows } = await deps.db.query<{ n: number }>(
+      `select count(*)::int as n from tickets where archived_at is not null and ($1::text is null or tenant_id = $1)`,
+      [tenantId ?? null],
+    );
+    const indexed = await deps.search
+      .collections(deps.collections.tickets)
+      .retrieve()
+      .then((c) => (c as { num_documents: number }).num_documents)
+      .catch(() => 0);
+    const archived = rows[0]?.n ?? 0;
+    if (archived === 0 || indexed > 0) {
+      return {
+        code: 0,
+        data: { status: 'skipped', archived, indexed },
+        text: `reindex skipped: ${indexed} tickets in the index, ${archived} archived in Postgres`,
+      };
+    }
+  }
   const temporal = await deps.temporal();
   const workflowId = reindexWorkflowId(tenantId);
   const handle = await temporal.workflow.start(WORKFLOW.reindexSearch, {
