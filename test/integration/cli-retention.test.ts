@@ -56,6 +56,11 @@ const ticketIds = async () =>
   ).rows.map((r) => r.ticket_id);
 
 test('hold, retention and erasure from the CLI: held tickets survive, the rest go, usage errors exit 2', async () => {
+  // The index is populated: `reindex --if-empty` (what npm start runs) leaves it alone.
+  const reindex = await cli('reindex', '--if-empty', '--json');
+  expect(reindex.code).toBe(0);
+  expect(JSON.parse(reindex.stdout)).toMatchObject({ status: 'skipped', archived: 3, indexed: 3 });
+
   expect((await cli('retention', 'set', LATAM, '-5')).code).toBe(2);
   expect((await cli('hold', 'place', LATAM, 'banana', ANA)).code).toBe(2);
 
