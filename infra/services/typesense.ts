@@ -45,10 +45,6 @@ export function typesenseService(
     name,
     healthy,
     async start() {
-      // Typesense holds derived data only (DESIGN.md rule 5). Restarted over a long log (every
-      // collection tests created and dropped), 0.24 can stall its write queue, so it always starts
-      // empty; `npm start` rebuilds the index from Postgres (`ticket-vault reindex`).
-      fs.rmSync(dir, { recursive: true, force: true });
       fs.mkdirSync(dir, { recursive: true });
       const args = [
         `--data-dir=${dir}`,
