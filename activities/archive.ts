@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { type BlipClient, BlipNotFoundError, type Message } from '../lib/blip';
 import { countPendingMedia, markMediaStored, markMediaUnavailable, pendingMedia } from '../lib/db/media';
 import { type MessageRowInput, upsertMessages } from '../lib/db/messages';
@@ -11,6 +11,7 @@ import type { SearchClient } from '../lib/search/client';
 import { indexTicket } from '../lib/search/indexer';
 import type { CollectionNames } from '../lib/search/schema';
 import type { ObjectStore } from '../lib/storage/object-store';
+import { activityAttempt, cancellationSignal, heartbeat } from './activity-context';
 import type { ArchiveActivities, TicketRef } from './archive-types';
 import { classified } from './failures';
 import { mirrorMedia } from './media-mirror';
@@ -40,33 +41,8 @@ export interface ArchiveDeps {
   searchReady?: () => Promise<void>;
 }
 
-function heartbeat(details?: unknown): void {
-  // Activities are also called directly from tests, outside a Temporal context.
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    /* not running inside an activity */
-  }
-}
-
-function cancellationSignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined;
-  }
-}
-
 /** After this many attempts, a media link Blip keeps refusing is recorded as unavailable. */
 const MEDIA_ATTEMPTS_BEFORE_GIVING_UP = 5;
-
-function activityAttempt(): number {
-  try {
-    return Context.current().info.attempt;
-  } catch {
-    return 1;
-  }
-}
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 async function eachLimited<T>(

@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PDFDocument } from 'pdf-lib';
 import type { Browser } from 'puppeteer-core';
@@ -14,6 +13,7 @@ import { getTenant } from '../lib/db/tenants';
 import { writeExportHtml } from '../lib/pdf/export-html';
 import { printPdf } from '../lib/pdf/print';
 import type { ObjectStore } from '../lib/storage/object-store';
+import { heartbeat } from './activity-context';
 import type { ExportActivities } from './export-types';
 
 /**
@@ -29,14 +29,6 @@ export interface ExportDeps {
   publicApiUrl: string;
   maxEmbeddedImageBytes: number;
   printTimeoutMs: number;
-}
-
-function heartbeat(): void {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    /* called outside an activity (tests) */
-  }
 }
 
 const inRange = (t: TicketView, from?: string, to?: string) =>

@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { BlipClient } from '../lib/blip';
 import type { Db } from '../lib/db/pool';
 import { isTenantDisabled } from '../lib/db/tenant-access';
@@ -8,6 +8,7 @@ import type { SearchClient } from '../lib/search/client';
 import { indexTicket } from '../lib/search/indexer';
 import { aliasTarget, createCollection, versionedName, versionOf } from '../lib/search/migrate';
 import type { CollectionNames } from '../lib/search/schema';
+import { heartbeat } from './activity-context';
 import { classified } from './failures';
 import type { OpsActivities } from './ops-types';
 
@@ -21,14 +22,6 @@ export interface OpsDeps {
   collections: CollectionNames;
   blipFor: (tenantId: string) => Promise<BlipClient>;
   logger: Logger;
-}
-
-function heartbeat(details?: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    /* called outside an activity (tests) */
-  }
 }
 
 const MAX_PAGE = 100;

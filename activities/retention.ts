@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { writeAudit } from '../lib/db/audit';
 import type { Db } from '../lib/db/pool';
 import { contactTicketIds, expiredTicketIds, isContactHeld, tenantsWithRetention } from '../lib/db/retention';
@@ -9,6 +8,7 @@ import {
   type PurgeDeps,
   purgeTicket,
 } from '../lib/retention/purge';
+import { heartbeat } from './activity-context';
 import type { RetentionActivities } from './retention-types';
 
 /**
@@ -17,14 +17,6 @@ import type { RetentionActivities } from './retention-types';
  * a retried batch only finishes what a lost attempt began. Only ids and counts cross Temporal.
  */
 export type RetentionDeps = PurgeDeps;
-
-function heartbeat(details?: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    /* called outside an activity (tests) */
-  }
-}
 
 const HELD_ID_LIMIT = 1000;
 

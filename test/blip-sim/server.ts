@@ -253,10 +253,11 @@ export class BlipSimulator {
     });
   }
 
-  private async onCommand(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const entry = this.log.add({
+  /** A request-log entry for a request as it arrives; handlers fill in status, bot and fault. */
+  private logRequest(kind: 'command' | 'media', req: IncomingMessage, url: URL) {
+    return this.log.add({
       at: this.now().toISOString(),
-      kind: 'command',
+      kind,
       httpMethod: req.method ?? '',
       url: url.pathname + url.search,
       bot: null,
@@ -264,6 +265,10 @@ export class BlipSimulator {
       outcome: 'answered',
       fault: null,
     });
+  }
+
+  private async onCommand(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const entry = this.logRequest('command', req, url);
     if (req.method !== 'POST') {
       entry.status = 405;
       return sendEmpty(res, 405);
@@ -347,16 +352,7 @@ export class BlipSimulator {
   }
 
   private async onMedia(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const entry = this.log.add({
-      at: this.now().toISOString(),
-      kind: 'media',
-      httpMethod: req.method ?? '',
-      url: url.pathname + url.search,
-      bot: null,
-      status: null,
-      outcome: 'answered',
-      fault: null,
-    });
+    const entry = this.logRequest('media', req, url);
     const decision = this.faults.decide('media', url.pathname);
     if (!(await this.preamble(decision, req, res, entry))) return;
     const answer = await serveMedia(req, res, {

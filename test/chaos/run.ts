@@ -6,8 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { buildServer } from '../../api/server';
 import { createWebhookOptions } from '../../api/services/webhook';
-import type { LocalService } from '../../infra/services/service';
 import { repoRoot } from '../../infra/paths';
+import type { LocalService } from '../../infra/services/service';
 import { loadStackConfig } from '../../infra/stack-config';
 import { stackServices } from '../../infra/stack-control';
 import { encryptionKey } from '../../lib/config';
@@ -122,7 +122,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ).map((k) => [k, 0]),
   ) as Record<FaultKind, number>;
   const stack = loadStackConfig();
-  const services: Record<string, LocalService> = Object.fromEntries(stackServices(stack).map((s) => [s.name, s]));
+  const services: Record<string, LocalService> = Object.fromEntries(
+    stackServices(stack).map((s) => [s.name, s]),
+  );
   if (options.typesense) services.typesense = options.typesense.service;
   const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-chaos-'));
   let env: ArchiveEnv | null = null;

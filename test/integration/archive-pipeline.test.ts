@@ -5,6 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../../lib/temporal-contract';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, FIXTURES_DIR, fixtureIndex, fixtureMessages } from '../support/blip-fixtures';
+import { addClosedTicket, textMessages } from '../support/generated-tickets';
 
 /**
  * The archive pipeline end to end on the real stack: webhook → Temporal workflow → Blip
@@ -44,37 +45,14 @@ const botOf = (ticketId: string) => {
 
 /** A generated closed ticket of the LATAM bot with `count` text messages. */
 function addGeneratedTicket(count: number, extra: Array<Record<string, unknown>> = []): string {
-  const id = randomUUID();
   const start = Date.parse('2025-06-01T10:00:00.000Z');
-  const customer = `55119${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}@wa.gw.msging.net`;
-  env.sim.addTicket({
-    ticket: {
-      id,
-      sequentialId: 5000 + Math.floor(Math.random() * 1000),
-      ownerIdentity: `${LATAM}@msging.net`,
-      customerIdentity: customer,
-      customerDomain: 'wa.gw.msging.net',
-      status: 'ClosedAttendant',
-      closed: true,
-      storageDate: new Date(start).toISOString(),
-      openDate: new Date(start).toISOString(),
-      closeDate: new Date(start + 3_600_000).toISOString(),
-      team: 'Default',
-    },
-    contact: { identity: customer, name: 'Cliente Gerado', phoneNumber: `+${customer.split('@')[0]}` },
-    messages: [
-      ...Array.from({ length: count }, (_, i) => ({
-        id: `gen-${id}-${i}`,
-        direction: i % 2 === 0 ? 'received' : 'sent',
-        type: 'text/plain',
-        content: `mensagem ${i}`,
-        date: new Date(start + 1000 * (i + 1)).toISOString(),
-        status: 'consumed',
-      })),
-      ...extra,
-    ],
+  return addClosedTicket(env.sim, {
+    bot: LATAM,
+    start,
+    sequentialId: 5000 + Math.floor(Math.random() * 1000),
+    contactName: 'Cliente Gerado',
+    messages: (id) => [...textMessages(`gen-${id}`, count, start), ...extra],
   });
-  return id;
 }
 
 describe('every fixture ticket', () => {

@@ -19,6 +19,7 @@ import {
 } from '../../lib/temporal-contract';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { addClosedTicket, textMessages } from '../support/generated-tickets';
 import { uniqueSuffix } from '../support/stack-env';
 
 /**
@@ -201,45 +202,23 @@ describe('verify and export', () => {
 });
 
 /** A closed LATAM ticket that only the backfill will find (no webhook). */
-function addClosedTicket(storageDate: string): string {
+function addBackfillTicket(storageDate: string): string {
   const id = randomUUID();
-  const customer = `55119${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}@wa.gw.msging.net`;
   const at = Date.parse(storageDate);
-  env.sim.addTicket({
-    ticket: {
-      id,
-      sequentialId: 7000 + Math.floor(Math.random() * 1000),
-      ownerIdentity: `${LATAM}@msging.net`,
-      customerIdentity: customer,
-      customerDomain: 'wa.gw.msging.net',
-      status: 'ClosedAttendant',
-      closed: true,
-      storageDate,
-      openDate: storageDate,
-      closeDate: new Date(at + 600_000).toISOString(),
-      team: 'Default',
-    },
-    contact: {
-      identity: customer,
-      name: `Backfill ${id.slice(0, 4)}`,
-      phoneNumber: `+${customer.split('@')[0]}`,
-    },
-    messages: [0, 1].map((i) => ({
-      id: `bf-${id}-${i}`,
-      direction: i === 0 ? 'received' : 'sent',
-      type: 'text/plain',
-      content: `pedido de backfill ${i}`,
-      date: new Date(at + 1000 * (i + 1)).toISOString(),
-      status: 'consumed',
-    })),
+  return addClosedTicket(env.sim, {
+    id,
+    bot: LATAM,
+    start: at,
+    closedAt: at + 600_000,
+    contactName: `Backfill ${id.slice(0, 4)}`,
+    messages: () => textMessages(`bf-${id}`, 2, at, (i) => `pedido de backfill ${i}`),
   });
-  return id;
 }
 
 describe('backfill', () => {
   test('archives every closed ticket in range as child workflows, bounded, continuing as new, resumable', async () => {
     const generated = Array.from({ length: 24 }, (_, i) =>
-      addClosedTicket(new Date(Date.parse('2025-05-01T12:00:00Z') + i * 3_600_000).toISOString()),
+      addBackfillTicket(new Date(Date.parse('2025-05-01T12:00:00Z') + i * 3_600_000).toISOString()),
     );
     const from = `2025-03-01T${clock()}Z`;
     const to = `2025-05-31T${clock()}Z`;
@@ -302,7 +281,7 @@ describe('backfill', () => {
   });
 
   test('re-running while it runs resumes the same workflow', async () => {
-    for (let i = 0; i < 6; i++) addClosedTicket(`2025-07-0${i + 1}T09:00:00.000Z`);
+    for (let i = 0; i < 6; i++) addBackfillTicket(`2025-07-0${i + 1}T09:00:00.000Z`);
     const args = [
       'backfill',
       LATAM,
@@ -462,7 +441,7 @@ describe('tenants', () => {
 
     // Disabled: webhooks refused naming the tenant, no archive started, CLI archive refused.
     expect((await cli('tenants', 'disable', LATAM)).code).toBe(0);
-    const fresh = addClosedTicket('2025-08-01T10:00:00.000Z');
+    const fresh = addBackfillTicket('2025-08-01T10:00:00.000Z');
     const disabled = await env.webhook(fresh, botAuthorization(LATAM));
     expect(disabled.statusCode).toBe(403);
     expect(disabled.body.message).toMatch(new RegExp(`tenant ${LATAM} is disabled`));

@@ -9,6 +9,7 @@ import { createSecretBox } from '../../lib/crypto';
 import { createLogger } from '../../lib/logger';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
+import { addClosedTicket, mediaLinkMessage } from '../support/generated-tickets';
 
 /**
  * Hostile input: webhook and read-API fuzzing (every case a 4xx with a clear message, never a
@@ -42,24 +43,12 @@ const close = (server: http.Server | undefined) =>
 const start = Date.parse('2025-08-01T10:00:00.000Z');
 
 function addTicket(bot: string, extra: Array<Record<string, unknown>> = []): string {
-  const id = randomUUID();
-  const customer = `55119${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}@wa.gw.msging.net`;
-  env.sim.addTicket({
-    ticket: {
-      id,
-      sequentialId: 8000 + Math.floor(Math.random() * 1000),
-      ownerIdentity: `${bot}@msging.net`,
-      customerIdentity: customer,
-      customerDomain: 'wa.gw.msging.net',
-      status: 'ClosedAttendant',
-      closed: true,
-      storageDate: new Date(start).toISOString(),
-      openDate: new Date(start).toISOString(),
-      closeDate: new Date(start + 3_600_000).toISOString(),
-      team: 'Default',
-    },
-    contact: { identity: customer, name: 'Cliente Hostil', phoneNumber: `+${customer.split('@')[0]}` },
-    messages: [
+  return addClosedTicket(env.sim, {
+    bot,
+    start,
+    sequentialId: 8000 + Math.floor(Math.random() * 1000),
+    contactName: 'Cliente Hostil',
+    messages: (id) => [
       {
         id: `h-${id}-0`,
         direction: 'received',
@@ -68,17 +57,9 @@ function addTicket(bot: string, extra: Array<Record<string, unknown>> = []): str
         date: new Date(start + 1000).toISOString(),
         status: 'consumed',
       },
-      ...extra.map((content, i) => ({
-        id: `h-${id}-m${i}`,
-        direction: 'received',
-        type: 'application/vnd.lime.media-link+json',
-        content,
-        date: new Date(start + 2000 + i * 1000).toISOString(),
-        status: 'consumed',
-      })),
+      ...extra.map((content, i) => mediaLinkMessage(`h-${id}-m${i}`, start + 2000 + i * 1000, content)),
     ],
   });
-  return id;
 }
 
 async function counts(): Promise<Record<string, number>> {

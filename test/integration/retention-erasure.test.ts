@@ -11,6 +11,7 @@ import { ticketDocId } from '../../lib/search/schema';
 import type { EraseContactResult, RetentionTotals } from '../../workflows/retention';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
+import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
 
 /**
  * Retention, legal hold and erasure on the real stack: tickets archived through the webhook, then
@@ -35,40 +36,22 @@ const newMedia = (): Media =>
 
 /** A closed LATAM ticket of `customer`, closed at `closedAt`, with two texts and the given images. */
 async function archiveTicket(customer: string, closedAt: Date, media: Media[] = []): Promise<string> {
-  const id = randomUUID();
   const start = closedAt.getTime() - 3_600_000;
-  env.sim.addTicket({
-    ticket: {
-      id,
-      sequentialId: 7000 + Math.floor(Math.random() * 1000),
-      ownerIdentity: `${LATAM}@msging.net`,
-      customerIdentity: customer,
-      customerDomain: 'wa.gw.msging.net',
-      status: 'ClosedAttendant',
-      closed: true,
-      storageDate: new Date(start).toISOString(),
-      openDate: new Date(start).toISOString(),
-      closeDate: closedAt.toISOString(),
-      team: 'Default',
-    },
-    contact: { identity: customer, name: 'Cliente Retencao', phoneNumber: `+${customer.split('@')[0]}` },
-    messages: [
-      ...['bom dia', 'como posso ajudar'].map((content, i) => ({
-        id: `ret-${id}-${i}`,
-        direction: i % 2 === 0 ? 'received' : 'sent',
-        type: 'text/plain',
-        content,
-        date: new Date(start + 1000 * (i + 1)).toISOString(),
-        status: 'consumed',
-      })),
-      ...media.map((m, i) => ({
-        id: `ret-${id}-media-${i}`,
-        direction: 'received',
-        type: 'application/vnd.lime.media-link+json',
-        content: { type: 'image/png', uri: m.uri, size: m.size },
-        date: new Date(start + 10_000 + i).toISOString(),
-        status: 'consumed',
-      })),
+  const id = addClosedTicket(env.sim, {
+    bot: LATAM,
+    start,
+    closedAt: closedAt.getTime(),
+    customer,
+    contactName: 'Cliente Retencao',
+    messages: (ticketId) => [
+      ...textMessages(`ret-${ticketId}`, 2, start, (i) => ['bom dia', 'como posso ajudar'][i] as string),
+      ...media.map((m, i) =>
+        mediaLinkMessage(`ret-${ticketId}-media-${i}`, start + 10_000 + i, {
+          type: 'image/png',
+          uri: m.uri,
+          size: m.size,
+        }),
+      ),
     ],
   });
   const answer = await env.webhook(id, botAuthorization(LATAM));

@@ -11,6 +11,7 @@ import { archiveWorkflowId } from '../../lib/temporal-contract';
 import { type BlipSimulator, createBlipSimulator } from '../blip-sim';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { addClosedTicket, textMessages, whatsAppCustomer } from '../support/generated-tickets';
 
 /**
  * POST /v1/tickethistory on the real stack: every rejection (status, a message naming the
@@ -125,34 +126,14 @@ const boxOf = (env: ArchiveEnv) => createSecretBox(encryptionKey(env.config).key
 
 /** A closed ticket of `bot` with `count` text messages, registered in `sim` only. */
 function addGeneratedTicket(sim: BlipSimulator, bot: string, count: number): string {
-  const id = randomUUID();
   const start = Date.parse('2025-07-01T10:00:00.000Z');
-  const customer = `57300${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}@wa.gw.msging.net`;
-  sim.addTicket({
-    ticket: {
-      id,
-      sequentialId: 7000 + Math.floor(Math.random() * 1000),
-      ownerIdentity: `${bot}@msging.net`,
-      customerIdentity: customer,
-      customerDomain: 'wa.gw.msging.net',
-      status: 'ClosedAttendant',
-      closed: true,
-      storageDate: new Date(start).toISOString(),
-      openDate: new Date(start).toISOString(),
-      closeDate: new Date(start + 3_600_000).toISOString(),
-      team: 'Default',
-    },
-    contact: { identity: customer, name: 'Paciente Gerado', phoneNumber: `+${customer.split('@')[0]}` },
-    messages: Array.from({ length: count }, (_, i) => ({
-      id: `gen-${id}-${i}`,
-      direction: i % 2 === 0 ? 'received' : 'sent',
-      type: 'text/plain',
-      content: `mensaje ${i}`,
-      date: new Date(start + 1000 * (i + 1)).toISOString(),
-      status: 'consumed',
-    })),
+  return addClosedTicket(sim, {
+    bot,
+    start,
+    customer: whatsAppCustomer('57300', 7),
+    contactName: 'Paciente Gerado',
+    messages: (id) => textMessages(`gen-${id}`, count, start, (i) => `mensaje ${i}`),
   });
-  return id;
 }
 
 afterAll(() => {

@@ -8,6 +8,7 @@ import { repoRoot } from '../../infra/paths';
 import { createStorageClient } from '../../lib/storage/gcs-store';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
+import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
 
 /**
  * A worker process killed (SIGKILL, no chance to clean up) in the middle of a large media
@@ -121,43 +122,25 @@ test(
     const media = env.sim.addMedia({ contentType: 'video/mp4', generate: { size: MEDIA_SIZE, seed: 42 } });
     const expectedSha = await media.sha256();
     objectsToDelete.push(`${LATAM}/media/${expectedSha}`);
-    const ticketId = randomUUID();
     const start = Date.parse('2025-06-01T10:00:00.000Z');
-    const customer = '5511987654321@wa.gw.msging.net';
+    const ticketId = randomUUID();
     const messages = [
-      ...Array.from({ length: 6 }, (_, i) => ({
-        id: `crash-${ticketId}-${i}`,
-        direction: i % 2 === 0 ? 'received' : 'sent',
-        type: 'text/plain',
-        content: `mensagem ${i}`,
-        date: new Date(start + 1000 * (i + 1)).toISOString(),
-        status: 'consumed',
-      })),
-      {
-        id: `crash-${ticketId}-video`,
-        direction: 'received',
-        type: 'application/vnd.lime.media-link+json',
-        content: { type: 'video/mp4', uri: media.uri, size: media.size, title: 'unboxing.mp4' },
-        date: new Date(start + 10_000).toISOString(),
-        status: 'consumed',
-      },
+      ...textMessages(`crash-${ticketId}`, 6, start),
+      mediaLinkMessage(`crash-${ticketId}-video`, start + 10_000, {
+        type: 'video/mp4',
+        uri: media.uri,
+        size: media.size,
+        title: 'unboxing.mp4',
+      }),
     ];
-    env.sim.addTicket({
-      ticket: {
-        id: ticketId,
-        sequentialId: 7001,
-        ownerIdentity: `${LATAM}@msging.net`,
-        customerIdentity: customer,
-        customerDomain: 'wa.gw.msging.net',
-        status: 'ClosedAttendant',
-        closed: true,
-        storageDate: new Date(start).toISOString(),
-        openDate: new Date(start).toISOString(),
-        closeDate: new Date(start + 3_600_000).toISOString(),
-        team: 'Default',
-      },
-      contact: { identity: customer, name: 'Cliente Vídeo', phoneNumber: '+5511987654321' },
-      messages,
+    addClosedTicket(env.sim, {
+      id: ticketId,
+      bot: LATAM,
+      start,
+      customer: '5511987654321@wa.gw.msging.net',
+      sequentialId: 7001,
+      contactName: 'Cliente Vídeo',
+      messages: () => messages,
     });
 
     const first = await startWorkerProcess('first');

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { typesenseService } from '../../infra/services/typesense';
 import type { LocalService } from '../../infra/services/service';
+import { typesenseService } from '../../infra/services/typesense';
 import { loadStackConfig } from '../../infra/stack-config';
 
 /**
