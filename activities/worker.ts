@@ -4,13 +4,10 @@ import { type Config, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { temporalConnectionOptions } from '../lib/temporal-options';
-import { createArchiveActivities } from './archive';
 import { createWorkerDeps } from './deps';
-import { createExportActivities } from './export';
+import { createAllActivities } from './index';
 import { cleanStaleTempFiles } from './media-mirror';
 import { serveMetrics } from './metrics-server';
-import { createOpsActivities } from './ops';
-import { createRetentionActivities } from './retention';
 import { ensureRetentionSchedule } from './retention-schedule';
 
 /**
@@ -42,12 +39,7 @@ async function main() {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: {
-      ...createArchiveActivities(deps),
-      ...createExportActivities(deps),
-      ...createRetentionActivities(deps),
-      ...createOpsActivities(deps),
-    },
+    activities: createAllActivities(deps),
     maxConcurrentActivityTaskExecutions: 20,
     shutdownGraceTime: '20 seconds',
   });

@@ -1,9 +1,6 @@
-import type { CliDeps, CliIo } from '../../cli/context';
-import { runCli } from '../../cli/main';
-import { encryptionKey } from '../../lib/config';
-import { createSecretBox } from '../../lib/crypto';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
+import { cliFor } from '../support/cli-harness';
 
 /**
  * The retention, legal-hold and erasure commands of the ops CLI, in-process against the real
@@ -15,21 +12,11 @@ const ANA = 'b598352e-77f5-546c-a017-5ec108ed50ba'; // contact 5511987654321@wa.
 const JOSE = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67';
 const RAFAEL = '1d91807c-ee64-51bd-9310-963620a44bca';
 let env: ArchiveEnv;
-let deps: CliDeps;
+let cli: ReturnType<typeof cliFor>;
 
 beforeAll(async () => {
   env = await startArchiveEnv();
-  deps = {
-    config: env.config,
-    db: env.db,
-    store: env.store,
-    search: env.search,
-    collections: env.collections,
-    box: createSecretBox(encryptionKey(env.config).key),
-    temporal: async () => env.temporal,
-    actor: 'cli:test',
-    close: async () => undefined,
-  };
+  cli = cliFor(env);
   for (const id of [ANA, JOSE, RAFAEL]) {
     const answer = await env.webhook(id, botAuthorization(LATAM));
     await env.result(answer.body.workflowId as string);
@@ -38,14 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
 });
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (t) => out.push(t), err: (t) => err.push(t), tty: false };
-  const code = await runCli(argv, { io, deps, pollMs: 150 });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 const ticketIds = async () =>
   (

@@ -4,10 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { CliDeps, CliIo } from '../../cli/context';
-import { runCli } from '../../cli/main';
-import { encryptionKey } from '../../lib/config';
-import { createSecretBox } from '../../lib/crypto';
 import { aliasTarget, createCollection, dropCollections, ensureCollections } from '../../lib/search/migrate';
 import { collectionNames } from '../../lib/search/schema';
 import { createTicketSearch } from '../../lib/search/ticket-search';
@@ -19,6 +15,7 @@ import {
 } from '../../lib/temporal-contract';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { cliFor } from '../support/cli-harness';
 import { addClosedTicket, textMessages } from '../support/generated-tickets';
 import { uniqueSuffix } from '../support/stack-env';
 
@@ -44,21 +41,11 @@ const latamFixtures = index.tickets.filter((t) => t.bot === `${LATAM}@msging.net
 const [FIRST, SECOND] = latamFixtures as [string, string];
 
 let env: ArchiveEnv;
-let deps: CliDeps;
+let cli: ReturnType<typeof cliFor>;
 
 beforeAll(async () => {
   env = await startArchiveEnv();
-  deps = {
-    config: env.config,
-    db: env.db,
-    store: env.store,
-    search: env.search,
-    collections: env.collections,
-    box: createSecretBox(encryptionKey(env.config).key),
-    temporal: async () => env.temporal,
-    actor: 'cli:test',
-    close: async () => undefined,
-  };
+  cli = cliFor(env);
   // The tenant registers through its first webhook, as in production.
   const first = await env.webhook(FIRST, botAuthorization(LATAM));
   expect(first.statusCode).toBe(202);
@@ -67,15 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
 });
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (t) => out.push(t), err: (t) => err.push(t), tty: false };
-  const code = await runCli(argv, { io, deps, pollMs: 150 });
-  const stdout = out.join('');
-  return { code, stdout, stderr: err.join(''), json: () => JSON.parse(stdout) };
-}
 
 const archivedCount = async (tenantId: string) =>
   Number(

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../api/server';
 import { createWebhookOptions } from '../../api/services/webhook';

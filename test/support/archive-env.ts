@@ -1,14 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { createArchiveActivities } from '../../activities/archive';
+import { createAllActivities } from '../../activities';
 import { createWorkerDeps } from '../../activities/deps';
-import { createExportActivities } from '../../activities/export';
-import { createOpsActivities } from '../../activities/ops';
-import { createRetentionActivities } from '../../activities/retention';
 import { buildServer } from '../../api/server';
-import { createReadApiOptions } from '../../api/services/read-api';
-import { createWebhookOptions } from '../../api/services/webhook';
+import { createAppOptions } from '../../api/services/app-options';
 import { type Config, encryptionKey, loadConfig } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
@@ -95,12 +91,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowsPath: require.resolve('../../workflows'),
-      activities: {
-        ...createArchiveActivities(deps),
-        ...createExportActivities(deps),
-        ...createRetentionActivities(deps),
-        ...createOpsActivities(deps),
-      },
+      activities: createAllActivities(deps),
     });
     inProcess = { worker, running: worker.run(), connection: nativeConnection };
   }
@@ -108,37 +99,19 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const masterKey = encryptionKey(config).key;
   const box = createSecretBox(masterKey);
-  const readApi = createReadApiOptions({
-    metrics,
-    db: deps.db,
-    box,
-    masterKey,
-    search: deps.search,
-    collections: deps.collections,
-    store: deps.store,
-    sessionTtlSeconds: config.SESSION_TTL_SECONDS,
-    secureCookies: config.COOKIE_SECURE,
-    searchRateLimitPerMinute: config.SEARCH_RATE_LIMIT_PER_MINUTE,
-    signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
-    temporal,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-  });
   const app = await buildServer({
     metrics,
     logger,
     healthChecks: {},
-    ...readApi,
-    webhook: createWebhookOptions({
-      metrics,
+    ...createAppOptions(config, {
       db: deps.db,
       box,
+      masterKey,
+      search: deps.search,
+      collections: deps.collections,
+      store: deps.store,
       temporal,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      defaultCommandsUrl: config.BLIP_API_URL,
-      allowedBots: config.ALLOWED_BOTS,
-      blipTimeoutMs: config.BLIP_TIMEOUT_MS,
-      bodyLimit: config.WEBHOOK_BODY_LIMIT,
-      rateLimit: { max: config.WEBHOOK_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 },
+      metrics,
     }),
   });
 

@@ -1,0 +1,57 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../../lib/config';
+import type { SecretBox } from '../../lib/crypto';
+import type { Db } from '../../lib/db/pool';
+import type { Metrics } from '../../lib/metrics';
+import type { SearchClient } from '../../lib/search/client';
+import type { CollectionNames } from '../../lib/search/schema';
+import type { ObjectStore } from '../../lib/storage/object-store';
+import type { ServerDeps } from '../server';
+import { createReadApiOptions } from './read-api';
+import { createWebhookOptions } from './webhook';
+
+/** The routes' options from config and clients: one wiring for the API process and the tests. */
+export interface AppClients {
+  db: Db;
+  box: SecretBox;
+  masterKey: Buffer;
+  search: SearchClient;
+  collections: CollectionNames;
+  store: ObjectStore;
+  temporal: Client;
+  metrics?: Metrics;
+}
+
+export function createAppOptions(
+  config: Config,
+  c: AppClients,
+): Required<Pick<ServerDeps, 'webhook' | 'read' | 'exports'>> {
+  const webhook = createWebhookOptions({
+    metrics: c.metrics,
+    db: c.db,
+    box: c.box,
+    temporal: c.temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    defaultCommandsUrl: config.BLIP_API_URL,
+    allowedBots: config.ALLOWED_BOTS,
+    blipTimeoutMs: config.BLIP_TIMEOUT_MS,
+    bodyLimit: config.WEBHOOK_BODY_LIMIT,
+    rateLimit: { max: config.WEBHOOK_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 },
+  });
+  const { read, exports } = createReadApiOptions({
+    metrics: c.metrics,
+    db: c.db,
+    box: c.box,
+    masterKey: c.masterKey,
+    search: c.search,
+    collections: c.collections,
+    store: c.store,
+    sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+    secureCookies: config.COOKIE_SECURE,
+    searchRateLimitPerMinute: config.SEARCH_RATE_LIMIT_PER_MINUTE,
+    signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
+    temporal: c.temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+  });
+  return { webhook, read, exports };
+}
