@@ -33,8 +33,14 @@ export interface ArchiveDeps {
   mediaTimeoutMs: number;
   /** Media downloads running at once within one batch. */
   mediaParallelism: number;
-  /** Media per activity call; the workflow calls again while some remain. */
+  /** Media read from Postgres at a time (and so at most in flight between two progress marks). */
   mediaBatchSize: number;
+  /**
+   * One activity call goes on taking batches until this much time has passed, then returns and
+   * the workflow calls again while some remain: many small images cost a few Temporal round
+   * trips instead of one per batch, and a very long mirror still shows progress in the history.
+   */
+  mediaCallBudgetMs: number;
   logger: Logger;
   metrics?: Metrics;
   /** Creates the search collections if they are missing (a worker may start while Typesense is down). */
@@ -129,9 +135,10 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
     }),
 
     mirrorMediaBatch: classified(async ({ tenantId, ticketId }) => {
-      const batch = await pendingMedia(db, tenantId, ticketId, deps.mediaBatchSize);
+      const started = Date.now();
       let stored = 0;
       let unavailable = 0;
+      let batch = await pendingMedia(db, tenantId, ticketId, deps.mediaBatchSize);
       if (batch.length > 0) {
         await withBlip(tenantId, async (blip) => {
           const refresh = async (uri: string) => {
@@ -142,37 +149,41 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
               throw err;
             }
           };
-          await eachLimited(batch, deps.mediaParallelism, async (item) => {
-            const key = { tenantId, ticketId, messageId: item.messageId, ordinal: item.ordinal };
-            const outcome = await mirrorMedia(
-              tenantId,
-              { uri: item.originalUri, declaredType: item.declaredType },
-              {
-                store: deps.store,
-                maxBytes: deps.mediaMaxBytes,
-                allowedOrigins: deps.mediaAllowedOrigins,
-                timeoutMs: deps.mediaTimeoutMs,
-                refresh,
-                giveUpOnRefusedRefresh: activityAttempt() >= MEDIA_ATTEMPTS_BEFORE_GIVING_UP,
-                onProgress: () => heartbeat(),
-              },
-            );
-            if (outcome.status === 'stored') {
-              await markMediaStored(db, key, outcome);
-              deps.metrics?.media.inc({ tenant: tenantId, outcome: 'stored' });
-              deps.metrics?.mediaBytes.inc({ tenant: tenantId }, outcome.size);
-              stored++;
-            } else {
-              deps.logger.warn(
-                { tenantId, ticketId, messageId: item.messageId, reason: outcome.reason },
-                'media unavailable',
+          while (batch.length > 0) {
+            await eachLimited(batch, deps.mediaParallelism, async (item) => {
+              const key = { tenantId, ticketId, messageId: item.messageId, ordinal: item.ordinal };
+              const outcome = await mirrorMedia(
+                tenantId,
+                { uri: item.originalUri, declaredType: item.declaredType },
+                {
+                  store: deps.store,
+                  maxBytes: deps.mediaMaxBytes,
+                  allowedOrigins: deps.mediaAllowedOrigins,
+                  timeoutMs: deps.mediaTimeoutMs,
+                  refresh,
+                  giveUpOnRefusedRefresh: activityAttempt() >= MEDIA_ATTEMPTS_BEFORE_GIVING_UP,
+                  onProgress: () => heartbeat(),
+                },
               );
-              await markMediaUnavailable(db, key, outcome.reason);
-              deps.metrics?.media.inc({ tenant: tenantId, outcome: 'unavailable' });
-              unavailable++;
-            }
-            heartbeat();
-          });
+              if (outcome.status === 'stored') {
+                await markMediaStored(db, key, outcome);
+                deps.metrics?.media.inc({ tenant: tenantId, outcome: 'stored' });
+                deps.metrics?.mediaBytes.inc({ tenant: tenantId }, outcome.size);
+                stored++;
+              } else {
+                deps.logger.warn(
+                  { tenantId, ticketId, messageId: item.messageId, reason: outcome.reason },
+                  'media unavailable',
+                );
+                await markMediaUnavailable(db, key, outcome.reason);
+                deps.metrics?.media.inc({ tenant: tenantId, outcome: 'unavailable' });
+                unavailable++;
+              }
+              heartbeat();
+            });
+            if (Date.now() - started >= deps.mediaCallBudgetMs) break;
+            batch = await pendingMedia(db, tenantId, ticketId, deps.mediaBatchSize);
+          }
         });
       }
       return { stored, unavailable, remaining: await countPendingMedia(db, tenantId, ticketId) };

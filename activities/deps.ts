@@ -91,6 +91,7 @@ export async function createWorkerDeps(
     mediaTimeoutMs: config.BLIP_TIMEOUT_MS,
     mediaParallelism: 4,
     mediaBatchSize: 16,
+    mediaCallBudgetMs: 60_000,
     logger,
     browser: sharedBrowser,
     publicApiUrl: config.PUBLIC_API_URL.replace(/\/+$/, ''),

@@ -1,18 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import dns from 'node:dns';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { pipeline as pipelineCallback, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { ObjectStore } from '../lib/storage/object-store';
 
 /**
- * Mirrors one media link: download with time and size limits, hash while streaming to a temp
- * file (bounded memory), then upload to `<tenant>/media/<sha256>` unless that object already
- * exists — so a retry or a duplicate image costs one download and no second copy.
+ * Mirrors one media link to `<tenant>/media/<sha256>`: downloaded with time and size limits and
+ * hashed while it streams (bounded memory), written so that an object already there is never
+ * replaced — a retry or a duplicate image costs a download and no second object.
  */
 
 export type MirrorOutcome =
@@ -169,22 +166,19 @@ export async function checkMediaUrl(
   return { ok: true, dispatcher: guardedAgent };
 }
 
-async function* withProgress(source: AsyncIterable<Buffer>, onProgress?: () => void): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    onProgress?.();
-    yield chunk;
-  }
-}
-
 function majorType(ct: string | undefined): string {
   return (ct ?? '').split(';')[0]?.trim().split('/')[0]?.toLowerCase() ?? '';
 }
 
-type Download =
-  | { ok: true; status: 200; sha256: string; size: number; contentType: string }
+/** Media announced at or below this size is read into memory, hashed and written once. */
+export const SMALL_MEDIA_BYTES = 4 * 1024 * 1024;
+
+type Opened =
+  | { ok: true; body: Dispatcher.ResponseData['body']; declaredLength: number; contentType: string }
   | { ok: false; status: number; reason?: string };
 
-async function download(uri: string, deps: MirrorDeps, file: string): Promise<Download> {
+/** GET with the SSRF guard, time limits and no redirects; the body is left for the caller. */
+async function open(uri: string, deps: MirrorDeps): Promise<Opened> {
   const verdict = await checkMediaUrl(uri, deps.allowedOrigins);
   if (!verdict.ok) return { ok: false, status: 0, reason: verdict.reason };
   let refused: string | null = null;
@@ -221,9 +215,18 @@ async function download(uri: string, deps: MirrorDeps, file: string): Promise<Do
     await res.body.dump();
     return { ok: false, status: 413 };
   }
+  const contentType =
+    String(res.headers['content-type'] ?? 'application/octet-stream')
+      .split(';')[0]
+      ?.trim() ?? '';
+  return { ok: true, body: res.body, declaredLength, contentType };
+}
+
+/** Counts, caps and hashes the bytes passing through; reports progress for heartbeats. */
+function meter(deps: MirrorDeps) {
   const hash = createHash('sha256');
   let size = 0;
-  const meter = new Transform({
+  const stream = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
       if (size > deps.maxBytes) return cb(new TooLargeError());
@@ -232,51 +235,77 @@ async function download(uri: string, deps: MirrorDeps, file: string): Promise<Do
       cb(null, chunk);
     },
   });
-  try {
-    await pipeline(res.body, meter, fs.createWriteStream(file));
-  } catch (err) {
-    if (err instanceof TooLargeError) return { ok: false, status: 413 };
-    throw new MediaRetryableError(`media download interrupted: ${(err as Error).message}`);
-  }
+  return { stream, size: () => size, sha256: () => hash.digest('hex') };
+}
+
+function checkLength(declaredLength: number, size: number) {
   if (Number.isFinite(declaredLength) && declaredLength !== size) {
     throw new MediaRetryableError(`media body truncated: got ${size} of ${declaredLength} bytes`);
   }
-  const contentType =
-    String(res.headers['content-type'] ?? 'application/octet-stream')
-      .split(';')[0]
-      ?.trim() ?? '';
-  return { ok: true, status: 200, sha256: hash.digest('hex'), size, contentType };
 }
 
-const TEMP_PREFIX = 'tv-media-';
+type Stored = { sha256: string; size: number; storageKey: string };
 
 /**
- * Removes partial downloads a killed worker left behind (SIGKILL skips the `finally` that deletes
- * them). Only files older than `maxAgeMs` go: a younger one may belong to another live worker
- * sharing the temp directory. Returns how many were removed.
+ * Small media: into memory (bounded by SMALL_MEDIA_BYTES), hashed, then written once under its
+ * sha-256 — a duplicate is refused by the store's precondition, never written twice.
  */
-export function cleanStaleTempFiles(maxAgeMs = 3600_000, dir = os.tmpdir(), now = Date.now()): number {
-  let removed = 0;
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    if (!name.startsWith(TEMP_PREFIX)) continue;
-    const file = path.join(dir, name);
-    try {
-      const st = fs.lstatSync(file);
-      if (!st.isFile() || now - st.mtimeMs < maxAgeMs) continue;
-      fs.rmSync(file, { force: true });
-      removed++;
-    } catch {
-      /* gone already, or not ours to remove */
-    }
-  }
-  return removed;
+async function storeSmall(
+  tenantId: string,
+  opened: Opened & { ok: true },
+  meta: ObjectMeta,
+  deps: MirrorDeps,
+): Promise<Stored> {
+  const m = meter(deps);
+  const chunks: Buffer[] = [];
+  await pipeline(opened.body, m.stream, async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) chunks.push(chunk);
+  });
+  checkLength(opened.declaredLength, m.size());
+  const sha256 = m.sha256();
+  const storageKey = `${tenantId}/media/${sha256}`;
+  await deps.store.putIfAbsent(storageKey, Buffer.concat(chunks), withRecord(meta, sha256, m.size()));
+  return { sha256, size: m.size(), storageKey };
 }
+
+/**
+ * Large (or unannounced) media: streamed while hashing straight into a partial object, then
+ * copied server-side to `<tenant>/media/<sha256>` — one pass over the network instead of a
+ * download followed by an upload, in bounded memory. The partial object is always deleted; one a
+ * killed worker leaves behind is removed by the bucket's lifecycle rule on `.partial` (deploy.md).
+ */
+async function storeLarge(
+  tenantId: string,
+  opened: Opened & { ok: true },
+  meta: ObjectMeta,
+  deps: MirrorDeps,
+): Promise<Stored> {
+  const m = meter(deps);
+  const partialKey = `${tenantId}/incoming/${randomUUID()}${PARTIAL_SUFFIX}`;
+  try {
+    // Callback pipeline: a failed download destroys the meter, which fails the upload.
+    pipelineCallback(opened.body, m.stream, () => undefined);
+    await deps.store.put(partialKey, m.stream, { contentType: meta.contentType });
+    checkLength(opened.declaredLength, m.size());
+    const sha256 = m.sha256();
+    const storageKey = `${tenantId}/media/${sha256}`;
+    await deps.store.copyIfAbsent(partialKey, storageKey, withRecord(meta, sha256, m.size()));
+    return { sha256, size: m.size(), storageKey };
+  } finally {
+    opened.body.destroy();
+    await deps.store.delete(partialKey).catch(() => undefined);
+  }
+}
+
+/** Suffix of media objects being written; a bucket lifecycle rule removes stale ones. */
+export const PARTIAL_SUFFIX = '.partial';
+
+type ObjectMeta = { contentType: string; originalUri: string };
+
+const withRecord = (meta: ObjectMeta, sha256: string, size: number) => ({
+  contentType: meta.contentType,
+  metadata: { sha256, size: String(size), originalUri: meta.originalUri.slice(0, 1024) },
+});
 
 export async function mirrorMedia(
   tenantId: string,
@@ -286,68 +315,49 @@ export async function mirrorMedia(
   let uri = media.uri;
   const first = await checkMediaUrl(uri, deps.allowedOrigins);
   if (!first.ok) return { status: 'unavailable', reason: first.reason };
-  const file = path.join(os.tmpdir(), `${TEMP_PREFIX}${randomUUID()}`);
-  try {
-    let result = await download(uri, deps, file);
-    if (result.status === 403 || result.status === 401) {
-      const fresh = await deps.refresh(uri);
-      if (!fresh)
-        return {
-          status: 'unavailable',
-          reason: `link expired (HTTP ${result.status}) and Blip could not refresh it`,
-        };
-      uri = fresh;
-      result = await download(uri, deps, file);
-      if ((result.status === 403 || result.status === 401) && !deps.giveUpOnRefusedRefresh) {
-        throw new MediaRetryableError(`media host refused a freshly refreshed link (HTTP ${result.status})`);
-      }
-    }
-    if (result.status === 0 || (result.status >= 300 && result.status < 400))
+  let opened = await open(uri, deps);
+  if (!opened.ok && (opened.status === 403 || opened.status === 401)) {
+    const fresh = await deps.refresh(uri);
+    if (!fresh)
       return {
         status: 'unavailable',
-        reason: (!result.ok && result.reason) || `media host answered HTTP ${result.status}`,
+        reason: `link expired (HTTP ${opened.status}) and Blip could not refresh it`,
       };
-    if (result.status === 413)
+    uri = fresh;
+    opened = await open(uri, deps);
+    if (!opened.ok && (opened.status === 403 || opened.status === 401) && !deps.giveUpOnRefusedRefresh) {
+      throw new MediaRetryableError(`media host refused a freshly refreshed link (HTTP ${opened.status})`);
+    }
+  }
+  if (!opened.ok) {
+    if (opened.status === 0 || (opened.status >= 300 && opened.status < 400))
+      return { status: 'unavailable', reason: opened.reason || `media host answered HTTP ${opened.status}` };
+    if (opened.status === 413)
       return { status: 'unavailable', reason: `larger than the ${deps.maxBytes}-byte limit` };
-    if (result.status === 429 || result.status >= 500)
-      throw new MediaRetryableError(`media host answered ${result.status}`);
-    if (!result.ok) return { status: 'unavailable', reason: `media host answered HTTP ${result.status}` };
-    const declared = majorType(media.declaredType ?? undefined);
-    if (
-      declared &&
-      majorType(result.contentType) &&
-      declared !== majorType(result.contentType) &&
-      majorType(result.contentType) !== 'application'
-    ) {
-      return {
-        status: 'unavailable',
-        reason: `type mismatch: declared ${media.declaredType}, served ${result.contentType}`,
-      };
-    }
-    const storageKey = `${tenantId}/media/${result.sha256}`;
-    if (!(await deps.store.head(storageKey))) {
-      // The upload reports progress too: a large file on a slow link must not look like a dead worker.
-      await deps.store.put(
-        storageKey,
-        Readable.from(withProgress(fs.createReadStream(file), deps.onProgress), { objectMode: false }),
-        {
-          contentType: result.contentType,
-          metadata: {
-            sha256: result.sha256,
-            size: String(result.size),
-            originalUri: media.uri.slice(0, 1024),
-          },
-        },
-      );
-    }
+    if (opened.status === 429 || opened.status >= 500)
+      throw new MediaRetryableError(`media host answered ${opened.status}`);
+    return { status: 'unavailable', reason: `media host answered HTTP ${opened.status}` };
+  }
+  const declared = majorType(media.declaredType ?? undefined);
+  const served = majorType(opened.contentType);
+  if (declared && served && declared !== served && served !== 'application') {
+    await opened.body.dump();
     return {
-      status: 'stored',
-      sha256: result.sha256,
-      size: result.size,
-      contentType: result.contentType,
-      storageKey,
+      status: 'unavailable',
+      reason: `type mismatch: declared ${media.declaredType}, served ${opened.contentType}`,
     };
-  } finally {
-    fs.rmSync(file, { force: true });
+  }
+  const meta = { contentType: opened.contentType, originalUri: media.uri };
+  try {
+    const stored =
+      opened.declaredLength <= SMALL_MEDIA_BYTES
+        ? await storeSmall(tenantId, opened, meta, deps)
+        : await storeLarge(tenantId, opened, meta, deps);
+    return { status: 'stored', contentType: opened.contentType, ...stored };
+  } catch (err) {
+    if (err instanceof TooLargeError)
+      return { status: 'unavailable', reason: `larger than the ${deps.maxBytes}-byte limit` };
+    if (err instanceof MediaRetryableError) throw err;
+    throw new MediaRetryableError(`media transfer interrupted: ${(err as Error).message}`);
   }
 }

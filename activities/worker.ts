@@ -6,7 +6,6 @@ import { createMetrics } from '../lib/metrics';
 import { temporalConnectionOptions } from '../lib/temporal-options';
 import { createWorkerDeps } from './deps';
 import { createAllActivities } from './index';
-import { cleanStaleTempFiles } from './media-mirror';
 import { serveMetrics } from './metrics-server';
 import { ensureRetentionSchedule } from './retention-schedule';
 
@@ -17,8 +16,6 @@ import { ensureRetentionSchedule } from './retention-schedule';
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'worker');
-  const stale = cleanStaleTempFiles();
-  if (stale > 0) logger.info({ removed: stale }, 'removed stale partial media downloads');
   if (config.TEMPORAL_SDK_METRICS_PORT > 0) {
     // Must precede the first connection: the SDK core reads its telemetry options once.
     Runtime.install({

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
 import { assertSafeKey, type ObjectMetadata, type ObjectStore } from './object-store';
@@ -47,6 +47,8 @@ function emulatorSigningBucket(opts: GcsStoreOptions & { emulatorHost: string })
   }).bucket(opts.bucket);
 }
 
+const isPreconditionFailed = (err: unknown) => (err as { code?: number }).code === 412;
+
 export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectStore {
   const bucket = storage.bucket(opts.bucket);
   let signingBucket: ReturnType<Storage['bucket']> | null = null;
@@ -56,6 +58,20 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
       : bucket;
     return signingBucket;
   };
+  async function head(key: string): Promise<ObjectMetadata | null> {
+    assertSafeKey(key);
+    try {
+      const [md] = await bucket.file(key).getMetadata();
+      return {
+        contentType: md.contentType ?? 'application/octet-stream',
+        size: Number(md.size),
+        metadata: Object.fromEntries(Object.entries(md.metadata ?? {}).map(([k, v]) => [k, String(v)])),
+      };
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return null;
+      throw err;
+    }
+  }
   return {
     kind: 'gcs',
     async ensureReady() {
@@ -79,20 +95,42 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
         }),
       );
     },
-    async head(key): Promise<ObjectMetadata | null> {
+    async putIfAbsent(key, body, meta) {
       assertSafeKey(key);
+      const stream = bucket.file(key).createWriteStream({
+        resumable: false,
+        validation: false,
+        contentType: meta.contentType,
+        metadata: { contentType: meta.contentType, metadata: meta.metadata ?? {} },
+        preconditionOpts: { ifGenerationMatch: 0 },
+      });
       try {
-        const [md] = await bucket.file(key).getMetadata();
-        return {
-          contentType: md.contentType ?? 'application/octet-stream',
-          size: Number(md.size),
-          metadata: Object.fromEntries(Object.entries(md.metadata ?? {}).map(([k, v]) => [k, String(v)])),
-        };
+        await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, stream);
+        return true;
       } catch (err) {
-        if ((err as { code?: number }).code === 404) return null;
+        if (isPreconditionFailed(err)) return false;
         throw err;
       }
     },
+    async copyIfAbsent(from, to, meta) {
+      assertSafeKey(from);
+      assertSafeKey(to);
+      // The precondition makes the copy a no-op race-free on GCS; the emulator ignores it on
+      // copies, so an existing object is also looked up first (same bytes either way).
+      if (await head(to)) return false;
+      try {
+        await bucket.file(from).copy(bucket.file(to), {
+          contentType: meta.contentType,
+          metadata: meta.metadata ?? {},
+          preconditionOpts: { ifGenerationMatch: 0 },
+        });
+        return true;
+      } catch (err) {
+        if (isPreconditionFailed(err)) return false;
+        throw err;
+      }
+    },
+    head,
     get(key) {
       assertSafeKey(key);
       return bucket.file(key).createReadStream({ validation: false });

@@ -16,6 +16,24 @@ export interface ObjectStore {
     body: Readable,
     meta: { contentType: string; metadata?: Record<string, string> },
   ): Promise<void>;
+  /**
+   * Writes `key` only if no object has that name yet (content-addressed media: the same name
+   * always holds the same bytes). Resolves to false when it already existed.
+   */
+  putIfAbsent(
+    key: string,
+    body: Buffer | Readable,
+    meta: { contentType: string; metadata?: Record<string, string> },
+  ): Promise<boolean>;
+  /**
+   * Server-side copy of `from` to `to` unless `to` exists (no bytes through this process), with
+   * `meta` as the new object's type and metadata. Resolves to false when `to` already existed.
+   */
+  copyIfAbsent(
+    from: string,
+    to: string,
+    meta: { contentType: string; metadata?: Record<string, string> },
+  ): Promise<boolean>;
   head(key: string): Promise<ObjectMetadata | null>;
   get(key: string): Readable;
   delete(key: string): Promise<void>;

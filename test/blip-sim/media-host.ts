@@ -68,10 +68,23 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
+async function* counted(source: AsyncIterable<Buffer>, onBytes?: (count: number) => void) {
+  for await (const chunk of source) {
+    onBytes?.(chunk.length);
+    yield chunk;
+  }
+}
+
 export async function serveMedia(
   req: IncomingMessage,
   res: ServerResponse,
-  deps: { store: SimStore; fixtures: FixtureSet; now: () => Date; truncate: boolean },
+  deps: {
+    store: SimStore;
+    fixtures: FixtureSet;
+    now: () => Date;
+    truncate: boolean;
+    onBytes?: (count: number) => void;
+  },
 ): Promise<MediaAnswer> {
   const url = new URL(req.url ?? '/', 'http://sim.invalid');
   const head = req.method === 'HEAD';
@@ -113,13 +126,13 @@ export async function serveMedia(
     // Announce the full length, send half, then cut the connection: a body cut short in transit.
     const sent = Math.floor(length / 2);
     if (sent > 0) {
-      await pipeline(mediaStream(item.source, start, start + sent - 1), res, { end: false }).catch(
-        () => undefined,
-      );
+      await pipeline(counted(mediaStream(item.source, start, start + sent - 1), deps.onBytes), res, {
+        end: false,
+      }).catch(() => undefined);
     }
     res.destroy();
     return { status, truncated: true };
   }
-  await pipeline(mediaStream(item.source, start, end), res).catch(() => undefined);
+  await pipeline(counted(mediaStream(item.source, start, end), deps.onBytes), res).catch(() => undefined);
   return { status };
 }

@@ -19,6 +19,8 @@ export interface RequestLogEntry {
   outcome: 'answered' | 'dropped' | 'hung' | 'truncated';
   /** The injected fault, e.g. "429", "504", "drop", "hang", "truncate"; null for a normal answer. */
   fault: string | null;
+  /** Body bytes written so far (media), so a test can act while a download is under way. */
+  bytesSent?: number;
   /** LIME status of a command answer and its reason code, if any. */
   lime?: { status: string; reasonCode?: number };
 }

@@ -360,6 +360,9 @@ export class BlipSimulator {
       fixtures: this.fixtures,
       now: () => this.now(),
       truncate: decision.action.kind === 'truncate',
+      onBytes: (count) => {
+        entry.bytesSent = (entry.bytesSent ?? 0) + count;
+      },
     });
     entry.status = answer.status;
     if (answer.truncated) {

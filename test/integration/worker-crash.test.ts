@@ -91,12 +91,15 @@ async function startWorkerProcess(name: string): Promise<WorkerProcess> {
   return w;
 }
 
-/** Temp files of media downloads in progress (or left behind by a killed worker). */
-function partialDownloads(w: WorkerProcess): Array<{ file: string; size: number }> {
-  return fs
-    .readdirSync(w.tmpdir)
-    .filter((f) => f.startsWith('tv-media-'))
-    .map((f) => ({ file: f, size: fs.statSync(path.join(w.tmpdir, f)).size }));
+/** Every object under the tenant's prefix: media and partial uploads alike. */
+async function tenantObjects() {
+  const storage = createStorageClient({
+    bucket: env.config.GCS_BUCKET,
+    projectId: env.config.GCS_PROJECT_ID,
+    emulatorHost: env.config.STORAGE_EMULATOR_HOST,
+  });
+  const [objects] = await storage.bucket(env.config.GCS_BUCKET).getFiles({ prefix: `${LATAM}/` });
+  return objects;
 }
 
 beforeAll(async () => {
@@ -148,13 +151,15 @@ test(
     expect(answer.statusCode).toBe(202);
     const workflowId = answer.body.workflowId as string;
 
-    // The download is under way: the simulator got the GET and the worker is writing the bytes.
-    await waitFor(
+    // The download is under way: the simulator has started sending the bytes.
+    const sentBeforeKill = await waitFor(
       'the media download to start',
       60_000,
       () => {
-        const requested = env.sim.requestLog.some((e) => e.kind === 'media' && e.url.startsWith(media.path));
-        return requested && partialDownloads(first).some((d) => d.size > 0) ? true : undefined;
+        const sent = env.sim.requestLog
+          .filter((e) => e.kind === 'media' && e.url.startsWith(media.path))
+          .reduce((sum, e) => sum + (e.bytesSent ?? 0), 0);
+        return sent > 0 ? sent : undefined;
       },
       5,
     );
@@ -166,11 +171,9 @@ test(
     await waitFor('the killed worker process group to be gone', 10_000, () =>
       first.child.pid !== undefined && groupAlive(first.child.pid) ? undefined : true,
     );
-    // Killed mid-media: its half-written download is still on disk, and nothing reached GCS yet.
-    const left = partialDownloads(first);
-    expect(left).toHaveLength(1);
-    expect(left[0]?.size).toBeGreaterThan(0);
-    expect(left[0]?.size).toBeLessThan(MEDIA_SIZE);
+    // Killed mid-media: its streamed upload never completed, so nothing of the tenant is in GCS.
+    expect(sentBeforeKill).toBeLessThan(MEDIA_SIZE);
+    expect(await tenantObjects()).toEqual([]);
     const stateAtKill = await env.db.query<{ status: string }>(
       'select status from media where tenant_id = $1 and ticket_id = $2',
       [LATAM, ticketId],
@@ -224,13 +227,9 @@ test(
       },
     ]);
 
-    // Exactly one object in GCS, complete: its bytes hash to the same sha-256.
-    const storage = createStorageClient({
-      bucket: env.config.GCS_BUCKET,
-      projectId: env.config.GCS_PROJECT_ID,
-      emulatorHost: env.config.STORAGE_EMULATOR_HOST,
-    });
-    const [objects] = await storage.bucket(env.config.GCS_BUCKET).getFiles({ prefix: `${LATAM}/media/` });
+    // Exactly one object of the tenant in GCS (no partial upload left), complete: its bytes hash
+    // to the same sha-256.
+    const objects = await tenantObjects();
     expect(objects.map((o) => o.name)).toEqual([`${LATAM}/media/${expectedSha}`]);
     expect(Number(objects[0]?.metadata.size)).toBe(MEDIA_SIZE);
     const hash = createHash('sha256');

@@ -1,0 +1,131 @@
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Bucket, Storage } from '@google-cloud/storage';
+import { MediaRetryableError, mirrorMedia, SMALL_MEDIA_BYTES } from '../../activities/media-mirror';
+import { createGcsStore, createStorageClient } from '../../lib/storage/gcs-store';
+import type { ObjectStore } from '../../lib/storage/object-store';
+import { stackEnv, uniqueSuffix } from '../support/stack-env';
+
+/**
+ * The media mirror against the real GCS emulator and a local media host that can announce or
+ * omit the length and cut a body short: both paths (small media in memory, large media streamed
+ * to a partial object and copied) store exactly the source bytes under their sha-256, never
+ * rewrite an object already there, and never leave anything behind when a transfer fails.
+ */
+
+const TENANT = 'mirrortenant';
+const SMALL = randomBytes(200_000);
+const LARGE = randomBytes(SMALL_MEDIA_BYTES + 1_500_000);
+const MAX_BYTES = 2 * LARGE.length;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+type Mode = 'full' | 'chunked' | 'cut';
+const bodies: Record<string, Buffer> = { small: SMALL, large: LARGE, huge: Buffer.alloc(MAX_BYTES + 1, 1) };
+
+let host: http.Server;
+let origin: string;
+let bucket: Bucket;
+let store: ObjectStore;
+
+beforeAll(async () => {
+  host = http.createServer((req, res) => {
+    const [, name, mode] = (req.url ?? '').split('/') as [string, string, Mode];
+    const body = bodies[name];
+    if (!body) return res.writeHead(404).end();
+    res.setHeader('content-type', 'video/mp4');
+    if (mode === 'chunked') return res.writeHead(200).end(body); // no Content-Length: chunked
+    res.writeHead(200, { 'content-length': String(body.length) });
+    if (mode === 'cut') {
+      res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.destroy());
+      return;
+    }
+    res.end(body);
+  });
+  await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
+  origin = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  const env = stackEnv();
+  const opts = {
+    bucket: `tv-test-mirror-${uniqueSuffix().replace(/_/g, '-')}`,
+    projectId: env.GCS_PROJECT_ID ?? 'ticket-vault-local',
+    emulatorHost: env.STORAGE_EMULATOR_HOST,
+  };
+  const storage: Storage = createStorageClient(opts);
+  store = createGcsStore(storage, opts);
+  await store.ensureReady();
+  bucket = storage.bucket(opts.bucket);
+});
+
+afterAll(async () => {
+  await bucket?.deleteFiles({ force: true }).catch(() => undefined);
+  await bucket?.delete().catch(() => undefined);
+  host?.closeAllConnections();
+  await new Promise((r) => host?.close(r));
+});
+
+const mirror = (path: string) =>
+  mirrorMedia(
+    TENANT,
+    { uri: `${origin}${path}`, declaredType: 'video/mp4' },
+    { store, allowedOrigins: [origin], maxBytes: MAX_BYTES, timeoutMs: 10_000, refresh: async () => null },
+  );
+
+async function tenantObjects() {
+  const [files] = await bucket.getFiles({ prefix: `${TENANT}/` });
+  return files.map((f) => f.name).sort();
+}
+
+async function stored(key: string) {
+  const [bytes] = await bucket.file(key).download();
+  const [md] = await bucket.file(key).getMetadata();
+  return { sha256: sha(bytes), generation: String(md.generation), metadata: md.metadata };
+}
+
+test.each([
+  ['small, announced length', '/small/full', SMALL],
+  ['small, chunked (length unknown)', '/small/chunked', SMALL],
+  ['large, announced length', '/large/full', LARGE],
+  ['large, chunked', '/large/chunked', LARGE],
+])('%s: stored once under its sha-256, with its record, nothing else left', async (_label, path, bytes) => {
+  const key = `${TENANT}/media/${sha(bytes)}`;
+  const outcome = await mirror(path);
+  expect(outcome).toEqual({
+    status: 'stored',
+    sha256: sha(bytes),
+    size: bytes.length,
+    contentType: 'video/mp4',
+    storageKey: key,
+  });
+  const first = await stored(key);
+  expect(first.sha256).toBe(sha(bytes));
+  expect(first.metadata).toMatchObject({
+    sha256: sha(bytes),
+    size: String(bytes.length),
+    // The record is the first link the bytes came from: the cases share two bodies.
+    originalUri: expect.stringMatching(new RegExp(`^${origin}/${path.split('/')[1]}/`)),
+  });
+  // Mirroring the same bytes again (a retry, a duplicate) does not rewrite the object.
+  await expect(mirror(path)).resolves.toMatchObject({ status: 'stored', storageKey: key });
+  expect((await stored(key)).generation).toBe(first.generation);
+  expect((await tenantObjects()).filter((k) => !k.startsWith(`${TENANT}/media/`))).toEqual([]);
+});
+
+test('a body cut short is retried and leaves no object behind (small and large)', async () => {
+  const before = await tenantObjects();
+  await expect(mirror('/small/cut')).rejects.toBeInstanceOf(MediaRetryableError);
+  await expect(mirror('/large/cut')).rejects.toBeInstanceOf(MediaRetryableError);
+  expect(await tenantObjects()).toEqual(before);
+});
+
+test('an unannounced body past MEDIA_MAX_BYTES is cut off, recorded unavailable, nothing stored', async () => {
+  const before = await tenantObjects();
+  await expect(mirror('/huge/chunked')).resolves.toEqual({
+    status: 'unavailable',
+    reason: `larger than the ${MAX_BYTES}-byte limit`,
+  });
+  await expect(mirror('/huge/full')).resolves.toEqual({
+    status: 'unavailable',
+    reason: `larger than the ${MAX_BYTES}-byte limit`,
+  });
+  expect(await tenantObjects()).toEqual(before);
+});
