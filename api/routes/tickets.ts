@@ -78,11 +78,16 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
         response: {
           200: {
             type: 'object',
-            required: ['found', 'page', 'perPage', 'hits'],
+            required: ['found', 'page', 'perPage', 'hits', 'textMatchesCapped'],
             properties: {
               found: { type: 'integer' },
               page: { type: 'integer' },
               perPage: { type: 'integer' },
+              textMatchesCapped: {
+                type: 'boolean',
+                description:
+                  'The words matched more tickets than one search covers (250): these are the best matches; narrow with dates or a name.',
+              },
               hits: { type: 'array', items: ticketHitSchema },
             },
           },

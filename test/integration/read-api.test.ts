@@ -163,6 +163,7 @@ describe('search', () => {
   test('free text inside messages, with plain-text highlight segments', async () => {
     const { body } = await get('/v1/tickets?q=licuadora');
     expect(body.found).toBeGreaterThanOrEqual(1);
+    expect(body.textMatchesCapped).toBe(false);
     const hit = body.hits[0];
     expect(
       hit.highlight.some((s: { text: string; match: boolean }) => s.match && /licuadora/i.test(s.text)),

@@ -65,6 +65,8 @@ const en = {
   'search.clear': 'Clear',
   'search.found': '{n} tickets found',
   'search.found1': '1 ticket found',
+  'search.capped':
+    'These words appear in more tickets than one search covers: showing the best matches. Add a date range or a name to see the rest.',
   'search.newest': 'Newest archived tickets',
   'search.empty': 'No ticket matches this search.',
   'search.emptyHelp':
@@ -186,6 +188,8 @@ const pt: Record<MessageKey, string> = {
   'search.clear': 'Limpar',
   'search.found': '{n} tickets encontrados',
   'search.found1': '1 ticket encontrado',
+  'search.capped':
+    'Essas palavras aparecem em mais tickets do que uma busca cobre: mostrando os que mais combinam. Adicione um período ou um nome para ver os demais.',
   'search.newest': 'Tickets arquivados mais recentes',
   'search.empty': 'Nenhum ticket corresponde a esta busca.',
   'search.emptyHelp':
@@ -305,6 +309,8 @@ const es: Record<MessageKey, string> = {
   'search.clear': 'Limpiar',
   'search.found': '{n} tickets encontrados',
   'search.found1': '1 ticket encontrado',
+  'search.capped':
+    'Estas palabras aparecen en más tickets de los que cubre una búsqueda: se muestran las mejores coincidencias. Agrega un rango de fechas o un nombre para ver el resto.',
   'search.newest': 'Tickets archivados más recientes',
   'search.empty': 'Ningún ticket coincide con esta búsqueda.',
   'search.emptyHelp':

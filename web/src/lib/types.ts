@@ -30,6 +30,8 @@ export interface SearchResult {
   page: number;
   perPage: number;
   hits: TicketHit[];
+  /** The words matched more tickets than one search covers: narrow with dates or a name. */
+  textMatchesCapped?: boolean;
 }
 
 export interface Ticket extends TicketHit {
