@@ -1,8 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import dns from 'node:dns';
 import net from 'node:net';
-import { pipeline as pipelineCallback, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { ObjectStore } from '../lib/storage/object-store';
 
@@ -222,20 +221,40 @@ async function open(uri: string, deps: MirrorDeps): Promise<Opened> {
   return { ok: true, body: res.body, declaredLength, contentType };
 }
 
-/** Counts, caps and hashes the bytes passing through; reports progress for heartbeats. */
-function meter(deps: MirrorDeps) {
+/**
+ * Counts, caps and hashes the downloaded bytes, reporting progress for heartbeats. A failed or
+ * oversized download *ends* the stream (and is recorded) rather than erroring it: a write stream
+ * of the storage client whose source errors leaves its HTTP request to GCS open indefinitely,
+ * whereas an ended upload completes and its partial object is deleted by the caller.
+ */
+function measured(body: AsyncIterable<Buffer>, deps: MirrorDeps) {
   const hash = createHash('sha256');
-  let size = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      size += chunk.length;
-      if (size > deps.maxBytes) return cb(new TooLargeError());
-      hash.update(chunk);
-      deps.onProgress?.();
-      cb(null, chunk);
+  const state: { size: number; failure: Error | null } = { size: 0, failure: null };
+  async function* chunks(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of body) {
+        state.size += chunk.length;
+        if (state.size > deps.maxBytes) {
+          state.failure = new TooLargeError();
+          return;
+        }
+        hash.update(chunk);
+        deps.onProgress?.();
+        yield chunk;
+      }
+    } catch (err) {
+      state.failure = err as Error;
+    }
+  }
+  return {
+    chunks: chunks(),
+    /** The sha-256 once the body was read in full, or the reason it was not. */
+    finish(declaredLength: number): { sha256: string; size: number } {
+      if (state.failure) throw state.failure;
+      checkLength(declaredLength, state.size);
+      return { sha256: hash.digest('hex'), size: state.size };
     },
-  });
-  return { stream, size: () => size, sha256: () => hash.digest('hex') };
+  };
 }
 
 function checkLength(declaredLength: number, size: number) {
@@ -256,16 +275,13 @@ async function storeSmall(
   meta: ObjectMeta,
   deps: MirrorDeps,
 ): Promise<Stored> {
-  const m = meter(deps);
+  const m = measured(opened.body, deps);
   const chunks: Buffer[] = [];
-  await pipeline(opened.body, m.stream, async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) chunks.push(chunk);
-  });
-  checkLength(opened.declaredLength, m.size());
-  const sha256 = m.sha256();
+  for await (const chunk of m.chunks) chunks.push(chunk);
+  const { sha256, size } = m.finish(opened.declaredLength);
   const storageKey = `${tenantId}/media/${sha256}`;
-  await deps.store.putIfAbsent(storageKey, Buffer.concat(chunks), withRecord(meta, sha256, m.size()));
-  return { sha256, size: m.size(), storageKey };
+  await deps.store.putIfAbsent(storageKey, Buffer.concat(chunks), withRecord(meta, sha256, size));
+  return { sha256, size, storageKey };
 }
 
 /**
@@ -280,17 +296,16 @@ async function storeLarge(
   meta: ObjectMeta,
   deps: MirrorDeps,
 ): Promise<Stored> {
-  const m = meter(deps);
+  const m = measured(opened.body, deps);
   const partialKey = `${tenantId}/incoming/${randomUUID()}${PARTIAL_SUFFIX}`;
   try {
-    // Callback pipeline: a failed download destroys the meter, which fails the upload.
-    pipelineCallback(opened.body, m.stream, () => undefined);
-    await deps.store.put(partialKey, m.stream, { contentType: meta.contentType });
-    checkLength(opened.declaredLength, m.size());
-    const sha256 = m.sha256();
+    await deps.store.put(partialKey, Readable.from(m.chunks, { objectMode: false }), {
+      contentType: meta.contentType,
+    });
+    const { sha256, size } = m.finish(opened.declaredLength);
     const storageKey = `${tenantId}/media/${sha256}`;
-    await deps.store.copyIfAbsent(partialKey, storageKey, withRecord(meta, sha256, m.size()));
-    return { sha256, size: m.size(), storageKey };
+    await deps.store.copyIfAbsent(partialKey, storageKey, withRecord(meta, sha256, size));
+    return { sha256, size, storageKey };
   } finally {
     opened.body.destroy();
     await deps.store.delete(partialKey).catch(() => undefined);

@@ -20,6 +20,7 @@ export const configSchema = z.object({
 
   /** Webhooks accepted per bot per minute before 429 (Blip retries the action later). */
   WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
+  WEBHOOK_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
 
   /** Ticket searches per tenant per minute before 429. */
   SEARCH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),

@@ -37,6 +37,7 @@ export function createAppOptions(
     blipTimeoutMs: config.BLIP_TIMEOUT_MS,
     bodyLimit: config.WEBHOOK_BODY_LIMIT,
     rateLimit: { max: config.WEBHOOK_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 },
+    keyCacheTtlMs: config.WEBHOOK_KEY_CACHE_SECONDS * 1000,
   });
   const { read, exports } = createReadApiOptions({
     metrics: c.metrics,

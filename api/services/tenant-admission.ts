@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { forbidden, unauthorized, unavailable } from './http-errors';
 
 /**
@@ -23,9 +24,47 @@ export interface TenantAdmissionDeps {
   /** Asks Blip (at the tenant's commands URL) whether it accepts this key, using the webhook's ticket. */
   verifyWithBlip: (commandsUrl: string, authorization: string, ticketId: string) => Promise<KeyVerdict>;
   saveTenant: (t: { tenantId: string; botIdentity: string; authorization: string }) => Promise<unknown>;
+  /**
+   * How long a key found to be its tenant's stored key is trusted without asking Postgres again
+   * (every webhook checks its key twice: rate limiting and admission). A rotation through this
+   * process forgets the tenant's entries at once; one through another replica is seen within
+   * this time. 0 turns the cache off.
+   */
+  keyCacheTtlMs?: number;
+  now?: () => number;
 }
 
+/** Entries kept at most; the oldest go first. */
+const KEY_CACHE_MAX = 10_000;
+
 export function createTenantAdmission(deps: TenantAdmissionDeps) {
+  const ttl = deps.keyCacheTtlMs ?? 0;
+  const now = deps.now ?? Date.now;
+  // Keyed by a hash of the key, so the cache never holds a key itself.
+  const storedKeys = new Map<string, { tenantId: string; until: number }>();
+  const cacheKey = (authorization: string) => createHash('sha256').update(authorization).digest('hex');
+
+  /** Whether the key is the tenant's stored key (the tenant existing), cached for `ttl`. */
+  async function isStoredKey(tenantId: string, authorization: string): Promise<boolean> {
+    const k = ttl > 0 ? cacheKey(authorization) : '';
+    const hit = ttl > 0 ? storedKeys.get(k) : undefined;
+    if (hit && hit.tenantId === tenantId && hit.until > now()) return true;
+    const matches =
+      Boolean(await deps.findTenant(tenantId)) && (await deps.keyMatches(tenantId, authorization));
+    if (ttl > 0) {
+      storedKeys.delete(k);
+      if (matches) {
+        storedKeys.set(k, { tenantId, until: now() + ttl });
+        if (storedKeys.size > KEY_CACHE_MAX) storedKeys.delete(storedKeys.keys().next().value as string);
+      }
+    }
+    return matches;
+  }
+
+  function forgetTenant(tenantId: string) {
+    for (const [k, v] of storedKeys) if (v.tenantId === tenantId) storedKeys.delete(k);
+  }
+
   /** The tenant this key belongs to when it is that tenant's stored key; null otherwise. */
   async function verifiedTenant(authorization: string): Promise<string | null> {
     let identifier: string;
@@ -35,8 +74,7 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
       return null;
     }
     if (deps.allowedBots.length > 0 && !deps.allowedBots.includes(identifier)) return null;
-    if (!(await deps.findTenant(identifier))) return null;
-    return (await deps.keyMatches(identifier, authorization)) ? identifier : null;
+    return (await isStoredKey(identifier, authorization)) ? identifier : null;
   }
 
   async function admitTenant(authorization: string, ticketId: string): Promise<string> {
@@ -61,8 +99,8 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
         `bot ${bot.identifier} is not allowed on this installation (ALLOWED_BOTS or ticket-vault tenants allow)`,
       );
     }
+    if (await isStoredKey(bot.identifier, authorization)) return bot.identifier;
     const tenant = await deps.findTenant(bot.identifier);
-    if (tenant && (await deps.keyMatches(bot.identifier, authorization))) return bot.identifier;
     const verdict = await deps.verifyWithBlip(
       tenant?.commandsUrl ?? deps.defaultCommandsUrl,
       authorization,
@@ -72,6 +110,7 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
     if (verdict === 'unreachable')
       throw unavailable(`could not reach Blip to check the key of bot ${bot.identifier}; retry`);
     await deps.saveTenant({ tenantId: bot.identifier, botIdentity: bot.identity, authorization });
+    forgetTenant(bot.identifier);
     return bot.identifier;
   }
 

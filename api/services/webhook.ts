@@ -27,6 +27,8 @@ export interface WebhookDeps {
   blipTimeoutMs: number;
   bodyLimit: number;
   rateLimit: { max: number; timeWindowMs: number };
+  /** See TenantAdmissionDeps.keyCacheTtlMs. */
+  keyCacheTtlMs?: number;
   metrics?: Metrics;
 }
 
@@ -61,6 +63,7 @@ export function createWebhookOptions(deps: WebhookDeps): TicketHistoryOptions {
     verifyWithBlip: (url, authorization, ticketId) =>
       verifyKeyWithBlip(url, authorization, ticketId, deps.blipTimeoutMs),
     saveTenant: (t) => upsertTenant(deps.db, deps.box, t),
+    keyCacheTtlMs: deps.keyCacheTtlMs ?? 0,
   });
   return {
     bodyLimit: deps.bodyLimit,

@@ -178,6 +178,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           blipTimeoutMs: archive.config.BLIP_TIMEOUT_MS,
           bodyLimit: archive.config.WEBHOOK_BODY_LIMIT,
           rateLimit: { max: archive.config.WEBHOOK_RATE_LIMIT_PER_MINUTE, timeWindowMs: 60_000 },
+          keyCacheTtlMs: archive.config.WEBHOOK_KEY_CACHE_SECONDS * 1000,
         }),
       });
       await next.listen({ port: apiPort, host: '127.0.0.1' });

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Bucket, Storage } from '@google-cloud/storage';
+import type { Bucket, Storage } from '@google-cloud/storage';
 import { MediaRetryableError, mirrorMedia, SMALL_MEDIA_BYTES } from '../../activities/media-mirror';
 import { createGcsStore, createStorageClient } from '../../lib/storage/gcs-store';
 import type { ObjectStore } from '../../lib/storage/object-store';

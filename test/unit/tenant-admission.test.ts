@@ -1,0 +1,80 @@
+import { createTenantAdmission, type TenantAdmissionDeps } from '../../api/services/tenant-admission';
+
+/**
+ * The verified-key cache of the webhook's tenant admission: a stored key is looked up in Postgres
+ * once per TTL, never past it; a wrong key is never cached; a rotation forgets the old key at once.
+ */
+
+const KEY_A = 'Key a1';
+const KEY_B = 'Key b2';
+
+function fakeStore() {
+  const stored = new Map<string, string>([['latam', KEY_A]]);
+  const calls = { findTenant: 0, keyMatches: 0, verifyWithBlip: 0 };
+  let clock = 1_000_000;
+  const deps: TenantAdmissionDeps = {
+    parseKey: (authorization) => {
+      if (!authorization.startsWith('Key ')) throw new Error('not a Key header');
+      return { identifier: 'latam', identity: 'latam@msging.net' };
+    },
+    allowedBots: [],
+    defaultCommandsUrl: 'http://127.0.0.1:1/commands',
+    findTenant: async (tenantId) => {
+      calls.findTenant++;
+      return stored.has(tenantId) ? { commandsUrl: null } : null;
+    },
+    keyMatches: async (tenantId, authorization) => {
+      calls.keyMatches++;
+      return stored.get(tenantId) === authorization;
+    },
+    verifyWithBlip: async () => {
+      calls.verifyWithBlip++;
+      return 'accepted';
+    },
+    saveTenant: async (t) => stored.set(t.tenantId, t.authorization),
+    keyCacheTtlMs: 5_000,
+    now: () => clock,
+  };
+  return { deps, calls, stored, advance: (ms: number) => (clock += ms) };
+}
+
+test('a stored key is checked against Postgres once per TTL, again after it', async () => {
+  const { deps, calls, advance } = fakeStore();
+  const admission = createTenantAdmission(deps);
+  for (let i = 0; i < 5; i++) {
+    await expect(admission.verifiedTenant(KEY_A)).resolves.toBe('latam');
+    await expect(admission.admitTenant(KEY_A, 'ticket-1')).resolves.toBe('latam');
+  }
+  expect(calls).toEqual({ findTenant: 1, keyMatches: 1, verifyWithBlip: 0 });
+  advance(5_001);
+  await expect(admission.verifiedTenant(KEY_A)).resolves.toBe('latam');
+  expect(calls.keyMatches).toBe(2);
+});
+
+test('a key that does not match is never cached', async () => {
+  const { deps, calls } = fakeStore();
+  const admission = createTenantAdmission(deps);
+  await expect(admission.verifiedTenant(KEY_B)).resolves.toBeNull();
+  await expect(admission.verifiedTenant(KEY_B)).resolves.toBeNull();
+  expect(calls.keyMatches).toBe(2);
+});
+
+test('a rotation through this process forgets the old key at once', async () => {
+  const { deps, calls, stored } = fakeStore();
+  const admission = createTenantAdmission(deps);
+  await expect(admission.verifiedTenant(KEY_A)).resolves.toBe('latam');
+  // A new key: not the stored one, so Blip is asked, and it replaces the old key.
+  await expect(admission.admitTenant(KEY_B, 'ticket-2')).resolves.toBe('latam');
+  expect(calls.verifyWithBlip).toBe(1);
+  expect(stored.get('latam')).toBe(KEY_B);
+  await expect(admission.verifiedTenant(KEY_A)).resolves.toBeNull();
+  await expect(admission.verifiedTenant(KEY_B)).resolves.toBe('latam');
+});
+
+test('with a TTL of 0 every check goes to Postgres', async () => {
+  const { deps, calls } = fakeStore();
+  const admission = createTenantAdmission({ ...deps, keyCacheTtlMs: 0 });
+  await admission.verifiedTenant(KEY_A);
+  await admission.verifiedTenant(KEY_A);
+  expect(calls.keyMatches).toBe(2);
+});
