@@ -15,7 +15,10 @@ export interface ArchiveActivities {
   /** Ticket + contact (+ tunnel originator) → Postgres. Retryable "TicketStillOpen" while Blip says open. */
   fetchTicket(ref: TicketRef): Promise<{ tunnel: boolean; status: string }>;
   /** All message pages → Postgres (never through history), media refs recorded as pending. */
-  fetchMessages(ref: TicketRef): Promise<{ messageCount: number; mediaCount: number; pages: number }>;
+  /** `pendingMedia`: media rows of the ticket still to mirror (absent in runs before it existed). */
+  fetchMessages(
+    ref: TicketRef,
+  ): Promise<{ messageCount: number; mediaCount: number; pages: number; pendingMedia?: number }>;
   mirrorMediaBatch(ref: TicketRef): Promise<MediaBatchResult>;
   sealTicket(ref: TicketRef): Promise<{ digest: string }>;
   indexTicket(ref: TicketRef): Promise<{ indexedMessages: number }>;

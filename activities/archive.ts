@@ -130,7 +130,12 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
           pages++;
           heartbeat({ pages, messages: position });
         }
-        return { messageCount: position, mediaCount, pages };
+        return {
+          messageCount: position,
+          mediaCount,
+          pages,
+          pendingMedia: await countPendingMedia(db, tenantId, ticketId),
+        };
       });
     }),
 

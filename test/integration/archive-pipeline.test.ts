@@ -5,7 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../../lib/temporal-contract';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, FIXTURES_DIR, fixtureIndex, fixtureMessages } from '../support/blip-fixtures';
-import { addClosedTicket, textMessages } from '../support/generated-tickets';
+import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
 
 /**
  * The archive pipeline end to end on the real stack: webhook → Temporal workflow → Blip
@@ -311,6 +311,37 @@ test('a 10 000-message ticket is archived completely while workflow history stay
     return n + payloads.reduce((m, p) => m + (p.data?.length ?? 0), 0);
   }, 0);
   expect(payloadBytes).toBeLessThan(10_000);
+});
+
+test('a ticket without media is archived without calling the mirror; one with media still calls it', async () => {
+  const scheduled = async (workflowId: string) =>
+    ((await env.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter(Boolean);
+  const textOnly = await env.webhook(addGeneratedTicket(5), botAuthorization(LATAM));
+  await expect(env.result(textOnly.body.workflowId as string)).resolves.toMatchObject({
+    messageCount: 5,
+    mediaStored: 0,
+  });
+  expect(await scheduled(textOnly.body.workflowId as string)).toEqual([
+    'fetchTicket',
+    'fetchMessages',
+    'sealTicket',
+    'indexTicket',
+  ]);
+  const media = env.sim.addMedia({ contentType: 'image/png', generate: { size: 5_000, seed: 21 } });
+  const withMedia = await env.webhook(
+    addGeneratedTicket(2, [
+      mediaLinkMessage(`media-${randomUUID()}`, Date.parse('2025-06-01T10:30:00.000Z'), {
+        type: 'image/png',
+        uri: media.uri,
+        size: media.size,
+      }),
+    ]),
+    botAuthorization(LATAM),
+  );
+  await expect(env.result(withMedia.body.workflowId as string)).resolves.toMatchObject({ mediaStored: 1 });
+  expect(await scheduled(withMedia.body.workflowId as string)).toContain('mirrorMediaBatch');
 });
 
 test('a ticket Blip still reports open is retried, not archived half-way, and archived once it closes', async () => {

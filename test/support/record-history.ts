@@ -2,7 +2,8 @@
  * Records the Temporal history of one real archive run as the replay fixture that
  * test/unit/workflow-replay.test.ts checks the workflow code against:
  *
- *   npx tsx test/support/record-history.ts
+ *   npx tsx test/support/record-history.ts             # fixture ticket with media
+ *   npx tsx test/support/record-history.ts text-only   # generated ticket without media
  *
  * Needs the local stack running (`npm run stack -- up`, or a jest run that left it up). Run it
  * again after a deliberate, versioned change to workflows/: the committed file is what running
@@ -13,16 +14,34 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startArchiveEnv } from './archive-env';
 import { botAuthorization } from './blip-fixtures';
+import { addClosedTicket, textMessages } from './generated-tickets';
 
 /** A LATAM fixture ticket with text, media (mirrored), location, contact and web links. */
 const TICKET = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67';
 const BOT = 'atendimentolatam';
 export const HISTORY_FILE = path.resolve(__dirname, '../fixtures/histories/archive-ticket.json');
+export const TEXT_ONLY_HISTORY_FILE = path.resolve(
+  __dirname,
+  '../fixtures/histories/archive-ticket-text-only.json',
+);
 
 async function main(): Promise<void> {
+  const textOnly = process.argv[2] === 'text-only';
+  const file = textOnly ? TEXT_ONLY_HISTORY_FILE : HISTORY_FILE;
   const env = await startArchiveEnv();
   try {
-    const answer = await env.webhook(TICKET, botAuthorization(BOT));
+    const start = Date.parse('2025-06-02T09:00:00.000Z');
+    const ticket = textOnly
+      ? addClosedTicket(env.sim, {
+          id: '7e57a0b1-0000-4000-8000-000000000001',
+          bot: BOT,
+          start,
+          sequentialId: 7100,
+          contactName: 'Cliente Texto',
+          messages: () => textMessages('text-only', 4, start),
+        })
+      : TICKET;
+    const answer = await env.webhook(ticket, botAuthorization(BOT));
     if (answer.statusCode !== 202 || answer.body.status !== 'started') {
       throw new Error(`webhook answered ${answer.statusCode} ${JSON.stringify(answer.body)}`);
     }
@@ -33,12 +52,13 @@ async function main(): Promise<void> {
         setTimeout(() => reject(new Error(`${workflowId} did not finish within 2 minutes`)), 120_000).unref(),
       ),
     ]);
-    if (result.mediaStored === 0) throw new Error(`expected mirrored media, got ${JSON.stringify(result)}`);
+    if ((result.mediaStored === 0) !== textOnly)
+      throw new Error(`expected ${textOnly ? 'no' : 'mirrored'} media, got ${JSON.stringify(result)}`);
     const history = await env.temporal.workflow.getHandle(workflowId).fetchHistory();
-    fs.mkdirSync(path.dirname(HISTORY_FILE), { recursive: true });
-    fs.writeFileSync(HISTORY_FILE, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
     console.log(
-      `recorded ${history.events?.length ?? 0} events of ${workflowId} (${JSON.stringify(result)}) to ${path.relative(process.cwd(), HISTORY_FILE)}`,
+      `recorded ${history.events?.length ?? 0} events of ${workflowId} (${JSON.stringify(result)}) to ${path.relative(process.cwd(), file)}`,
     );
   } finally {
     await env.close();
