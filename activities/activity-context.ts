@@ -16,6 +16,20 @@ export function heartbeat(details?: unknown): void {
   current()?.heartbeat(details);
 }
 
+/**
+ * A heartbeat for per-chunk progress: at most one per `intervalMs`. The SDK throttles what it
+ * sends to the server anyway; this spares the thousands of calls a large download would make.
+ */
+export function throttledHeartbeat(intervalMs = 1_000): () => void {
+  let last = 0;
+  return () => {
+    const now = Date.now();
+    if (now - last < intervalMs) return;
+    last = now;
+    heartbeat();
+  };
+}
+
 /** Fires when Temporal cancels the activity (or its heartbeat times out); undefined outside one. */
 export function cancellationSignal(): AbortSignal | undefined {
   return current()?.cancellationSignal;

@@ -11,7 +11,7 @@ import type { SearchClient } from '../lib/search/client';
 import { indexTicket } from '../lib/search/indexer';
 import type { CollectionNames } from '../lib/search/schema';
 import type { ObjectStore } from '../lib/storage/object-store';
-import { activityAttempt, cancellationSignal, heartbeat } from './activity-context';
+import { activityAttempt, cancellationSignal, heartbeat, throttledHeartbeat } from './activity-context';
 import type { ArchiveActivities, TicketRef } from './archive-types';
 import { classified } from './failures';
 import { mirrorMedia } from './media-mirror';
@@ -154,6 +154,7 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
               throw err;
             }
           };
+          const progress = throttledHeartbeat();
           while (batch.length > 0) {
             await eachLimited(batch, deps.mediaParallelism, async (item) => {
               const key = { tenantId, ticketId, messageId: item.messageId, ordinal: item.ordinal };
@@ -167,7 +168,7 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
                   timeoutMs: deps.mediaTimeoutMs,
                   refresh,
                   giveUpOnRefusedRefresh: activityAttempt() >= MEDIA_ATTEMPTS_BEFORE_GIVING_UP,
-                  onProgress: () => heartbeat(),
+                  onProgress: progress,
                 },
               );
               if (outcome.status === 'stored') {
