@@ -71,7 +71,7 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
       const bytes = c.media.reduce((s, m) => s + m.added.size, 0);
       const ticketId = addGeneratedTicket(env.sim, LATAM, 4, c.media, 10 + i);
       const sampler = new ProcSampler({ worker: () => [worker.pid] });
-      sampler.start(50);
+      sampler.start(500);
       const t0 = Date.now();
       const answer = await env.webhook(ticketId, botAuthorization(LATAM));
       const result = await env.result(answer.body.workflowId as string);

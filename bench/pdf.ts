@@ -55,7 +55,7 @@ export async function pdfBench(ctx: BenchContext): Promise<BenchResult> {
     for (const c of cases) {
       ctx.log(`pdf: ${c.name}`);
       const sampler = new ProcSampler({ tree: () => [worker.pid] });
-      sampler.start(50);
+      sampler.start(250);
       const t0 = Date.now();
       const started = await api('POST', `/v1/tickets/${c.id}/exports`);
       if (started.statusCode !== 202) throw new Error(`export answered ${started.statusCode}`);

@@ -85,6 +85,11 @@ export function pidsMatching(needle: string): number[] {
 /**
  * Samples named process groups while a measurement runs: CPU seconds used between start and stop
  * (with CPU% of one core), and the peak summed memory (PSS) of each group's process tree.
+ *
+ * Reading smaps_rollup of large processes is expensive (the kernel walks their page tables): at
+ * 10 samples a second it took a third of a core in the benchmark's own process, which also hosts
+ * the API and the simulator. So samples are 1 s apart by default, and the sampler's own CPU time
+ * is subtracted from any group that contains this process.
  */
 export class ProcSampler {
   private readonly cpu0 = new Map<string, number>();
@@ -92,6 +97,7 @@ export class ProcSampler {
   private readonly base = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private t0 = 0;
+  private ownMicros = 0;
 
   constructor(private readonly groups: Record<string, () => number[]>) {}
 
@@ -100,7 +106,7 @@ export class ProcSampler {
     return roots.flatMap((p) => processTree(p)).reduce((s, p) => s + pssBytes(p), 0);
   }
 
-  start(intervalMs = 100): void {
+  start(intervalMs = 1_000): void {
     this.t0 = Date.now();
     for (const name of Object.keys(this.groups)) {
       this.cpu0.set(name, treeCpu(this.groups[name]?.() ?? []));
@@ -113,10 +119,18 @@ export class ProcSampler {
   }
 
   private sample(): void {
+    const before = process.cpuUsage();
     for (const name of Object.keys(this.groups)) {
       const rss = this.rssOf(name);
       if (rss > (this.peak.get(name) ?? 0)) this.peak.set(name, rss);
     }
+    const used = process.cpuUsage(before);
+    this.ownMicros += used.user + used.system;
+  }
+
+  /** CPU seconds the sampling itself has used in this process. */
+  get samplerCpuSeconds(): number {
+    return this.ownMicros / 1e6;
   }
 
   /** Per group: cpuSeconds, cpuPercent (of one core), baseRss, peakRss (bytes). */
@@ -127,7 +141,9 @@ export class ProcSampler {
     const out: Record<string, { cpuSeconds: number; cpuPercent: number; baseRss: number; peakRss: number }> =
       {};
     for (const name of Object.keys(this.groups)) {
-      const cpu = treeCpu(this.groups[name]?.() ?? []) - (this.cpu0.get(name) ?? 0);
+      const roots = this.groups[name]?.() ?? [];
+      const own = roots.includes(process.pid) ? this.samplerCpuSeconds : 0;
+      const cpu = treeCpu(roots) - (this.cpu0.get(name) ?? 0) - own;
       out[name] = {
         cpuSeconds: cpu,
         cpuPercent: seconds > 0 ? (100 * cpu) / seconds : 0,
