@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { type BlipClient, BlipNotFoundError, type Message } from '../lib/blip';
-import { countPendingMedia, markMediaStored, markMediaUnavailable, pendingMedia } from '../lib/db/media';
+import { countPendingMedia, type MediaResult, markMediaResults, pendingMedia } from '../lib/db/media';
 import { type MessageRowInput, upsertMessages } from '../lib/db/messages';
 import type { Db } from '../lib/db/pool';
 import { sealTicket } from '../lib/db/seal';
@@ -51,19 +51,33 @@ export interface ArchiveDeps {
 const MEDIA_ATTEMPTS_BEFORE_GIVING_UP = 5;
 
 /** Runs `work` over `items` with at most `limit` in flight. */
+/**
+ * Runs `work` over the items, `limit` at a time. After the first failure (or a cancellation) no
+ * lane takes another item, so a failed attempt stops writing while its retry starts.
+ */
 async function eachLimited<T>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<void>,
+  signal?: AbortSignal,
 ): Promise<void> {
   let next = 0;
+  let failed = false;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
+      signal?.throwIfAborted();
       const item = items[next++] as T;
-      await work(item);
+      try {
+        await work(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   });
-  await Promise.all(lanes);
+  const results = await Promise.allSettled(lanes);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 function inWindow(message: Message, ticketId: string, start: Date | null, end: Date | null): boolean {
@@ -155,38 +169,52 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
             }
           };
           const progress = throttledHeartbeat();
+          const signal = cancellationSignal();
           while (batch.length > 0) {
-            await eachLimited(batch, deps.mediaParallelism, async (item) => {
-              const key = { tenantId, ticketId, messageId: item.messageId, ordinal: item.ordinal };
-              const outcome = await mirrorMedia(
-                tenantId,
-                { uri: item.originalUri, declaredType: item.declaredType },
-                {
-                  store: deps.store,
-                  maxBytes: deps.mediaMaxBytes,
-                  allowedOrigins: deps.mediaAllowedOrigins,
-                  timeoutMs: deps.mediaTimeoutMs,
-                  refresh,
-                  giveUpOnRefusedRefresh: activityAttempt() >= MEDIA_ATTEMPTS_BEFORE_GIVING_UP,
-                  onProgress: progress,
+            const results: MediaResult[] = [];
+            try {
+              await eachLimited(
+                batch,
+                deps.mediaParallelism,
+                async (item) => {
+                  const outcome = await mirrorMedia(
+                    tenantId,
+                    { uri: item.originalUri, declaredType: item.declaredType },
+                    {
+                      store: deps.store,
+                      maxBytes: deps.mediaMaxBytes,
+                      allowedOrigins: deps.mediaAllowedOrigins,
+                      timeoutMs: deps.mediaTimeoutMs,
+                      refresh,
+                      giveUpOnRefusedRefresh: activityAttempt() >= MEDIA_ATTEMPTS_BEFORE_GIVING_UP,
+                      onProgress: progress,
+                      signal,
+                    },
+                  );
+                  results.push({ messageId: item.messageId, ordinal: item.ordinal, ...outcome });
+                  heartbeat();
                 },
+                signal,
               );
-              if (outcome.status === 'stored') {
-                await markMediaStored(db, key, outcome);
-                deps.metrics?.media.inc({ tenant: tenantId, outcome: 'stored' });
-                deps.metrics?.mediaBytes.inc({ tenant: tenantId }, outcome.size);
-                stored++;
-              } else {
-                deps.logger.warn(
-                  { tenantId, ticketId, messageId: item.messageId, reason: outcome.reason },
-                  'media unavailable',
-                );
-                await markMediaUnavailable(db, key, outcome.reason);
-                deps.metrics?.media.inc({ tenant: tenantId, outcome: 'unavailable' });
-                unavailable++;
+            } finally {
+              // What finished is recorded even when another file of the batch failed: the retry
+              // takes up only what is still pending.
+              await markMediaResults(db, tenantId, ticketId, results);
+              for (const r of results) {
+                if (r.status === 'stored') {
+                  deps.metrics?.media.inc({ tenant: tenantId, outcome: 'stored' });
+                  deps.metrics?.mediaBytes.inc({ tenant: tenantId }, r.size);
+                  stored++;
+                } else {
+                  deps.logger.warn(
+                    { tenantId, ticketId, messageId: r.messageId, reason: r.reason },
+                    'media unavailable',
+                  );
+                  deps.metrics?.media.inc({ tenant: tenantId, outcome: 'unavailable' });
+                  unavailable++;
+                }
               }
-              heartbeat();
-            });
+            }
             if (Date.now() - started >= deps.mediaCallBudgetMs) break;
             batch = await pendingMedia(db, tenantId, ticketId, deps.mediaBatchSize);
           }

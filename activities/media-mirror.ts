@@ -37,6 +37,8 @@ export interface MirrorDeps {
    */
   giveUpOnRefusedRefresh?: boolean;
   onProgress?: () => void;
+  /** Aborts the transfer (the activity was cancelled or its heartbeat timed out). */
+  signal?: AbortSignal;
 }
 
 class TooLargeError extends Error {}
@@ -186,8 +188,10 @@ async function open(uri: string, deps: MirrorDeps): Promise<Opened> {
     headersTimeout: deps.timeoutMs,
     bodyTimeout: deps.timeoutMs,
     maxRedirections: 0,
+    ...(deps.signal ? { signal: deps.signal } : {}),
     ...(verdict.dispatcher ? { dispatcher: verdict.dispatcher } : {}),
   } as Parameters<typeof request>[1]).catch((err: Error) => {
+    if (deps.signal?.aborted) throw err;
     const cause = (err as Error & { cause?: unknown }).cause;
     const refusal = [err, cause].find((e) => e instanceof RefusedAddressError);
     if (refusal) {
@@ -276,11 +280,20 @@ async function storeSmall(
   deps: MirrorDeps,
 ): Promise<Stored> {
   const m = measured(opened.body, deps);
-  const chunks: Buffer[] = [];
-  for await (const chunk of m.chunks) chunks.push(chunk);
+  // One buffer of the announced size (at most SMALL_MEDIA_BYTES): no copies, no growth.
+  const bytes = Buffer.allocUnsafe(opened.declaredLength);
+  let filled = 0;
+  for await (const chunk of m.chunks) {
+    if (filled + chunk.length > bytes.length) {
+      opened.body.destroy();
+      throw new MediaRetryableError(`media body longer than its announced ${bytes.length} bytes`);
+    }
+    chunk.copy(bytes, filled);
+    filled += chunk.length;
+  }
   const { sha256, size } = m.finish(opened.declaredLength);
   const storageKey = `${tenantId}/media/${sha256}`;
-  await deps.store.putIfAbsent(storageKey, Buffer.concat(chunks), withRecord(meta, sha256, size));
+  await deps.store.putIfAbsent(storageKey, bytes, withRecord(meta, sha256, size));
   return { sha256, size, storageKey };
 }
 
@@ -314,6 +327,28 @@ async function storeLarge(
 
 /** Suffix of media objects being written; a bucket lifecycle rule removes stale ones. */
 export const PARTIAL_SUFFIX = '.partial';
+
+/**
+ * Deletes the partial uploads a killed worker left behind (`<tenant>/incoming/*.partial` older
+ * than `maxAgeMs`; a younger one may be another worker's transfer in progress), so their bytes do
+ * not outlive an erasure even where the bucket has no lifecycle rule. Returns how many went.
+ */
+export async function removeStalePartials(
+  store: ObjectStore,
+  tenantIds: readonly string[],
+  maxAgeMs = 3600_000,
+  now = Date.now(),
+): Promise<number> {
+  let removed = 0;
+  for (const tenantId of tenantIds) {
+    for (const { key, createdAt } of await store.list(`${tenantId}/incoming/`)) {
+      if (!key.endsWith(PARTIAL_SUFFIX) || now - createdAt.getTime() < maxAgeMs) continue;
+      await store.delete(key);
+      removed++;
+    }
+  }
+  return removed;
+}
 
 type ObjectMeta = { contentType: string; originalUri: string };
 
@@ -372,7 +407,8 @@ export async function mirrorMedia(
   } catch (err) {
     if (err instanceof TooLargeError)
       return { status: 'unavailable', reason: `larger than the ${deps.maxBytes}-byte limit` };
-    if (err instanceof MediaRetryableError) throw err;
-    throw new MediaRetryableError(`media transfer interrupted: ${(err as Error).message}`);
+    if (err instanceof MediaRetryableError || deps.signal?.aborted) throw err;
+    const e = err as Error;
+    throw new MediaRetryableError(`media transfer failed (${e.name}): ${e.message}`);
   }
 }

@@ -5,7 +5,9 @@ import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { temporalConnectionOptions } from '../lib/temporal-options';
 import { createWorkerDeps } from './deps';
+import { listTenantIds } from '../lib/db/tenants';
 import { createAllActivities } from './index';
+import { removeStalePartials } from './media-mirror';
 import { serveMetrics } from './metrics-server';
 import { ensureRetentionSchedule } from './retention-schedule';
 
@@ -41,6 +43,16 @@ async function main() {
     shutdownGraceTime: '20 seconds',
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
+  // Partial media uploads of killed workers: swept now and hourly (the lifecycle rule, when the
+  // bucket has one, does the same a day later).
+  const sweepPartials = () =>
+    listTenantIds(deps.db)
+      .then((tenants) => removeStalePartials(deps.store, tenants))
+      .then((removed) => removed > 0 && logger.info({ removed }, 'removed stale partial media uploads'))
+      .catch((err) => logger.warn({ err: (err as Error).message }, 'could not sweep partial media uploads'));
+  void sweepPartials();
+  const sweepTimer = setInterval(sweepPartials, 3600_000);
+  sweepTimer.unref();
   if (config.RETENTION_CRON.trim()) {
     // Keeps the daily retention schedule in Temporal as configured; a failure here only delays retention.
     await keepRetentionSchedule(config).catch((err) =>
@@ -50,6 +62,7 @@ async function main() {
   try {
     await worker.run();
   } finally {
+    clearInterval(sweepTimer);
     await connection.close();
     await deps.close();
     metricsServer?.close();

@@ -59,7 +59,7 @@ const pagingActivities = proxyActivities<ArchiveActivities>({
 });
 
 /**
- * A media download heartbeats on every chunk it receives and every chunk it uploads, so a silent
+ * The mirror heartbeats at least once a second while bytes flow and after every item, so a silent
  * half minute means the worker is gone (killed, OOM, lost its network): another worker then
  * retries the batch. Activity options are not part of workflow determinism; changing them is safe
  * for running workflows.

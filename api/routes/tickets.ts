@@ -86,7 +86,7 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
               textMatchesCapped: {
                 type: 'boolean',
                 description:
-                  'The words matched more tickets than one search covers (250): these are the best matches; narrow with dates or a name.',
+                  'The words matched more tickets than one search covers (250): only the best-matching ones were considered, and the other filters apply within them. More specific words find the others.',
               },
               hits: { type: 'array', items: ticketHitSchema },
             },

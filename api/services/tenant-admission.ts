@@ -42,6 +42,8 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
   const now = deps.now ?? Date.now;
   // Keyed by a hash of the key, so the cache never holds a key itself.
   const storedKeys = new Map<string, { tenantId: string; until: number }>();
+  // Bumped when a tenant's key changes: a lookup that started before is not cached after it.
+  const keyVersions = new Map<string, number>();
   const cacheKey = (authorization: string) => createHash('sha256').update(authorization).digest('hex');
 
   /** Whether the key is the tenant's stored key (the tenant existing), cached for `ttl`. */
@@ -49,9 +51,10 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
     const k = ttl > 0 ? cacheKey(authorization) : '';
     const hit = ttl > 0 ? storedKeys.get(k) : undefined;
     if (hit && hit.tenantId === tenantId && hit.until > now()) return true;
+    const version = keyVersions.get(tenantId) ?? 0;
     const matches =
       Boolean(await deps.findTenant(tenantId)) && (await deps.keyMatches(tenantId, authorization));
-    if (ttl > 0) {
+    if (ttl > 0 && version === (keyVersions.get(tenantId) ?? 0)) {
       storedKeys.delete(k);
       if (matches) {
         storedKeys.set(k, { tenantId, until: now() + ttl });
@@ -62,6 +65,7 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
   }
 
   function forgetTenant(tenantId: string) {
+    keyVersions.set(tenantId, (keyVersions.get(tenantId) ?? 0) + 1);
     for (const [k, v] of storedKeys) if (v.tenantId === tenantId) storedKeys.delete(k);
   }
 

@@ -52,21 +52,50 @@ export interface StoredMediaResult {
   storageKey: string;
 }
 
-type MediaKey = { tenantId: string; ticketId: string; messageId: string; ordinal: number };
+/** What the mirror made of one media row: stored (with its record) or unavailable (with why). */
+export type MediaResult = { messageId: string; ordinal: number } & (
+  | ({ status: 'stored' } & StoredMediaResult)
+  | { status: 'unavailable'; reason: string }
+);
 
-export async function markMediaStored(db: Db, key: MediaKey, r: StoredMediaResult): Promise<void> {
-  await db.query(
-    `update media set status = 'stored', reason = null, sha256 = $5, size = $6, content_type = $7,
-            storage_key = $8, stored_at = now()
-      where tenant_id = $1 and ticket_id = $2 and message_id = $3 and ordinal = $4`,
-    [key.tenantId, key.ticketId, key.messageId, key.ordinal, r.sha256, r.size, r.contentType, r.storageKey],
+/**
+ * Records the results of one mirror batch in one statement (one commit instead of one per file).
+ * Only pending rows change: a result is final once recorded, so an attempt that outlived its
+ * heartbeat timeout can never change a row its retry (or the seal) already relied on. Returns
+ * how many rows changed.
+ */
+export async function markMediaResults(
+  db: Db,
+  tenantId: string,
+  ticketId: string,
+  results: readonly MediaResult[],
+): Promise<number> {
+  if (results.length === 0) return 0;
+  const values: unknown[] = [tenantId, ticketId];
+  const tuples = results.map((r) => {
+    const b = values.length;
+    values.push(
+      r.messageId,
+      r.ordinal,
+      r.status,
+      r.status === 'unavailable' ? r.reason.slice(0, 500) : null,
+      r.status === 'stored' ? r.sha256 : null,
+      r.status === 'stored' ? r.size : null,
+      r.status === 'stored' ? r.contentType : null,
+      r.status === 'stored' ? r.storageKey : null,
+    );
+    return `($${b + 1}::text,$${b + 2}::int,$${b + 3}::text,$${b + 4}::text,$${b + 5}::text,$${b + 6}::bigint,$${b + 7}::text,$${b + 8}::text)`;
+  });
+  const { rowCount } = await db.query(
+    `update media m set status = v.status, reason = v.reason,
+            sha256 = coalesce(v.sha256, m.sha256), size = coalesce(v.size, m.size),
+            content_type = coalesce(v.content_type, m.content_type),
+            storage_key = coalesce(v.storage_key, m.storage_key),
+            stored_at = case when v.status = 'stored' then now() else m.stored_at end
+       from (values ${tuples.join(',')}) as v(message_id, ordinal, status, reason, sha256, size, content_type, storage_key)
+      where m.tenant_id = $1 and m.ticket_id = $2 and m.message_id = v.message_id
+        and m.ordinal = v.ordinal and m.status = 'pending'`,
+    values,
   );
-}
-
-export async function markMediaUnavailable(db: Db, key: MediaKey, reason: string): Promise<void> {
-  await db.query(
-    `update media set status = 'unavailable', reason = $5
-      where tenant_id = $1 and ticket_id = $2 and message_id = $3 and ordinal = $4`,
-    [key.tenantId, key.ticketId, key.messageId, key.ordinal, reason.slice(0, 500)],
-  );
+  return rowCount ?? 0;
 }

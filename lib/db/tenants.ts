@@ -151,3 +151,9 @@ export async function setTenantCommandsUrl(db: Db, tenantId: string, url: string
   );
   if (res.rowCount !== 1) throw new TenantNotFoundError(tenantId);
 }
+
+/** Every tenant id this installation has stored a key for. */
+export async function listTenantIds(db: Db): Promise<string[]> {
+  const { rows } = await db.query<{ tenant_id: string }>('select tenant_id from tenants order by tenant_id');
+  return rows.map((r) => r.tenant_id);
+}

@@ -44,8 +44,9 @@ export interface TicketSearchResult {
   perPage: number;
   hits: TicketHit[];
   /**
-   * Free text matched more tickets than one search narrows to (MAX_TEXT_TICKETS): the results
-   * are the best matches, not all of them; a date range or a name narrows the search.
+   * Free text matched more tickets than one search narrows to (MAX_TEXT_TICKETS): only the
+   * best-matching ones were considered, and the other filters (dates, name, phone) apply within
+   * them; more specific words find the others.
    */
   textMatchesCapped: boolean;
 }

@@ -115,8 +115,10 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
     async copyIfAbsent(from, to, meta) {
       assertSafeKey(from);
       assertSafeKey(to);
-      // The precondition makes the copy a no-op race-free on GCS; the emulator ignores it on
-      // copies, so an existing object is also looked up first (same bytes either way).
+      // The object is looked up first (the emulator ignores preconditions on copies); the
+      // precondition then covers a copy racing another one on GCS. The library drops it on the
+      // follow-up calls of a multi-step rewrite (across locations or storage classes, not within
+      // one bucket): a race there rewrites the same bytes, with the other copy's metadata.
       if (await head(to)) return false;
       try {
         await bucket.file(from).copy(bucket.file(to), {
@@ -131,6 +133,11 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
       }
     },
     head,
+    async list(prefix) {
+      assertSafeKey(prefix.replace(/\/+$/, ''));
+      const [files] = await bucket.getFiles({ prefix });
+      return files.map((f) => ({ key: f.name, createdAt: new Date(String(f.metadata.timeCreated ?? 0)) }));
+    },
     get(key) {
       assertSafeKey(key);
       return bucket.file(key).createReadStream({ validation: false });

@@ -35,6 +35,8 @@ export interface ObjectStore {
     meta: { contentType: string; metadata?: Record<string, string> },
   ): Promise<boolean>;
   head(key: string): Promise<ObjectMetadata | null>;
+  /** Objects whose key starts with `prefix` (e.g. a tenant's partial uploads), with when each was made. */
+  list(prefix: string): Promise<Array<{ key: string; createdAt: Date }>>;
   get(key: string): Readable;
   delete(key: string): Promise<void>;
   /**

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
+import { markMediaResults } from '../../lib/db/media';
 import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../../lib/temporal-contract';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, FIXTURES_DIR, fixtureIndex, fixtureMessages } from '../support/blip-fixtures';
@@ -342,6 +343,24 @@ test('a ticket without media is archived without calling the mirror; one with me
   );
   await expect(env.result(withMedia.body.workflowId as string)).resolves.toMatchObject({ mediaStored: 1 });
   expect(await scheduled(withMedia.body.workflowId as string)).toContain('mirrorMediaBatch');
+
+  // A mirror attempt that outlived its heartbeat timeout reports late: the recorded result stays.
+  const ticketId = (withMedia.body.workflowId as string).split('/').at(-1) as string;
+  const before = await env.db.query(
+    'select message_id, ordinal, status, sha256, storage_key from media where tenant_id = $1 and ticket_id = $2',
+    [LATAM, ticketId],
+  );
+  expect(before.rows).toEqual([expect.objectContaining({ status: 'stored', sha256: await media.sha256() })]);
+  const row = before.rows[0] as { message_id: string; ordinal: number };
+  const late = [
+    { messageId: row.message_id, ordinal: row.ordinal, status: 'unavailable' as const, reason: 'late' },
+  ];
+  await expect(markMediaResults(env.db, LATAM, ticketId, late)).resolves.toBe(0);
+  const after = await env.db.query(
+    'select message_id, ordinal, status, sha256, storage_key from media where tenant_id = $1 and ticket_id = $2',
+    [LATAM, ticketId],
+  );
+  expect(after.rows).toEqual(before.rows);
 });
 
 test('a ticket Blip still reports open is retried, not archived half-way, and archived once it closes', async () => {

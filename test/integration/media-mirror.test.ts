@@ -2,7 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bucket, Storage } from '@google-cloud/storage';
-import { MediaRetryableError, mirrorMedia, SMALL_MEDIA_BYTES } from '../../activities/media-mirror';
+import {
+  MediaRetryableError,
+  mirrorMedia,
+  removeStalePartials,
+  SMALL_MEDIA_BYTES,
+} from '../../activities/media-mirror';
 import { createGcsStore, createStorageClient } from '../../lib/storage/gcs-store';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { stackEnv, uniqueSuffix } from '../support/stack-env';
@@ -83,7 +88,7 @@ async function stored(key: string) {
 
 test.each([
   ['small, announced length', '/small/full', SMALL],
-  ['small, chunked (length unknown)', '/small/chunked', SMALL],
+  ['small, chunked (length unknown: the streamed path)', '/small/chunked', SMALL],
   ['large, announced length', '/large/full', LARGE],
   ['large, chunked', '/large/chunked', LARGE],
 ])('%s: stored once under its sha-256, with its record, nothing else left', async (_label, path, bytes) => {
@@ -128,4 +133,18 @@ test('an unannounced body past MEDIA_MAX_BYTES is cut off, recorded unavailable,
     reason: `larger than the ${MAX_BYTES}-byte limit`,
   });
   expect(await tenantObjects()).toEqual(before);
+});
+
+test('partial uploads older than an hour are swept; younger ones and other objects stay', async () => {
+  const partial = `${TENANT}/incoming/left-by-a-killed-worker.partial`;
+  const other = `${TENANT}/incoming/not-a-partial`;
+  for (const key of [partial, other]) await bucket.file(key).save(Buffer.from('x'), { resumable: false });
+  // Half an hour later: too young, another worker may still be writing it.
+  expect(await removeStalePartials(store, [TENANT, 'othertenant'], 3600_000, Date.now() + 1800_000)).toBe(0);
+  expect(await tenantObjects()).toEqual(expect.arrayContaining([partial, other]));
+  // Two hours later: gone; the object that is not a partial upload stays.
+  expect(await removeStalePartials(store, [TENANT], 3600_000, Date.now() + 7200_000)).toBe(1);
+  const left = await tenantObjects();
+  expect(left).not.toContain(partial);
+  expect(left).toContain(other);
 });

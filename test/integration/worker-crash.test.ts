@@ -151,15 +151,16 @@ test(
     expect(answer.statusCode).toBe(202);
     const workflowId = answer.body.workflowId as string;
 
-    // The download is under way: the simulator has started sending the bytes.
+    // The transfer is well under way: the simulator has sent 16 MiB, which back-pressure only lets
+    // through once the worker is streaming them on to GCS.
     const sentBeforeKill = await waitFor(
-      'the media download to start',
+      'the media transfer to be under way',
       60_000,
       () => {
         const sent = env.sim.requestLog
           .filter((e) => e.kind === 'media' && e.url.startsWith(media.path))
           .reduce((sum, e) => sum + (e.bytesSent ?? 0), 0);
-        return sent > 0 ? sent : undefined;
+        return sent >= 16 * 1024 * 1024 ? sent : undefined;
       },
       5,
     );

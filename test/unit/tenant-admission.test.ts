@@ -78,3 +78,27 @@ test('with a TTL of 0 every check goes to Postgres', async () => {
   await admission.verifiedTenant(KEY_A);
   expect(calls.keyMatches).toBe(2);
 });
+
+test('a lookup of the old key that ends after a rotation is not cached', async () => {
+  const { deps, stored } = fakeStore();
+  let release: () => void = () => undefined;
+  const slow: TenantAdmissionDeps = {
+    ...deps,
+    keyMatches: async (tenantId, authorization) => {
+      const matched = stored.get(tenantId) === authorization; // read before the rotation commits
+      if (authorization === KEY_A) await new Promise<void>((r) => (release = r));
+      return matched;
+    },
+  };
+  const admission = createTenantAdmission(slow);
+  const oldLookup = admission.verifiedTenant(KEY_A);
+  await new Promise((r) => setImmediate(r));
+  await expect(admission.admitTenant(KEY_B, 'ticket-3')).resolves.toBe('latam');
+  release();
+  await expect(oldLookup).resolves.toBe('latam'); // it read the key before the rotation
+  // …but that answer was not kept: the old key is looked up (and refused) again.
+  const next = admission.verifiedTenant(KEY_A);
+  await new Promise((r) => setImmediate(r));
+  release();
+  await expect(next).resolves.toBeNull();
+});

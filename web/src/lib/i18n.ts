@@ -66,7 +66,7 @@ const en = {
   'search.found': '{n} tickets found',
   'search.found1': '1 ticket found',
   'search.capped':
-    'These words appear in more tickets than one search covers: showing the best matches. Add a date range or a name to see the rest.',
+    'These words appear in more tickets than one search can list, so only the best-matching ones were considered (dates and other filters apply within them). More specific words, such as an order or protocol number, find the others.',
   'search.newest': 'Newest archived tickets',
   'search.empty': 'No ticket matches this search.',
   'search.emptyHelp':
@@ -189,7 +189,7 @@ const pt: Record<MessageKey, string> = {
   'search.found': '{n} tickets encontrados',
   'search.found1': '1 ticket encontrado',
   'search.capped':
-    'Essas palavras aparecem em mais tickets do que uma busca cobre: mostrando os que mais combinam. Adicione um período ou um nome para ver os demais.',
+    'Essas palavras aparecem em mais tickets do que uma busca consegue listar, então só os que mais combinam foram considerados (datas e outros filtros valem dentro deles). Palavras mais específicas, como um número de pedido ou protocolo, encontram os demais.',
   'search.newest': 'Tickets arquivados mais recentes',
   'search.empty': 'Nenhum ticket corresponde a esta busca.',
   'search.emptyHelp':
@@ -310,7 +310,7 @@ const es: Record<MessageKey, string> = {
   'search.found': '{n} tickets encontrados',
   'search.found1': '1 ticket encontrado',
   'search.capped':
-    'Estas palabras aparecen en más tickets de los que cubre una búsqueda: se muestran las mejores coincidencias. Agrega un rango de fechas o un nombre para ver el resto.',
+    'Estas palabras aparecen en más tickets de los que una búsqueda puede listar, así que solo se consideraron los que mejor coinciden (las fechas y otros filtros se aplican dentro de ellos). Palabras más específicas, como un número de pedido o de protocolo, encuentran los demás.',
   'search.newest': 'Tickets archivados más recientes',
   'search.empty': 'Ningún ticket coincide con esta búsqueda.',
   'search.emptyHelp':

@@ -30,7 +30,7 @@ export interface SearchResult {
   page: number;
   perPage: number;
   hits: TicketHit[];
-  /** The words matched more tickets than one search covers: narrow with dates or a name. */
+  /** The words matched more tickets than one search covers: only the best matches were considered. */
   textMatchesCapped?: boolean;
 }
 
