@@ -1,11 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { type Config, loadConfig } from '../lib/config';
+import { listTenantIds } from '../lib/db/tenants';
 import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { temporalConnectionOptions } from '../lib/temporal-options';
 import { createWorkerDeps } from './deps';
-import { listTenantIds } from '../lib/db/tenants';
 import { createAllActivities } from './index';
 import { removeStalePartials } from './media-mirror';
 import { serveMetrics } from './metrics-server';
