@@ -301,7 +301,7 @@ async function storeSmall(
  * Large (or unannounced) media: streamed while hashing straight into a partial object, then
  * copied server-side to `<tenant>/media/<sha256>` — one pass over the network instead of a
  * download followed by an upload, in bounded memory. The partial object is always deleted; one a
- * killed worker leaves behind is removed by the bucket's lifecycle rule on `.partial` (deploy.md).
+ * killed worker leaves behind is swept by removeStalePartials and the bucket's lifecycle rule.
  */
 async function storeLarge(
   tenantId: string,
