@@ -4,10 +4,33 @@ import path from 'node:path';
 import pg from 'pg';
 import { postgresBinDir } from '../binaries';
 import { dataDir, runDir } from '../paths';
-import { readPid, startDetached, stopProcess, tailLog, waitFor } from '../processes';
+import { isAlive, readPid, startDetached, stopProcess, tailLog, waitFor } from '../processes';
 import type { StackConfig } from '../stack-config';
 import { portOpen } from './net';
 import type { LocalService, ServiceStatus } from './service';
+
+/** Stops the server Postgres itself records in `<dir>/postmaster.pid`, if it still runs there. */
+async function stopByPostmasterPid(dir: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return false;
+  }
+  const cmdline = (() => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      return '';
+    }
+  })();
+  if (!Number.isInteger(pid) || pid <= 0 || !cmdline.includes(dir)) return false;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 30_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  return true;
+}
 
 export const POSTGRES_USER = 'ticketvault';
 export const POSTGRES_DB = 'ticketvault';
@@ -104,8 +127,10 @@ export function postgresService(config: StackConfig): LocalService {
       const exists = await query(port, `select 1 from pg_database where datname = '${POSTGRES_DB}'`);
       if (exists.rowCount === 0) await query(port, `create database ${POSTGRES_DB}`);
     },
-    // SIGINT is Postgres' "fast shutdown": roll back open transactions, checkpoint, exit.
-    stop: () => stopProcess(name, 'SIGINT', 30_000),
+    // SIGINT is Postgres' "fast shutdown": roll back open transactions, checkpoint, exit. A server
+    // on this data directory whose pid file is gone (started by an earlier run that was killed)
+    // is found through Postgres' own postmaster.pid.
+    stop: async () => (await stopProcess(name, 'SIGINT', 30_000)) || (await stopByPostmasterPid(dir)),
     async status(): Promise<ServiceStatus> {
       let version = '?';
       try {
