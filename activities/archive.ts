@@ -5,6 +5,7 @@ import { type MessageRowInput, upsertMessages } from '../lib/db/messages';
 import type { Db } from '../lib/db/pool';
 import { sealTicket } from '../lib/db/seal';
 import { markTicketIndexed, ticketForArchive, upsertTicket } from '../lib/db/tickets';
+import { eachLimited } from '../lib/each-limited';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import type { SearchClient } from '../lib/search/client';
@@ -49,36 +50,6 @@ export interface ArchiveDeps {
 
 /** After this many attempts, a media link Blip keeps refusing is recorded as unavailable. */
 const MEDIA_ATTEMPTS_BEFORE_GIVING_UP = 5;
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-/**
- * Runs `work` over the items, `limit` at a time. After the first failure (or a cancellation) no
- * lane takes another item, so a failed attempt stops writing while its retry starts.
- */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-  signal?: AbortSignal,
-): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length && !failed) {
-      signal?.throwIfAborted();
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  });
-  const results = await Promise.allSettled(lanes);
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
-}
 
 function inWindow(message: Message, ticketId: string, start: Date | null, end: Date | null): boolean {
   if (message.id === ticketId) return true;

@@ -3,13 +3,14 @@ import { normalizeContact, normalizeMessages, normalizeTicket } from '../lib/bli
 import type { JsonObject } from '../lib/blip/fields';
 import { upsertMessages } from '../lib/db/messages';
 import { upsertTicket } from '../lib/db/tickets';
+import { eachLimited } from '../lib/each-limited';
 import type { BlipSimulator } from '../test/blip-sim';
 import { startArchiveEnv } from '../test/support/archive-env';
 import { botAuthorization } from '../test/support/blip-fixtures';
 import { ProcSampler, statusBytes } from './lib/proc';
 import type { BenchContext, BenchResult } from './lib/report';
 import { serviceGroups, startWorkerChild } from './lib/stack';
-import { eachLimited, MB, ratio, round, sleep, summarize } from './lib/stats';
+import { MB, ratio, round, sleep, summarize } from './lib/stats';
 
 /**
  * 2. Archive throughput: N tickets, cloned round-robin from every fixture ticket shape (short

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { SMALL_MEDIA_BYTES } from '../activities/media-mirror';
+import { eachLimited } from '../lib/each-limited';
 import { startArchiveEnv } from '../test/support/archive-env';
 import { botAuthorization } from '../test/support/blip-fixtures';
 import { ProcSampler, statusBytes } from './lib/proc';
 import type { BenchContext, BenchResult, Cell } from './lib/report';
 import { startWorkerChild } from './lib/stack';
-import { eachLimited, MB, ratio, round } from './lib/stats';
+import { MB, ratio, round } from './lib/stats';
 import { addGeneratedTicket } from './lib/tickets';
 
 /**
