@@ -4,8 +4,8 @@ import path from 'node:path';
 import { dataDir, repoRoot, runDir } from '../../infra/paths';
 import { loadStackConfig } from '../../infra/stack-config';
 import { stackDown, stackEnv, stackUp } from '../../infra/stack-control';
+import { waitFor } from '../../test/support/wait';
 import { pidsMatching } from './proc';
-import { waitFor } from './stats';
 
 /**
  * The stack the benchmarks run against: the same env vars that select a stack for `npm run stack`

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { exportToEnd, sessionApi } from '../support/session-api';
 
 /**
  * PDF export as evidence: exported through the API and the Temporal workflow, then checked with
@@ -38,28 +39,14 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function api(method: 'GET' | 'POST', url: string, payload?: unknown) {
-  const res = await env.app.inject({
-    method,
-    url,
-    headers: { cookie, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
-  });
-  return { statusCode: res.statusCode, body: res.json() };
-}
+const api = sessionApi(
+  () => env.app,
+  () => cookie,
+);
 
 /** Starts an export, waits for it (bounded), downloads the PDF. */
 async function exportPdf(url: string, payload?: unknown) {
-  const started = await api('POST', url, payload);
-  expect(started.statusCode).toBe(202);
-  const { exportId } = started.body as { exportId: string };
-  const deadline = Date.now() + 120_000;
-  let state = (await api('GET', `/v1/exports/${exportId}`)).body;
-  while (state.status === 'running') {
-    if (Date.now() > deadline) throw new Error(`export ${exportId} still running`);
-    await new Promise((r) => setTimeout(r, 250));
-    state = (await api('GET', `/v1/exports/${exportId}`)).body;
-  }
+  const { exportId, state } = await exportToEnd(api, url, payload);
   expect(state).toMatchObject({ status: 'done' });
   const res = await request(state.url);
   expect(res.statusCode).toBe(200);

@@ -11,6 +11,7 @@ import type { EraseContactResult, RetentionTotals } from '../../workflows/retent
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
+import { exportToEnd, sessionApi } from '../support/session-api';
 
 /**
  * Retention, legal hold and erasure on the real stack: tickets archived through the webhook, then
@@ -105,29 +106,15 @@ async function audit(action: string) {
   return rows;
 }
 
-async function api(method: 'GET' | 'POST', url: string, payload?: unknown) {
-  const res = await env.app.inject({
-    method,
-    url,
-    headers: { cookie, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
-  });
-  return { statusCode: res.statusCode, body: res.json() };
-}
+const api = sessionApi(
+  () => env.app,
+  () => cookie,
+);
 
 /** Exports through the API and waits until the PDF is stored; returns its storage key. */
 async function exportPdf(url: string, payload?: unknown): Promise<string> {
-  const started = await api('POST', url, payload);
-  expect(started.statusCode).toBe(202);
-  const { exportId } = started.body as { exportId: string };
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const state = (await api('GET', `/v1/exports/${exportId}`)).body;
-    if (state.status === 'done') break;
-    if (state.status !== 'running' || Date.now() > deadline)
-      throw new Error(`export ${JSON.stringify(state)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const { exportId, state } = await exportToEnd(api, url, payload);
+  expect(state).toMatchObject({ status: 'done' });
   const key = `${LATAM}/exports/${exportId}.pdf`;
   expect(await env.store.head(key)).not.toBeNull();
   return key;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
 import { type DedicatedTypesense, startDedicatedTypesense } from '../support/dedicated-typesense';
+import { waitFor } from '../support/wait';
 
 /**
  * Typesense is derived data (DESIGN.md rule 5): while it is down, a ticket is still archived in
@@ -23,20 +24,6 @@ afterAll(async () => {
   await env?.close();
   await dedicated?.close();
 });
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 test('a ticket archived while Typesense is down is safe in Postgres and indexed when it returns', async () => {
   const id = randomUUID();
@@ -69,13 +56,18 @@ test('a ticket archived while Typesense is down is safe in Postgres and indexed 
   expect(answer.statusCode).toBe(202);
   const workflowId = answer.body.workflowId as string;
 
-  const sealed = await until('the ticket to be sealed in Postgres', async () => {
-    const { rows } = await env.db.query(
-      'select message_count, digest, indexed_at from tickets where ticket_id = $1 and archived_at is not null',
-      [id],
-    );
-    return rows[0];
-  });
+  const sealed = await waitFor(
+    'the ticket to be sealed in Postgres',
+    60_000,
+    async () => {
+      const { rows } = await env.db.query(
+        'select message_count, digest, indexed_at from tickets where ticket_id = $1 and archived_at is not null',
+        [id],
+      );
+      return rows[0];
+    },
+    250,
+  );
   expect(sealed.message_count).toBe(12);
   expect(sealed.digest).toMatch(/^[0-9a-f]{64}$/);
   expect(sealed.indexed_at).toBeNull();

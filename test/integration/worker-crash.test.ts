@@ -9,6 +9,7 @@ import { createStorageClient } from '../../lib/storage/gcs-store';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
+import { waitFor } from '../support/wait';
 
 /**
  * A worker process killed (SIGKILL, no chance to clean up) in the middle of a large media
@@ -49,21 +50,6 @@ function killGroup(w: WorkerProcess): void {
   if (pid !== undefined && groupAlive(pid)) process.kill(-pid, 'SIGKILL');
 }
 
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => T | undefined | Promise<T | undefined>,
-  intervalMs = 20,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 /** `activities/worker.ts` as its own process (group), configured like this test's archive env. */
 async function startWorkerProcess(name: string): Promise<WorkerProcess> {
   const tmpdir = fs.mkdtempSync(path.join(tmpRoot, `${name}-`));
@@ -84,10 +70,15 @@ async function startWorkerProcess(name: string): Promise<WorkerProcess> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const w: WorkerProcess = { child, tmpdir, output: () => output, exited };
   workers.push(w);
-  await waitFor(`worker ${name} to start`, 60_000, () => {
-    if (child.exitCode !== null) throw new Error(`worker ${name} exited early:\n${output}`);
-    return output.includes('"msg":"worker started"') ? true : undefined;
-  });
+  await waitFor(
+    `worker ${name} to start`,
+    60_000,
+    () => {
+      if (child.exitCode !== null) throw new Error(`worker ${name} exited early:\n${output}`);
+      return output.includes('"msg":"worker started"') ? true : undefined;
+    },
+    20,
+  );
   return w;
 }
 
@@ -169,8 +160,11 @@ test(
       first.exited,
       new Promise((_, reject) => setTimeout(() => reject(new Error('killed worker did not exit')), 10_000)),
     ]);
-    await waitFor('the killed worker process group to be gone', 10_000, () =>
-      first.child.pid !== undefined && groupAlive(first.child.pid) ? undefined : true,
+    await waitFor(
+      'the killed worker process group to be gone',
+      10_000,
+      () => (first.child.pid !== undefined && groupAlive(first.child.pid) ? undefined : true),
+      20,
     );
     // Killed mid-media: its streamed upload never completed, so nothing of the tenant is in GCS.
     expect(sentBeforeKill).toBeLessThan(MEDIA_SIZE);
