@@ -363,8 +363,7 @@ export async function mirrorMedia(
   deps: MirrorDeps,
 ): Promise<MirrorOutcome> {
   let uri = media.uri;
-  const first = await checkMediaUrl(uri, deps.allowedOrigins);
-  if (!first.ok) return { status: 'unavailable', reason: first.reason };
+  // open() checks every link it fetches (the SSRF guard), the refreshed one included.
   let opened = await open(uri, deps);
   if (!opened.ok && (opened.status === 403 || opened.status === 401)) {
     const fresh = await deps.refresh(uri);

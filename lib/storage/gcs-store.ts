@@ -72,6 +72,25 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
       throw err;
     }
   }
+  /** One simple (non-resumable) upload; `ifAbsent` makes GCS refuse it (412) when `key` exists. */
+  async function upload(
+    key: string,
+    body: Readable,
+    meta: { contentType: string; metadata?: Record<string, string> },
+    ifAbsent: boolean,
+  ): Promise<void> {
+    assertSafeKey(key);
+    await pipeline(
+      body,
+      bucket.file(key).createWriteStream({
+        resumable: false,
+        validation: false,
+        contentType: meta.contentType,
+        metadata: { contentType: meta.contentType, metadata: meta.metadata ?? {} },
+        ...(ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
+      }),
+    );
+  }
   return {
     kind: 'gcs',
     async ensureReady() {
@@ -83,29 +102,11 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
       else if (!exists) throw new Error(`GCS bucket ${opts.bucket} does not exist`);
     },
     async put(key, body: Readable, meta) {
-      assertSafeKey(key);
-      const file = bucket.file(key);
-      await pipeline(
-        body,
-        file.createWriteStream({
-          resumable: false,
-          validation: false,
-          contentType: meta.contentType,
-          metadata: { contentType: meta.contentType, metadata: meta.metadata ?? {} },
-        }),
-      );
+      await upload(key, body, meta, false);
     },
     async putIfAbsent(key, body, meta) {
-      assertSafeKey(key);
-      const stream = bucket.file(key).createWriteStream({
-        resumable: false,
-        validation: false,
-        contentType: meta.contentType,
-        metadata: { contentType: meta.contentType, metadata: meta.metadata ?? {} },
-        preconditionOpts: { ifGenerationMatch: 0 },
-      });
       try {
-        await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, stream);
+        await upload(key, Buffer.isBuffer(body) ? Readable.from([body]) : body, meta, true);
         return true;
       } catch (err) {
         if (isPreconditionFailed(err)) return false;
