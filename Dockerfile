@@ -1,5 +1,5 @@
 # The one image the k8s manifests run (docs/deploy.md): api (`node --import tsx api/main.ts`) and
-# worker (`node --import tsx activities/worker.ts`). Not built in CI here (no Docker engine).
+# worker (`node --import tsx worker/main.ts`). Not built in CI here (no Docker engine).
 FROM node:20-bookworm-slim
 
 # Chromium and fonts for PDF exports (Portuguese, Spanish, Arabic, emoji); no recommends, no cache.
