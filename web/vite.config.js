@@ -1,5 +1,5 @@
 import { sveltekit } from '@sveltejs/kit/vite';
-import { defineConfig } from 'vite';
+import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   plugins: [sveltekit()],
@@ -8,4 +8,10 @@ export default defineConfig({
   ssr: { noExternal: ['cookie'] },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
+  test: {
+    include: ['src/**/*.test.ts'],
+    environment: 'node',
+    // Dates are shown in the reader's local time: the tests fix it so they mean the same anywhere.
+    env: { TZ: 'UTC' },
+  },
 });

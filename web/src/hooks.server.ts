@@ -1,18 +1,11 @@
 import type { Handle, HandleFetch } from '@sveltejs/kit';
 import { env } from '$env/dynamic/private';
 import { LANG_COOKIE, localeFromAcceptLanguage, normalizeLocale } from '$lib/i18n';
+import { frameAncestors } from '$lib/server/frame-ancestors';
 
 /** The API process serving this UI installs this (api/plugins/web-ui.ts) to answer /v1/* in-process. */
 const API_BRIDGE = Symbol.for('ticket-vault.api-bridge');
 type Bridge = (request: Request) => Promise<Response>;
-
-const DEFAULT_FRAME_ANCESTORS = "'self' https://*.blip.ai";
-const CSP_SOURCES = /^[A-Za-z0-9'*:/. _-]+$/;
-
-function frameAncestors(): string {
-  const configured = env.UI_FRAME_ANCESTORS?.trim();
-  return configured && CSP_SOURCES.test(configured) ? configured : DEFAULT_FRAME_ANCESTORS;
-}
 
 export const handle: Handle = async ({ event, resolve }) => {
   event.locals.locale =
@@ -26,7 +19,11 @@ export const handle: Handle = async ({ event, resolve }) => {
   // Only the Blip portal (UI_FRAME_ANCESTORS, validated by lib/config.ts in the API) may frame the
   // UI; frame-ancestors only works as a header, so it is added to the CSP SvelteKit wrote.
   const csp = response.headers.get('content-security-policy');
-  if (csp) response.headers.set('content-security-policy', `${csp}; frame-ancestors ${frameAncestors()}`);
+  if (csp)
+    response.headers.set(
+      'content-security-policy',
+      `${csp}; frame-ancestors ${frameAncestors(env.UI_FRAME_ANCESTORS)}`,
+    );
   response.headers.set('x-content-type-options', 'nosniff');
   response.headers.set('referrer-policy', 'no-referrer');
   return response;

@@ -53,7 +53,7 @@ export function safeHttpUrl(value: unknown): string | null {
  * appearance while walking the content (lib/blip/content.ts); this mirrors that walk so a nested
  * media-link finds its archived copy.
  */
-export function mediaByUri(type: string, content: unknown, media: Media[]): Map<string, Media> {
+export function mediaByUri(type: unknown, content: unknown, media: Media[] = []): Map<string, Media> {
   const seen = new Set<string>();
   const own: string[] = [];
   const walk = (t: unknown, value: unknown, quoted: boolean, depth: number): void => {
@@ -107,7 +107,7 @@ export function mediaByUri(type: string, content: unknown, media: Media[]): Map<
   walk(type, content, false, 0);
   const map = new Map<string, Media>();
   for (const m of media) {
-    const uri = own[m.ordinal];
+    const uri = m.ordinal === undefined ? undefined : own[m.ordinal];
     if (uri !== undefined) map.set(uri, m);
   }
   return map;

@@ -1,10 +1,11 @@
 import { invalidateAll } from '$app/navigation';
-import { LANG_COOKIE, type Locale } from './i18n';
+import type { Locale } from './i18n';
+import { langCookie } from './lang-cookie';
 
 /** Remembers the reader's language (a plain, non-secret cookie) and re-renders in it. */
 export async function switchLocale(locale: Locale): Promise<void> {
-  const secure = location.protocol === 'https:' ? '; Secure; SameSite=None' : '; SameSite=Lax';
-  document.cookie = `${LANG_COOKIE}=${encodeURIComponent(locale)}; Path=/; Max-Age=31536000${secure}`;
+  // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is missing from some browsers that open the Blip portal
+  document.cookie = langCookie(locale, location.protocol === 'https:');
   document.documentElement.lang = locale;
   await invalidateAll();
 }

@@ -1,82 +1,43 @@
-/** Shapes of the read API's answers (api/routes/read-schemas.ts). */
-export interface Contact {
-  identity: string | null;
-  name: string | null;
-  phone: string | null;
-  email?: string | null;
-}
+/**
+ * The read API's answers, as its route schemas describe them (api/routes/*.ts): derived from
+ * ./api/openapi.d.ts, which `npm run openapi` generates from the server's OpenAPI document, so a
+ * schema change reaches the UI's types (and svelte-check) instead of drifting from a copy.
+ */
+import type { paths } from './api/openapi';
 
-export interface HighlightSegment {
-  text: string;
-  match: boolean;
-}
+type Method = 'get' | 'post' | 'put' | 'delete' | 'patch';
 
-export interface TicketHit {
-  ticketId: string;
-  sequentialId: number | null;
-  contact: Contact;
-  channel: string | null;
-  agent: string | null;
-  team: string | null;
-  openedAt: string | null;
-  closedAt: string | null;
-  messageCount: number;
-  mediaCount: number;
-  highlight?: HighlightSegment[] | null;
-}
+/** The JSON body a route answers with for one status (200 unless said). */
+export type ApiResponse<
+  P extends keyof paths,
+  M extends Method & keyof paths[P],
+  S extends number = 200,
+> = paths[P][M] extends { responses: infer R }
+  ? S extends keyof R
+    ? R[S] extends { content: { 'application/json': infer J } }
+      ? J
+      : never
+    : never
+  : never;
 
-export interface SearchResult {
-  found: number;
-  page: number;
-  perPage: number;
-  hits: TicketHit[];
-  /** The words matched more tickets than one search covers: only the best matches were considered. */
-  textMatchesCapped?: boolean;
+/** The JSON body a route accepts. */
+export type ApiBody<P extends keyof paths, M extends Method & keyof paths[P]> = paths[P][M] extends {
+  requestBody: { content: { 'application/json': infer J } };
 }
+  ? J
+  : never;
 
-export interface Ticket extends TicketHit {
-  status: string | null;
-  tunnelOriginator: string | null;
-  tags: string[];
-  closedBy: string | null;
-  archivedAt: string | null;
-  digest: string | null;
-}
-
-export interface Media {
-  ordinal: number;
-  status: 'stored' | 'unavailable' | 'pending';
-  contentType: string | null;
-  size: number | null;
-  sha256: string | null;
-  title: string | null;
-  reason: string | null;
-  url: string | null;
-}
-
-export type Direction = 'customer' | 'agent' | 'bot' | 'system';
-
-export interface Message {
-  messageId: string;
-  position: number;
-  direction: Direction;
-  sender: string | null;
-  sentAt: string | null;
-  type: string;
-  text: string;
-  content: unknown;
-  inTicketWindow: boolean;
-  status: string | null;
-  media: Media[];
-}
-
-export interface TicketPage {
-  ticket: Ticket;
-  messages: Message[];
-  nextAfter: number | null;
-}
-
-export interface Session {
-  tenantId: string;
-  actor: string;
-}
+export type SearchResult = ApiResponse<'/v1/tickets', 'get'>;
+export type TicketHit = SearchResult['hits'][number];
+export type HighlightSegment = NonNullable<TicketHit['highlight']>[number];
+export type TicketPage = ApiResponse<'/v1/tickets/{ticketId}', 'get'>;
+export type Ticket = NonNullable<TicketPage['ticket']>;
+export type Contact = NonNullable<Ticket['contact']>;
+export type Message = TicketPage['messages'][number];
+export type Direction = NonNullable<Message['direction']>;
+export type Media = NonNullable<Message['media']>[number];
+export type ContactTickets = ApiResponse<'/v1/contacts/{identity}/tickets', 'get'>;
+export type Session = ApiResponse<'/v1/session', 'get'>;
+export type LoginBody = ApiBody<'/v1/session', 'post'>;
+export type ExportStarted = ApiResponse<'/v1/tickets/{ticketId}/exports', 'post', 202>;
+export type ExportStatus = ApiResponse<'/v1/exports/{exportId}', 'get'>;

@@ -1,10 +1,10 @@
 import { apiGetOrError } from '$lib/server/api';
-import type { Ticket } from '$lib/types';
+import type { ContactTickets } from '$lib/types';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
   const identity = event.params.identity;
-  const res = await apiGetOrError<{ identity: string; tickets: Ticket[] }>(
+  const res = await apiGetOrError<ContactTickets>(
     event,
     `/v1/contacts/${encodeURIComponent(identity)}/tickets`,
   );
