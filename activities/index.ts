@@ -1,11 +1,13 @@
-import type { createWorkerDeps } from '../worker/deps';
-import { createArchiveActivities } from './archive';
-import { createExportActivities } from './export';
-import { createOpsActivities } from './ops';
-import { createRetentionActivities } from './retention';
+import { type ArchiveDeps, createArchiveActivities } from './archive';
+import { createExportActivities, type ExportDeps } from './export';
+import { createOpsActivities, type OpsDeps } from './ops';
+import { createRetentionActivities, type RetentionDeps } from './retention';
 
 /** Every activity the task queue serves, built from the worker's clients (worker.ts and tests). */
-export function createAllActivities(deps: Awaited<ReturnType<typeof createWorkerDeps>>) {
+/** What every activity module needs together: the worker builds it (worker/deps.ts), tests too. */
+export type AllActivityDeps = ArchiveDeps & ExportDeps & RetentionDeps & OpsDeps;
+
+export function createAllActivities(deps: AllActivityDeps) {
   return {
     ...createArchiveActivities(deps),
     ...createExportActivities(deps),

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { setRetentionDays } from '../../lib/db/retention';
 import { ensureRetentionSchedule } from '../../lib/temporal/retention-schedule';
-import { startRetention } from '../../lib/temporal/retention-starter';
+import { startRetention as start, type TemporalStartContext } from '../../lib/temporal/retention-starter';
+import type { ApplyRetentionAllResult, RetentionTotals } from '../../workflows/retention';
 import type { CliDeps } from '../context';
 import { type CommandContext, type TemporalCommandContext, UsageError } from './common';
 
@@ -27,7 +28,8 @@ export function parseRetentionDays(text: string): number | null {
   return Number(m[1]);
 }
 
-export { startRetention };
+export const startRetention = (ctx: TemporalStartContext, args: Parameters<typeof start>[1]) =>
+  start<RetentionTotals | ApplyRetentionAllResult>(ctx, args);
 
 /**
  * `retention schedule [--cron "17 3 * * *"]`: creates or updates the Temporal schedule that starts

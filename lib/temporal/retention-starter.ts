@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { ApplyRetentionAllResult, EraseContactResult, RetentionTotals } from '../../workflows/retention';
 import { identityFingerprint } from '../retention/purge';
 import { erasureWorkflowId, retentionWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from './contract';
 
+/** Callers name the workflow's result type (the client side may import workflow types; lib/ does not). */
 export interface TemporalStartContext {
   temporal: Client;
   taskQueue: string;
@@ -13,10 +13,10 @@ export interface TemporalStartContext {
  * `erase <tenant> <identity> --requested-by …`: starts the eraseContact workflow (a new request
  * each call; re-running one is harmless) and, with `wait`, returns its result.
  */
-export async function startErasure(
+export async function startErasure<Result = unknown>(
   ctx: TemporalStartContext,
   args: { tenantId: string; identity: string; requestedBy: string; requestId?: string; wait?: boolean },
-): Promise<{ workflowId: string; result?: EraseContactResult }> {
+): Promise<{ workflowId: string; result?: Result }> {
   const workflowId = erasureWorkflowId(
     args.tenantId,
     identityFingerprint(args.tenantId, args.identity),
@@ -30,17 +30,17 @@ export async function startErasure(
     searchAttributes: { [SEARCH_ATTRIBUTE.tenantId]: [args.tenantId] },
   });
   if (!args.wait) return { workflowId };
-  return { workflowId, result: (await handle.result()) as EraseContactResult };
+  return { workflowId, result: (await handle.result()) as Result };
 }
 
 /**
  * `retention run [<tenant>]`: applies one tenant's retention now, or every tenant's (as the daily
  * schedule does). A run already going is joined, not duplicated.
  */
-export async function startRetention(
+export async function startRetention<Result = unknown>(
   ctx: TemporalStartContext,
   args: { tenantId?: string; wait?: boolean },
-): Promise<{ workflowId: string; result?: RetentionTotals | ApplyRetentionAllResult }> {
+): Promise<{ workflowId: string; result?: Result }> {
   const workflowId = retentionWorkflowId(args.tenantId);
   const handle = await ctx.temporal.workflow.start(
     args.tenantId ? WORKFLOW.applyRetention : WORKFLOW.applyRetentionAll,
@@ -53,5 +53,5 @@ export async function startRetention(
     },
   );
   if (!args.wait) return { workflowId };
-  return { workflowId, result: (await handle.result()) as RetentionTotals | ApplyRetentionAllResult };
+  return { workflowId, result: (await handle.result()) as Result };
 }
