@@ -4,6 +4,7 @@ import { type Config, encryptionKey } from '../lib/config';
 import { createSecretBox, type SecretBox } from '../lib/crypto';
 import { migrate } from '../lib/db/migrate';
 import { createPool, type Db } from '../lib/db/pool';
+import { createSealKeyProvider, type SealKeyProvider } from '../lib/integrity/key-provider';
 import { createSearchClient, type SearchClient } from '../lib/search/client';
 import { ensureCollections } from '../lib/search/migrate';
 import { type CollectionNames, collectionNames } from '../lib/search/schema';
@@ -19,6 +20,8 @@ export interface CliDeps {
   search: SearchClient;
   collections: CollectionNames;
   box: SecretBox;
+  /** The installation's seal keys: `verify` checks signatures with their public halves. */
+  sealKeys: SealKeyProvider;
   /** Connected on first use: `tenants` and `verify` work without Temporal. */
   temporal(): Promise<Client>;
   /** Recorded as the actor in the audit log and on tenant changes. */
@@ -76,6 +79,7 @@ export async function createCliDeps(config: Config): Promise<CliDeps> {
     search,
     collections,
     box: createSecretBox(encryptionKey(config).key),
+    sealKeys: createSealKeyProvider(config, db),
     actor: cliActor(),
     async temporal() {
       connection ??= Connection.connect(temporalConnectionOptions(config));

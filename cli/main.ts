@@ -15,6 +15,7 @@ import {
   verifyCommand,
 } from './commands/ops';
 import { registerRetentionCommands } from './commands/retention';
+import { registerSealCommands } from './commands/seal';
 import { type CliDeps, type CliIo, createCliDeps, processIo } from './context';
 
 /**
@@ -159,7 +160,7 @@ export function buildProgram(
     program
       .command('verify <tenant> [ticketId]')
       .description(
-        'recompute digests from the stored bytes (one ticket or all of the tenant); exit 1 on any mismatch',
+        'recompute every displayed field from the stored bytes and check the seals (one ticket, or all of the tenant and its seal chain); exit 1 on any difference',
       ),
   ).action((tenant: string, ticket: string | undefined, o: { json?: boolean }) =>
     run((d) => verifyCommand(d, io, tenant, ticket), Boolean(o.json)),
@@ -177,6 +178,7 @@ export function buildProgram(
   );
 
   registerRetentionCommands(program, run);
+  registerSealCommands(program, run, io, pollMs);
   return program;
 }
 

@@ -3,3 +3,4 @@ export { backfillTenant } from './backfill-tenant';
 export { exportContactPdf, exportTicketPdf } from './export-pdf';
 export { reindexSearch } from './reindex-search';
 export { applyRetention, applyRetentionAll, eraseContact } from './retention';
+export { resealTickets } from './reseal-tickets';

@@ -10,7 +10,7 @@ import { readTicket } from '../../lib/db/read';
 import { allowTenant, disableTenant, isTenantDisabled, listTenants } from '../../lib/db/tenant-access';
 import { getTenant, setTenantCommandsUrl, TenantNotFoundError } from '../../lib/db/tenants';
 import { isTicketArchived } from '../../lib/db/tickets';
-import { verifyTicket } from '../../lib/integrity/verify';
+import { type VerifyResult, verifyTenantChain, verifyTicket } from '../../lib/integrity/verify';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import {
   archiveWorkflowId,
@@ -91,7 +91,7 @@ export function progressLine(io: CliIo) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function requireTenant(deps: CliDeps, tenantId: string, forArchiving: boolean): Promise<void> {
+export async function requireTenant(deps: CliDeps, tenantId: string, forArchiving: boolean): Promise<void> {
   if (!(await getTenant(deps.db, tenantId))) {
     throw new TenantNotFoundError(tenantId);
   }
@@ -201,7 +201,7 @@ export async function archiveCommand(
  * Waits for a long workflow, redrawing its `progress` query on one line meanwhile; resolves with
  * its result or the cause of its failure (never throws for a failed workflow).
  */
-async function waitWithProgress<P>(
+export async function waitWithProgress<P>(
   io: CliIo,
   handle: WorkflowHandle,
   describe: (p: P) => string,
@@ -408,38 +408,51 @@ export async function verifyCommand(
     ids = rows.map((r) => r.ticket_id);
   }
   const line = progressLine(io);
-  const results: Array<{
-    ticketId: string;
-    ok: boolean;
-    digest: string | null;
-    sealedDigest: string | null;
-    problems: string[];
-  }> = [];
+  const results: Array<
+    { ticketId: string } & Omit<VerifyResult, 'digest' | 'version'> & { digest: string | null; version: number | null }
+  > = [];
   for (const [i, ticketId] of ids.entries()) {
     if (ids.length > 1) line.update(`verify: ${i + 1}/${ids.length}`);
-    const r = await verifyTicket(deps.db, deps.store, tenantId, ticketId);
+    const r = await verifyTicket(deps.db, deps.store, tenantId, ticketId, deps.sealKeys);
     results.push(
       r
         ? { ticketId, ...r }
-        : { ticketId, ok: false, digest: null, sealedDigest: null, problems: ['not archived'] },
+        : {
+            ticketId,
+            ok: false,
+            version: null,
+            digest: null,
+            sealedDigest: null,
+            sealId: null,
+            sealedAt: null,
+            keyId: null,
+            problems: [{ kind: 'digest', message: 'not archived' }],
+          },
     );
   }
   line.end();
+  // The whole tenant's chain when every ticket is checked: a seal deleted anywhere breaks it.
+  const chain = ticket === undefined ? await verifyTenantChain(deps.db, tenantId, await deps.sealKeys()) : null;
   const bad = results.filter((r) => !r.ok);
+  const chainBroken = (chain?.problems.length ?? 0) > 0;
   const text = [
     `${tenantId}: ${results.length} checked, ${results.length - bad.length} ok, ${bad.length} mismatched`,
+    ...(chain ? [`seal chain: ${chain.seals} seals, ${chainBroken ? `${chain.problems.length} problems` : 'intact'}`] : []),
     ...bad.map(
-      (r) => `MISMATCH ${r.ticketId}: ${r.problems.join('; ') || 'digest differs from the sealed one'}`,
+      (r) =>
+        `MISMATCH ${r.ticketId}: ${r.problems.map((p) => p.message).join('; ') || 'digest differs from the sealed one'}`,
     ),
+    ...(chain?.problems ?? []).map((p) => `CHAIN ${p.message}`),
   ].join('\n');
   return {
-    code: bad.length > 0 ? 1 : 0,
+    code: bad.length > 0 || chainBroken ? 1 : 0,
     data: {
       tenantId,
       checked: results.length,
       ok: results.length - bad.length,
       mismatched: bad.length,
       results,
+      ...(chain ? { chain } : {}),
     },
     text,
   };
