@@ -45,9 +45,16 @@ export function createSealActivities(deps: SealDeps): SealActivities {
           if (created) resealed++;
         } catch (err) {
           // One unreadable ticket must not stop the migration: it is reported and left as v1.
-          deps.logger.warn({ tenantId: r.tenant_id, ticketId: r.ticket_id, err: (err as Error).message }, 'reseal failed');
+          deps.logger.warn(
+            { tenantId: r.tenant_id, ticketId: r.ticket_id, err: (err as Error).message },
+            'reseal failed',
+          );
           if (failed.length < MAX_FAILURES_LISTED)
-            failed.push({ tenantId: r.tenant_id, ticketId: r.ticket_id, error: (err as Error).message.slice(0, 300) });
+            failed.push({
+              tenantId: r.tenant_id,
+              ticketId: r.ticket_id,
+              error: (err as Error).message.slice(0, 300),
+            });
         }
         heartbeat({ resealed });
       }

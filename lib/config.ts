@@ -210,7 +210,9 @@ export function sealKeySource(
   const retired = config.SEAL_RETIRED_PUBLIC_KEYS;
   if (config.SEAL_SIGNING_KEY) return { kind: 'configured', signingKey: config.SEAL_SIGNING_KEY, retired };
   if (config.NODE_ENV === 'production')
-    throw new ConfigError('SEAL_SIGNING_KEY is required in production (an Ed25519 private key, PEM or base64 PKCS#8)');
+    throw new ConfigError(
+      'SEAL_SIGNING_KEY is required in production (an Ed25519 private key, PEM or base64 PKCS#8)',
+    );
   if (!LOOPBACK_HOSTS.has(config.API_HOST))
     throw new ConfigError(
       `SEAL_SIGNING_KEY is required when API_HOST (${config.API_HOST}) is not a loopback address; a generated key is for local development only`,

@@ -409,7 +409,10 @@ export async function verifyCommand(
   }
   const line = progressLine(io);
   const results: Array<
-    { ticketId: string } & Omit<VerifyResult, 'digest' | 'version'> & { digest: string | null; version: number | null }
+    { ticketId: string } & Omit<VerifyResult, 'digest' | 'version'> & {
+        digest: string | null;
+        version: number | null;
+      }
   > = [];
   for (const [i, ticketId] of ids.entries()) {
     if (ids.length > 1) line.update(`verify: ${i + 1}/${ids.length}`);
@@ -432,12 +435,15 @@ export async function verifyCommand(
   }
   line.end();
   // The whole tenant's chain when every ticket is checked: a seal deleted anywhere breaks it.
-  const chain = ticket === undefined ? await verifyTenantChain(deps.db, tenantId, await deps.sealKeys()) : null;
+  const chain =
+    ticket === undefined ? await verifyTenantChain(deps.db, tenantId, await deps.sealKeys()) : null;
   const bad = results.filter((r) => !r.ok);
   const chainBroken = (chain?.problems.length ?? 0) > 0;
   const text = [
     `${tenantId}: ${results.length} checked, ${results.length - bad.length} ok, ${bad.length} mismatched`,
-    ...(chain ? [`seal chain: ${chain.seals} seals, ${chainBroken ? `${chain.problems.length} problems` : 'intact'}`] : []),
+    ...(chain
+      ? [`seal chain: ${chain.seals} seals, ${chainBroken ? `${chain.problems.length} problems` : 'intact'}`]
+      : []),
     ...bad.map(
       (r) =>
         `MISMATCH ${r.ticketId}: ${r.problems.map((p) => p.message).join('; ') || 'digest differs from the sealed one'}`,

@@ -29,7 +29,11 @@ export async function resealCommand(
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     ...(tenantId ? { searchAttributes: { [SEARCH_ATTRIBUTE.tenantId]: [tenantId] } } : {}),
   });
-  const data: Record<string, unknown> = { workflowId, runId: handle.firstExecutionRunId, tenantId: tenantId ?? null };
+  const data: Record<string, unknown> = {
+    workflowId,
+    runId: handle.firstExecutionRunId,
+    tenantId: tenantId ?? null,
+  };
   if (!opts.wait) return { code: 0, data: { ...data, status: 'started' }, text: `${workflowId}: started` };
   const outcome = await waitWithProgress<ResealProgress>(
     io,
@@ -38,7 +42,11 @@ export async function resealCommand(
     opts.pollMs,
   );
   if (!outcome.ok)
-    return { code: 1, data: { ...data, status: 'failed', error: outcome.cause }, text: `${workflowId}: failed: ${outcome.cause}` };
+    return {
+      code: 1,
+      data: { ...data, status: 'failed', error: outcome.cause },
+      text: `${workflowId}: failed: ${outcome.cause}`,
+    };
   const r = outcome.r;
   return {
     code: r.failed > 0 ? 1 : 0,
@@ -58,21 +66,27 @@ export function registerSealCommands(
 ): void {
   program
     .command('reseal [tenant]')
-    .description('seal v1 tickets (archived before seal v2) as v2, keeping their v1 digest; one tenant or --all')
+    .description(
+      'seal v1 tickets (archived before seal v2) as v2, keeping their v1 digest; one tenant or --all',
+    )
     .option('--all', 'every tenant')
     .option('--wait', 'show progress until done')
     .option('--batch-size <n>', 'tickets per activity call (default 100)')
     .option('--json', 'print the result as JSON on stdout')
-    .action((tenant: string | undefined, o: { all?: boolean; wait?: boolean; batchSize?: string; json?: boolean }) =>
-      run(
-        (d) =>
-          resealCommand(d, io, tenant, {
-            all: o.all,
-            wait: o.wait,
-            pollMs,
-            batchSize: intOption('batch-size', o.batchSize, 1, 500),
-          }),
-        Boolean(o.json),
-      ),
+    .action(
+      (
+        tenant: string | undefined,
+        o: { all?: boolean; wait?: boolean; batchSize?: string; json?: boolean },
+      ) =>
+        run(
+          (d) =>
+            resealCommand(d, io, tenant, {
+              all: o.all,
+              wait: o.wait,
+              pollMs,
+              batchSize: intOption('batch-size', o.batchSize, 1, 500),
+            }),
+          Boolean(o.json),
+        ),
     );
 }

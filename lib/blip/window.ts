@@ -6,7 +6,12 @@ import type { Message } from './domain';
  * between the ticket's storage (or open) date and its close date. Used when archiving and again by
  * `verify`, which recomputes the flag from the stored bytes.
  */
-export function inTicketWindow(message: Message, ticketId: string, start: Date | null, end: Date | null): boolean {
+export function inTicketWindow(
+  message: Message,
+  ticketId: string,
+  start: Date | null,
+  end: Date | null,
+): boolean {
   if (message.id === ticketId) return true;
   if (!message.sentAt) return true;
   const at = Date.parse(message.sentAt);

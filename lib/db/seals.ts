@@ -4,14 +4,14 @@ import { type SealKeys, signBytes } from '../integrity/keys';
 import {
   envelopeBytes,
   leafHashes,
-  normalizeRecords,
   newSalts,
+  normalizeRecords,
   SEAL_FORMAT,
   SEAL_VERSION,
   type SealDocument,
+  type SealEnvelope,
   type SealedMedia,
   type SealedMessage,
-  type SealEnvelope,
   type SealRecords,
   sameRecords,
   sealDocument,
@@ -363,13 +363,20 @@ export function sealObject(seal: SealRow): Record<string, unknown> {
 
 /** Writes the copy once (a retry finds it there). */
 export async function storeSealObject(store: ObjectStore, seal: SealRow): Promise<void> {
-  await store.putIfAbsent(sealObjectKey(seal.tenantId, seal.ticketId, seal.sealId), Buffer.from(jcs(sealObject(seal))), {
-    contentType: 'application/json',
-    metadata: { sealHash: seal.sealHash, seq: String(seal.seq) },
-  });
+  await store.putIfAbsent(
+    sealObjectKey(seal.tenantId, seal.ticketId, seal.sealId),
+    Buffer.from(jcs(sealObject(seal))),
+    {
+      contentType: 'application/json',
+      metadata: { sealHash: seal.sealHash, seq: String(seal.seq) },
+    },
+  );
 }
 
-export async function readSealObject(store: ObjectStore, key: string): Promise<Record<string, unknown> | null> {
+export async function readSealObject(
+  store: ObjectStore,
+  key: string,
+): Promise<Record<string, unknown> | null> {
   try {
     const chunks: Buffer[] = [];
     for await (const chunk of store.get(key)) chunks.push(chunk as Buffer);
@@ -391,4 +398,3 @@ export async function eraseSealData(db: Queryable, tenantId: string, ticketId: s
   );
   return r.rowCount ?? 0;
 }
-

@@ -16,7 +16,8 @@ export function createSealKeyProvider(config: Config, db: Db): SealKeyProvider {
   return () => {
     loaded ??= (async () => {
       const retired = parsePublicKeys(source.retired);
-      if (source.kind === 'configured') return buildSealKeys(parseSigningKey(source.signingKey), retired, false);
+      if (source.kind === 'configured')
+        return buildSealKeys(parseSigningKey(source.signingKey), retired, false);
       return buildSealKeys(parseSigningKey(await developmentKeyPem(db)), retired, true);
     })().catch((err) => {
       loaded = null;

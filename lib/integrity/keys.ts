@@ -30,7 +30,9 @@ export interface SealKeys {
 
 function requireEd25519(key: KeyObject, what: string): KeyObject {
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new SealKeyError(`${what} is a ${key.asymmetricKeyType ?? 'non-asymmetric'} key; an Ed25519 key is required`);
+    throw new SealKeyError(
+      `${what} is a ${key.asymmetricKeyType ?? 'non-asymmetric'} key; an Ed25519 key is required`,
+    );
   }
   return key;
 }
@@ -84,7 +86,8 @@ export function buildSealKeys(privateKey: KeyObject, retired: KeyObject[], devel
   const publicKeys: SealPublicKey[] = [{ keyId, status: 'current', publicKey }];
   for (const key of retired) {
     const id = keyIdOf(key);
-    if (!publicKeys.some((k) => k.keyId === id)) publicKeys.push({ keyId: id, status: 'retired', publicKey: key });
+    if (!publicKeys.some((k) => k.keyId === id))
+      publicKeys.push({ keyId: id, status: 'retired', publicKey: key });
   }
   return { keyId, privateKey, publicKeys, development };
 }

@@ -27,7 +27,10 @@ const same = (a: unknown, b: unknown) => jcs(a ?? null) === jcs(b ?? null);
 const text = (v: string | null | undefined) => (v == null ? null : stripNul(v));
 const isoMs = (v: string | null) => (v ? new Date(v).toISOString() : null);
 
-export function recomputeFromRaw(stored: StoredTicket): { differences: RawDifference[]; unreadable: string[] } {
+export function recomputeFromRaw(stored: StoredTicket): {
+  differences: RawDifference[];
+  unreadable: string[];
+} {
   const differences: RawDifference[] = [];
   const unreadable: string[] = [];
   const { header, messages } = stored.records;
@@ -70,7 +73,12 @@ export function recomputeFromRaw(stored: StoredTicket): { differences: RawDiffer
     const shownMessage = messages[i] as SealedMessage;
     if (!row.raw) return;
     if (sha256Hex(row.raw) !== row.rawSha256) {
-      differences.push({ messageId: row.messageId, field: 'raw', expected: row.rawSha256, found: sha256Hex(row.raw) });
+      differences.push({
+        messageId: row.messageId,
+        field: 'raw',
+        expected: row.rawSha256,
+        found: sha256Hex(row.raw),
+      });
     }
     let m: ReturnType<typeof normalizeMessage>;
     try {
@@ -92,19 +100,37 @@ export function recomputeFromRaw(stored: StoredTicket): { differences: RawDiffer
     });
     for (const [key, value] of Object.entries(expected)) {
       const found = (shownMessage as unknown as Record<string, unknown>)[key];
-      if (!same(value, found)) differences.push({ messageId: row.messageId, field: key, expected: value, found });
+      if (!same(value, found))
+        differences.push({ messageId: row.messageId, field: key, expected: value, found });
     }
     const own = m.media.filter((ref) => !ref.quoted);
     if (own.length !== row.media.length) {
-      differences.push({ messageId: row.messageId, field: 'media', expected: own.length, found: row.media.length });
+      differences.push({
+        messageId: row.messageId,
+        field: 'media',
+        expected: own.length,
+        found: row.media.length,
+      });
     }
     own.forEach((ref, ordinal) => {
       const a = row.media.find((x) => x.ordinal === ordinal);
       if (!a) return;
       if (!same(stripNul(ref.contentType), a.declaredType))
-        differences.push({ messageId: row.messageId, ordinal, field: `media[${ordinal}].declaredType`, expected: stripNul(ref.contentType), found: a.declaredType });
+        differences.push({
+          messageId: row.messageId,
+          ordinal,
+          field: `media[${ordinal}].declaredType`,
+          expected: stripNul(ref.contentType),
+          found: a.declaredType,
+        });
       if (!same(ref.title === undefined ? null : stripNul(ref.title), a.title))
-        differences.push({ messageId: row.messageId, ordinal, field: `media[${ordinal}].title`, expected: ref.title ?? null, found: a.title });
+        differences.push({
+          messageId: row.messageId,
+          ordinal,
+          field: `media[${ordinal}].title`,
+          expected: ref.title ?? null,
+          found: a.title,
+        });
     });
   });
   return { differences, unreadable };

@@ -192,27 +192,47 @@ export function diffRecords(sealed: SealRecords, current: SealRecords): FieldDif
     const cm = c as unknown as Record<string, unknown>;
     for (const key of Object.keys(sm)) {
       if (key === 'media' || key === 'messageId') continue;
-      if (!same(sm[key], cm[key])) out.push({ messageId: s.messageId, field: key, sealed: sm[key], found: cm[key] });
+      if (!same(sm[key], cm[key]))
+        out.push({ messageId: s.messageId, field: key, sealed: sm[key], found: cm[key] });
     }
     const cmedia = new Map(c.media.map((a) => [a.ordinal, a]));
     for (const a of s.media) {
       const b = cmedia.get(a.ordinal);
       if (!b) {
-        out.push({ messageId: s.messageId, ordinal: a.ordinal, field: `media[${a.ordinal}]`, sealed: 'present', found: 'missing' });
+        out.push({
+          messageId: s.messageId,
+          ordinal: a.ordinal,
+          field: `media[${a.ordinal}]`,
+          sealed: 'present',
+          found: 'missing',
+        });
         continue;
       }
       for (const key of Object.keys(a) as Array<keyof SealedMedia>) {
         if (!same(a[key], b[key]))
-          out.push({ messageId: s.messageId, ordinal: a.ordinal, field: `media[${a.ordinal}].${key}`, sealed: a[key], found: b[key] });
+          out.push({
+            messageId: s.messageId,
+            ordinal: a.ordinal,
+            field: `media[${a.ordinal}].${key}`,
+            sealed: a[key],
+            found: b[key],
+          });
       }
     }
     for (const b of c.media) {
       if (!s.media.some((a) => a.ordinal === b.ordinal))
-        out.push({ messageId: s.messageId, ordinal: b.ordinal, field: `media[${b.ordinal}]`, sealed: 'absent', found: 'present' });
+        out.push({
+          messageId: s.messageId,
+          ordinal: b.ordinal,
+          field: `media[${b.ordinal}]`,
+          sealed: 'absent',
+          found: 'present',
+        });
     }
   }
   for (const c of current.messages) {
-    if (!before.has(c.messageId)) out.push({ messageId: c.messageId, field: 'message', sealed: 'absent', found: 'present' });
+    if (!before.has(c.messageId))
+      out.push({ messageId: c.messageId, field: 'message', sealed: 'absent', found: 'present' });
   }
   return out;
 }

@@ -99,7 +99,13 @@ export async function verifyTicket(
   // 1. Displayed fields against the raw bytes.
   const raw = recomputeFromRaw(stored);
   for (const d of raw.differences) {
-    const p = { kind: 'field' as const, source: 'raw' as const, ...d, expected: brief(d.expected), found: brief(d.found) };
+    const p = {
+      kind: 'field' as const,
+      source: 'raw' as const,
+      ...d,
+      expected: brief(d.expected),
+      found: brief(d.found),
+    };
     problems.push({
       ...p,
       message:
@@ -108,24 +114,46 @@ export async function verifyTicket(
           : `${where(d)}: shown value differs from what Blip sent`,
     });
   }
-  for (const u of raw.unreadable) problems.push({ kind: 'field', source: 'raw', message: `unreadable raw data: ${u}` });
+  for (const u of raw.unreadable)
+    problems.push({ kind: 'field', source: 'raw', message: `unreadable raw data: ${u}` });
 
   // 2. Media bytes against their recorded hash and size.
   const storageHashes = new Map<string, string | null>();
   for (const row of stored.messageRows) {
     for (const a of row.media) {
       if (a.status !== 'stored' || !a.storageKey) continue;
-      const base = { kind: 'media' as const, source: 'storage' as const, messageId: row.messageId, ordinal: a.ordinal };
+      const base = {
+        kind: 'media' as const,
+        source: 'storage' as const,
+        messageId: row.messageId,
+        ordinal: a.ordinal,
+      };
       try {
         const object = await hashObject(store, a.storageKey);
         storageHashes.set(`${row.messageId}#${a.ordinal}`, object.sha256);
         if (object.sha256 !== a.sha256)
-          problems.push({ ...base, field: `media[${a.ordinal}].sha256`, expected: a.sha256, found: object.sha256, message: `media ${row.messageId}#${a.ordinal}: bytes changed since archived` });
+          problems.push({
+            ...base,
+            field: `media[${a.ordinal}].sha256`,
+            expected: a.sha256,
+            found: object.sha256,
+            message: `media ${row.messageId}#${a.ordinal}: bytes changed since archived`,
+          });
         else if (a.size !== null && object.size !== a.size)
-          problems.push({ ...base, field: `media[${a.ordinal}].size`, expected: a.size, found: object.size, message: `media ${row.messageId}#${a.ordinal}: size differs from the record` });
+          problems.push({
+            ...base,
+            field: `media[${a.ordinal}].size`,
+            expected: a.size,
+            found: object.size,
+            message: `media ${row.messageId}#${a.ordinal}: size differs from the record`,
+          });
       } catch {
         storageHashes.set(`${row.messageId}#${a.ordinal}`, null);
-        problems.push({ ...base, field: `media[${a.ordinal}]`, message: `media ${row.messageId}#${a.ordinal}: missing from storage` });
+        problems.push({
+          ...base,
+          field: `media[${a.ordinal}]`,
+          message: `media ${row.messageId}#${a.ordinal}: missing from storage`,
+        });
       }
     }
   }
@@ -141,7 +169,11 @@ export async function verifyTicket(
       rawSha256: row.raw ? sha256Hex(row.raw) : row.rawSha256,
       media: row.media.map((a) => {
         const fromStore = storageHashes.get(`${row.messageId}#${a.ordinal}`);
-        return { ordinal: a.ordinal, status: a.status, sha256: (fromStore === undefined ? a.sha256 : fromStore) ?? '0'.repeat(64) };
+        return {
+          ordinal: a.ordinal,
+          status: a.status,
+          sha256: (fromStore === undefined ? a.sha256 : fromStore) ?? '0'.repeat(64),
+        };
       }),
     }));
     let digest = '';
@@ -151,8 +183,22 @@ export async function verifyTicket(
       problems.push({ kind: 'digest', message: `cannot compute the v1 digest: ${(err as Error).message}` });
     }
     if (digest !== v1Digest)
-      problems.push({ kind: 'digest', expected: v1Digest, found: digest, message: 'the recomputed digest differs from the sealed one' });
-    return { ok: problems.length === 0, version: 1, digest, sealedDigest: v1Digest, sealId: null, sealedAt: null, keyId: null, problems };
+      problems.push({
+        kind: 'digest',
+        expected: v1Digest,
+        found: digest,
+        message: 'the recomputed digest differs from the sealed one',
+      });
+    return {
+      ok: problems.length === 0,
+      version: 1,
+      digest,
+      sealedDigest: v1Digest,
+      sealId: null,
+      sealedAt: null,
+      keyId: null,
+      problems,
+    };
   }
 
   const publicKeys = await keys();
@@ -166,9 +212,16 @@ export async function verifyTicket(
     try {
       doc = parseSealDocument(latest.data);
       if (sealRoot(doc, doc.salts) !== latest.root)
-        problems.push({ kind: 'seal', source: 'seal', message: `seal ${latest.sealId}: the sealed data no longer hashes to the signed root` });
+        problems.push({
+          kind: 'seal',
+          source: 'seal',
+          message: `seal ${latest.sealId}: the sealed data no longer hashes to the signed root`,
+        });
     } catch (err) {
-      problems.push({ kind: 'seal', message: `seal ${latest.sealId}: unreadable sealed data (${(err as Error).message})` });
+      problems.push({
+        kind: 'seal',
+        message: `seal ${latest.sealId}: unreadable sealed data (${(err as Error).message})`,
+      });
     }
     if (doc) {
       for (const d of diffRecords(doc, stored.records)) {
@@ -188,7 +241,12 @@ export async function verifyTicket(
       }
       digest = currentRoot(doc, stored.records);
       if (digest !== latest.root && !problems.some((p) => p.source === 'seal'))
-        problems.push({ kind: 'digest', expected: latest.root, found: digest, message: 'the recomputed root differs from the sealed one' });
+        problems.push({
+          kind: 'digest',
+          expected: latest.root,
+          found: digest,
+          message: 'the recomputed root differs from the sealed one',
+        });
     }
   }
   return {
@@ -206,7 +264,10 @@ export async function verifyTicket(
 /** The root of the current records with the sealed salts (a message the seal lacks gets no salt: zeros). */
 function currentRoot(doc: SealDocument, current: SealDocument | Parameters<typeof sealRoot>[0]): string {
   const saltOf = new Map(doc.messages.map((m, i) => [m.messageId, doc.salts[i + 1] as string]));
-  const salts = [doc.salts[0] as string, ...current.messages.map((m) => saltOf.get(m.messageId) ?? '0'.repeat(64))];
+  const salts = [
+    doc.salts[0] as string,
+    ...current.messages.map((m) => saltOf.get(m.messageId) ?? '0'.repeat(64)),
+  ];
   return sealRoot(current, salts);
 }
 
@@ -215,12 +276,21 @@ export function checkSealRow(seal: SealRow, keys: PublicKeys): VerifyProblem[] {
   const problems: VerifyProblem[] = [];
   const bytes = envelopeBytes(envelopeOf(seal));
   if (sha256Hex(bytes) !== seal.sealHash)
-    problems.push({ kind: 'seal', message: `seal #${seal.seq} (${seal.sealId}): its fields no longer hash to the recorded seal hash` });
+    problems.push({
+      kind: 'seal',
+      message: `seal #${seal.seq} (${seal.sealId}): its fields no longer hash to the recorded seal hash`,
+    });
   const verdict = verifySignature(keys, seal.keyId, bytes, seal.signature);
   if (verdict === 'unknown-key')
-    problems.push({ kind: 'seal', message: `seal #${seal.seq} (${seal.sealId}): signed with key ${seal.keyId}, which this installation does not publish` });
+    problems.push({
+      kind: 'seal',
+      message: `seal #${seal.seq} (${seal.sealId}): signed with key ${seal.keyId}, which this installation does not publish`,
+    });
   else if (verdict === 'invalid')
-    problems.push({ kind: 'seal', message: `seal #${seal.seq} (${seal.sealId}): the signature does not match its fields` });
+    problems.push({
+      kind: 'seal',
+      message: `seal #${seal.seq} (${seal.sealId}): the signature does not match its fields`,
+    });
   return problems;
 }
 
@@ -230,13 +300,22 @@ async function checkChainLinks(db: Db, seal: SealRow): Promise<VerifyProblem[]> 
   const hashOf = (s: SealRow) => sha256Hex(envelopeBytes(envelopeOf(s)));
   if (seal.seq === 1) {
     if (seal.previousSealHash !== null)
-      problems.push({ kind: 'chain', message: `seal #1 (${seal.sealId}) names a previous seal that cannot exist` });
+      problems.push({
+        kind: 'chain',
+        message: `seal #1 (${seal.sealId}) names a previous seal that cannot exist`,
+      });
   } else {
     const previous = await sealAtSeq(db, seal.tenantId, seal.seq - 1);
     if (!previous)
-      problems.push({ kind: 'chain', message: `chain broken: the tenant's seal #${seal.seq - 1}, before this ticket's seal #${seal.seq}, is missing` });
+      problems.push({
+        kind: 'chain',
+        message: `chain broken: the tenant's seal #${seal.seq - 1}, before this ticket's seal #${seal.seq}, is missing`,
+      });
     else if (hashOf(previous) !== seal.previousSealHash)
-      problems.push({ kind: 'chain', message: `chain broken: seal #${seal.seq - 1} is not the seal #${seal.seq} was chained to` });
+      problems.push({
+        kind: 'chain',
+        message: `chain broken: seal #${seal.seq - 1} is not the seal #${seal.seq} was chained to`,
+      });
   }
   const { rows } = await db.query<{ next: string | null }>(
     'select min(seq) as next from seals where tenant_id = $1 and seq > $2',
@@ -246,9 +325,15 @@ async function checkChainLinks(db: Db, seal: SealRow): Promise<VerifyProblem[]> 
   if (nextSeq !== null) {
     const next = nextSeq === seal.seq + 1 ? await sealAtSeq(db, seal.tenantId, nextSeq) : null;
     if (!next)
-      problems.push({ kind: 'chain', message: `chain broken: the tenant's seal #${seal.seq + 1}, after this ticket's seal, is missing` });
+      problems.push({
+        kind: 'chain',
+        message: `chain broken: the tenant's seal #${seal.seq + 1}, after this ticket's seal, is missing`,
+      });
     else if (next.previousSealHash !== hashOf(seal))
-      problems.push({ kind: 'chain', message: `chain broken: seal #${next.seq} was chained to a different seal #${seal.seq}` });
+      problems.push({
+        kind: 'chain',
+        message: `chain broken: seal #${next.seq} was chained to a different seal #${seal.seq}`,
+      });
   }
   return problems;
 }
@@ -269,21 +354,34 @@ async function checkStoredCopies(
     ids.add(sealId);
     const row = byId.get(sealId);
     if (!row) {
-      problems.push({ kind: 'chain', message: `seal ${sealId} is in the object store (${key}) but missing from the database` });
+      problems.push({
+        kind: 'chain',
+        message: `seal ${sealId} is in the object store (${key}) but missing from the database`,
+      });
       continue;
     }
     const copy = await readSealObject(store, key);
     if (!copy || jcs(copy.envelope ?? null) !== jcs(envelopeOf(row)) || copy.signature !== row.signature)
-      problems.push({ kind: 'seal', message: `seal #${row.seq} (${sealId}): the database row differs from its object-store copy` });
+      problems.push({
+        kind: 'seal',
+        message: `seal #${row.seq} (${sealId}): the database row differs from its object-store copy`,
+      });
   }
   const latest = seals[0];
   if (latest && !ids.has(latest.sealId))
-    problems.push({ kind: 'seal', message: `seal #${latest.seq} (${latest.sealId}) has no copy in the object store` });
+    problems.push({
+      kind: 'seal',
+      message: `seal #${latest.seq} (${latest.sealId}) has no copy in the object store`,
+    });
   return problems;
 }
 
 /** The whole chain of a tenant: consecutive seq, each link, each hash and signature. */
-export async function verifyTenantChain(db: Db, tenantId: string, keys: PublicKeys): Promise<{ seals: number; problems: VerifyProblem[] }> {
+export async function verifyTenantChain(
+  db: Db,
+  tenantId: string,
+  keys: PublicKeys,
+): Promise<{ seals: number; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
   let previous: SealRow | null = null;
   let count = 0;
@@ -295,11 +393,20 @@ export async function verifyTenantChain(db: Db, tenantId: string, keys: PublicKe
       problems.push(...checkSealRow(seal, keys));
       const expectedSeq = previous ? previous.seq + 1 : 1;
       if (seal.seq !== expectedSeq)
-        problems.push({ kind: 'chain', message: `chain broken: seals #${expectedSeq}–#${seal.seq - 1} are missing` });
+        problems.push({
+          kind: 'chain',
+          message: `chain broken: seals #${expectedSeq}–#${seal.seq - 1} are missing`,
+        });
       else if (previous && seal.previousSealHash !== sha256Hex(envelopeBytes(envelopeOf(previous))))
-        problems.push({ kind: 'chain', message: `chain broken: seal #${seal.seq} was chained to a different seal #${previous.seq}` });
+        problems.push({
+          kind: 'chain',
+          message: `chain broken: seal #${seal.seq} was chained to a different seal #${previous.seq}`,
+        });
       else if (!previous && seal.previousSealHash !== null)
-        problems.push({ kind: 'chain', message: `chain broken: seal #${seal.seq} names a previous seal that is missing` });
+        problems.push({
+          kind: 'chain',
+          message: `chain broken: seal #${seal.seq} names a previous seal that is missing`,
+        });
       previous = seal;
     }
     after = previous?.seq ?? after;

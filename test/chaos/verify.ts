@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../../lib/db/pool';
 import type { Config } from '../../lib/config';
+import type { Db } from '../../lib/db/pool';
 import { createSealKeyProvider } from '../../lib/integrity/key-provider';
 import { verifyTicket } from '../../lib/integrity/verify';
 import type { SearchClient } from '../../lib/search/client';
@@ -142,7 +142,12 @@ export async function verifyArchive(deps: {
     const verdict = await verifyTicket(db, store, t.bot, t.id, sealKeys);
     if (!verdict) lost('verify: not archived');
     else if (!verdict.ok)
-      lost(`verify failed: ${verdict.problems.slice(0, 3).map((p) => p.message).join('; ')}`);
+      lost(
+        `verify failed: ${verdict.problems
+          .slice(0, 3)
+          .map((p) => p.message)
+          .join('; ')}`,
+      );
 
     const ticketDocCount = await docCount(deps.search, deps.collections.tickets, t.bot, t.id);
     if (ticketDocCount === 0) lost('no Typesense ticket document');

@@ -1,13 +1,11 @@
-import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
 import { Readable } from 'node:stream';
 import pg from 'pg';
-import { createHash } from 'node:crypto';
-import { appendSeal, parseSealDocument, sealObjectKey, sealsOfTicket } from '../../lib/db/seals';
+import { appendSeal, envelopeOf, parseSealDocument, sealObjectKey, sealsOfTicket } from '../../lib/db/seals';
 import { jcs } from '../../lib/integrity/jcs';
 import { createSealKeyProvider } from '../../lib/integrity/key-provider';
 import { envelopeBytes, sealRoot } from '../../lib/integrity/seal-v2';
 import { type VerifyProblem, verifyTicket } from '../../lib/integrity/verify';
-import { envelopeOf } from '../../lib/db/seals';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
 import { cliFor } from '../support/cli-harness';
@@ -49,7 +47,8 @@ const verify = async (ticketId: string, tenantId = LATAM) => {
   if (!r) throw new Error(`ticket ${ticketId} not archived`);
   return r;
 };
-const fields = (problems: VerifyProblem[]) => problems.map((p) => `${p.messageId ?? 'ticket'}:${p.field ?? p.kind}`);
+const fields = (problems: VerifyProblem[]) =>
+  problems.map((p) => `${p.messageId ?? 'ticket'}:${p.field ?? p.kind}`);
 
 /** As a database superuser would: with triggers off for this session (seals are otherwise append-only). */
 async function asSuperuser(sql: string, params: unknown[]): Promise<void> {
@@ -72,7 +71,13 @@ async function message(ticketId: string, where = 'true') {
     [LATAM, ticketId],
   );
   if (!rows[0]) throw new Error('no suitable message');
-  return rows[0] as { message_id: string; position: number; text: string; sender: string | null; sent_at: Date };
+  return rows[0] as {
+    message_id: string;
+    position: number;
+    text: string;
+    sender: string | null;
+    sent_at: Date;
+  };
 }
 
 test('every archived ticket is sealed v2: verify ok, signature checks with the published key, root recomputes from the data', async () => {
@@ -88,7 +93,9 @@ test('every archived ticket is sealed v2: verify ok, signature checks with the p
   const key = published.json().keys.find((k: { keyId: string }) => k.keyId === seal.keyId);
   expect(key).toMatchObject({ status: 'current', algorithm: 'Ed25519' });
   const bytes = envelopeBytes(envelopeOf(seal));
-  expect(verifySignature(null, bytes, createPublicKey(key.publicKeyPem), Buffer.from(seal.signature, 'base64'))).toBe(true);
+  expect(
+    verifySignature(null, bytes, createPublicKey(key.publicKeyPem), Buffer.from(seal.signature, 'base64')),
+  ).toBe(true);
   expect(createHash('sha256').update(bytes).digest('hex')).toBe(seal.sealHash);
   const doc = parseSealDocument(seal.data);
   expect(sealRoot(doc, doc.salts)).toBe(seal.root);
@@ -108,15 +115,21 @@ test('every archived ticket is sealed v2: verify ok, signature checks with the p
     payload: JSON.stringify({ auth: botAuthorization(LATAM), user: 'auditora@loja.example' }),
   });
   const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
-  const api = await env.app.inject({ method: 'GET', url: `/v1/tickets/${TICKET}/verify`, headers: { cookie } });
+  const api = await env.app.inject({
+    method: 'GET',
+    url: `/v1/tickets/${TICKET}/verify`,
+    headers: { cookie },
+  });
   expect(api.json()).toMatchObject({ ok: true, version: 2, sealId: seal.sealId, problems: [] });
 });
 
 test('the seals table refuses update and delete, even by the application', async () => {
-  await expect(env.db.query('delete from seals where tenant_id = $1', [LATAM])).rejects.toThrow(/append-only/);
-  await expect(env.db.query(`update seals set root = repeat('0', 64) where tenant_id = $1`, [LATAM])).rejects.toThrow(
+  await expect(env.db.query('delete from seals where tenant_id = $1', [LATAM])).rejects.toThrow(
     /append-only/,
   );
+  await expect(
+    env.db.query(`update seals set root = repeat('0', 64) where tenant_id = $1`, [LATAM]),
+  ).rejects.toThrow(/append-only/);
   await expect(env.db.query('truncate seals')).rejects.toThrow(/append-only/);
   expect((await verify(TICKET)).ok).toBe(true);
 });
@@ -129,13 +142,26 @@ describe('a change made directly in Postgres or storage is caught and named', ()
 
   test("a message's text", async () => {
     const m = await message(TICKET);
-    await env.db.query('update messages set text = $3 where tenant_id = $1 and message_id = $2', [LATAM, m.message_id, 'paid in full']);
+    await env.db.query('update messages set text = $3 where tenant_id = $1 and message_id = $2', [
+      LATAM,
+      m.message_id,
+      'paid in full',
+    ]);
     const r = await verify(TICKET);
-    await env.db.query('update messages set text = $3 where tenant_id = $1 and message_id = $2', [LATAM, m.message_id, m.text]);
+    await env.db.query('update messages set text = $3 where tenant_id = $1 and message_id = $2', [
+      LATAM,
+      m.message_id,
+      m.text,
+    ]);
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ messageId: m.message_id, field: 'text', source: 'seal', found: 'paid in full' }),
+        expect.objectContaining({
+          messageId: m.message_id,
+          field: 'text',
+          source: 'seal',
+          found: 'paid in full',
+        }),
         expect.objectContaining({ messageId: m.message_id, field: 'text', source: 'raw' }),
       ]),
     );
@@ -143,44 +169,87 @@ describe('a change made directly in Postgres or storage is caught and named', ()
 
   test("a message's sender", async () => {
     const m = await message(TICKET, 'm.sender is not null');
-    await env.db.query('update messages set sender = $3 where tenant_id = $1 and message_id = $2', [LATAM, m.message_id, 'someone-else@wa.gw.msging.net']);
+    await env.db.query('update messages set sender = $3 where tenant_id = $1 and message_id = $2', [
+      LATAM,
+      m.message_id,
+      'someone-else@wa.gw.msging.net',
+    ]);
     const r = await verify(TICKET);
-    await env.db.query('update messages set sender = $3 where tenant_id = $1 and message_id = $2', [LATAM, m.message_id, m.sender]);
+    await env.db.query('update messages set sender = $3 where tenant_id = $1 and message_id = $2', [
+      LATAM,
+      m.message_id,
+      m.sender,
+    ]);
     expect(r.ok).toBe(false);
     expect(fields(r.problems)).toContain(`${m.message_id}:sender`);
   });
 
   test("a message's time", async () => {
     const m = await message(TICKET, 'm.sent_at is not null');
-    await env.db.query(`update messages set sent_at = sent_at - interval '1 day' where tenant_id = $1 and message_id = $2`, [LATAM, m.message_id]);
+    await env.db.query(
+      `update messages set sent_at = sent_at - interval '1 day' where tenant_id = $1 and message_id = $2`,
+      [LATAM, m.message_id],
+    );
     const r = await verify(TICKET);
-    await env.db.query('update messages set sent_at = $3 where tenant_id = $1 and message_id = $2', [LATAM, m.message_id, m.sent_at]);
+    await env.db.query('update messages set sent_at = $3 where tenant_id = $1 and message_id = $2', [
+      LATAM,
+      m.message_id,
+      m.sent_at,
+    ]);
     expect(r.ok).toBe(false);
     expect(fields(r.problems)).toContain(`${m.message_id}:sentAt`);
   });
 
   test("a ticket's contact name", async () => {
-    const { rows } = await env.db.query('select contact_name from tickets where tenant_id = $1 and ticket_id = $2', [LATAM, TICKET]);
-    await env.db.query('update tickets set contact_name = $3 where tenant_id = $1 and ticket_id = $2', [LATAM, TICKET, 'Someone Else']);
+    const { rows } = await env.db.query(
+      'select contact_name from tickets where tenant_id = $1 and ticket_id = $2',
+      [LATAM, TICKET],
+    );
+    await env.db.query('update tickets set contact_name = $3 where tenant_id = $1 and ticket_id = $2', [
+      LATAM,
+      TICKET,
+      'Someone Else',
+    ]);
     const r = await verify(TICKET);
-    await env.db.query('update tickets set contact_name = $3 where tenant_id = $1 and ticket_id = $2', [LATAM, TICKET, rows[0].contact_name]);
+    await env.db.query('update tickets set contact_name = $3 where tenant_id = $1 and ticket_id = $2', [
+      LATAM,
+      TICKET,
+      rows[0].contact_name,
+    ]);
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual(
-      expect.arrayContaining([expect.objectContaining({ field: 'ticket.contactName', source: 'seal', found: 'Someone Else' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'ticket.contactName', source: 'seal', found: 'Someone Else' }),
+      ]),
     );
   });
 
   test("a ticket's closed-at", async () => {
-    const { rows } = await env.db.query('select close_date from tickets where tenant_id = $1 and ticket_id = $2', [LATAM, TICKET]);
-    await env.db.query(`update tickets set close_date = close_date + interval '3 days' where tenant_id = $1 and ticket_id = $2`, [LATAM, TICKET]);
+    const { rows } = await env.db.query(
+      'select close_date from tickets where tenant_id = $1 and ticket_id = $2',
+      [LATAM, TICKET],
+    );
+    await env.db.query(
+      `update tickets set close_date = close_date + interval '3 days' where tenant_id = $1 and ticket_id = $2`,
+      [LATAM, TICKET],
+    );
     const r = await verify(TICKET);
-    await env.db.query('update tickets set close_date = $3 where tenant_id = $1 and ticket_id = $2', [LATAM, TICKET, rows[0].close_date]);
+    await env.db.query('update tickets set close_date = $3 where tenant_id = $1 and ticket_id = $2', [
+      LATAM,
+      TICKET,
+      rows[0].close_date,
+    ]);
     expect(r.ok).toBe(false);
     expect(fields(r.problems)).toContain('ticket:ticket.closedAt');
   });
 
   test("a media object's bytes", async () => {
-    const { rows } = await env.db.query<{ message_id: string; ordinal: number; storage_key: string; content_type: string }>(
+    const { rows } = await env.db.query<{
+      message_id: string;
+      ordinal: number;
+      storage_key: string;
+      content_type: string;
+    }>(
       "select message_id, ordinal, storage_key, content_type from media where tenant_id = $1 and ticket_id = $2 and status = 'stored' limit 1",
       [LATAM, MEDIA_TICKET],
     );
@@ -188,31 +257,50 @@ describe('a change made directly in Postgres or storage is caught and named', ()
     if (!a) throw new Error('no stored media');
     const original: Buffer[] = [];
     for await (const c of env.store.get(a.storage_key)) original.push(c as Buffer);
-    await env.store.put(a.storage_key, Readable.from([Buffer.from('not the original bytes')]), { contentType: a.content_type });
+    await env.store.put(a.storage_key, Readable.from([Buffer.from('not the original bytes')]), {
+      contentType: a.content_type,
+    });
     const r = await verify(MEDIA_TICKET);
-    await env.store.put(a.storage_key, Readable.from([Buffer.concat(original)]), { contentType: a.content_type });
+    await env.store.put(a.storage_key, Readable.from([Buffer.concat(original)]), {
+      contentType: a.content_type,
+    });
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ messageId: a.message_id, ordinal: a.ordinal, field: `media[${a.ordinal}].sha256`, source: 'storage' }),
+        expect.objectContaining({
+          messageId: a.message_id,
+          ordinal: a.ordinal,
+          field: `media[${a.ordinal}].sha256`,
+          source: 'storage',
+        }),
       ]),
     );
   });
 
   test('a deleted message', async () => {
     const m = await message(TICKET);
-    const { rows } = await env.db.query('select * from messages where tenant_id = $1 and message_id = $2', [LATAM, m.message_id]);
-    await env.db.query('delete from messages where tenant_id = $1 and message_id = $2', [LATAM, m.message_id]);
+    const { rows } = await env.db.query('select * from messages where tenant_id = $1 and message_id = $2', [
+      LATAM,
+      m.message_id,
+    ]);
+    await env.db.query('delete from messages where tenant_id = $1 and message_id = $2', [
+      LATAM,
+      m.message_id,
+    ]);
     const r = await verify(TICKET);
     const row = rows[0];
     const cols = Object.keys(row);
     await env.db.query(
       `insert into messages (${cols.join(',')}) values (${cols.map((_, i) => `$${i + 1}`).join(',')})`,
-      cols.map((c) => (c === 'content' || c === 'reason' || c === 'metadata' ? JSON.stringify(row[c]) : row[c])),
+      cols.map((c) =>
+        c === 'content' || c === 'reason' || c === 'metadata' ? JSON.stringify(row[c]) : row[c],
+      ),
     );
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual(
-      expect.arrayContaining([expect.objectContaining({ kind: 'message', messageId: m.message_id, found: 'missing' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'message', messageId: m.message_id, found: 'missing' }),
+      ]),
     );
   });
 
@@ -258,10 +346,14 @@ describe('a change made directly in Postgres or storage is caught and named', ()
     );
     expect(later.ok).toBe(false);
     expect(later.problems).toEqual(
-      expect.arrayContaining([expect.objectContaining({ kind: 'chain', message: expect.stringMatching(/seal #1.*missing/) })]),
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'chain', message: expect.stringMatching(/seal #1.*missing/) }),
+      ]),
     );
     expect(own.ok).toBe(false);
-    expect(own.problems.map((p) => p.message).join('\n')).toMatch(/in the object store .* but missing from the database/);
+    expect(own.problems.map((p) => p.message).join('\n')).toMatch(
+      /in the object store .* but missing from the database/,
+    );
     expect(cli.code).toBe(1);
     expect(cli.json().chain.problems.length).toBeGreaterThan(0);
   });
@@ -272,7 +364,10 @@ test('a re-seal after a content change appends a seal chained to the previous on
   const k = await keys();
   // Unchanged content: nothing added (retries and re-archives of the same data).
   expect((await appendSeal(env.db, k, CLINICA, CLINICA_TICKET)).created).toBe(false);
-  await env.db.query(`update tickets set team = 'Reopened team' where tenant_id = $1 and ticket_id = $2`, [CLINICA, CLINICA_TICKET]);
+  await env.db.query(`update tickets set team = 'Reopened team' where tenant_id = $1 and ticket_id = $2`, [
+    CLINICA,
+    CLINICA_TICKET,
+  ]);
   const { seal, created } = await appendSeal(env.db, k, CLINICA, CLINICA_TICKET);
   const after = await sealsOfTicket(env.db, CLINICA, CLINICA_TICKET);
   expect(created).toBe(true);
@@ -282,11 +377,18 @@ test('a re-seal after a content change appends a seal chained to the previous on
 });
 
 test('v1 tickets verify as v1 and `reseal` adds a v2 seal, keeping the v1 digest', async () => {
-  const { rows } = await env.db.query('select digest from tickets where tenant_id = $1 and ticket_id = $2', [CLINICA, CLINICA_TICKET]);
+  const { rows } = await env.db.query('select digest from tickets where tenant_id = $1 and ticket_id = $2', [
+    CLINICA,
+    CLINICA_TICKET,
+  ]);
   // A ticket archived before seal v2: no seal rows, no seal copies.
-  for (const s of await sealsOfTicket(env.db, CLINICA, CLINICA_TICKET)) await env.store.delete(sealObjectKey(CLINICA, CLINICA_TICKET, s.sealId));
+  for (const s of await sealsOfTicket(env.db, CLINICA, CLINICA_TICKET))
+    await env.store.delete(sealObjectKey(CLINICA, CLINICA_TICKET, s.sealId));
   await asSuperuser('delete from seals where tenant_id = $1', [CLINICA]);
-  await env.db.query(`update tickets set team = (raw->>'team') where tenant_id = $1 and ticket_id = $2`, [CLINICA, CLINICA_TICKET]);
+  await env.db.query(`update tickets set team = (raw->>'team') where tenant_id = $1 and ticket_id = $2`, [
+    CLINICA,
+    CLINICA_TICKET,
+  ]);
   const v1 = await verify(CLINICA_TICKET, CLINICA);
   expect(v1).toMatchObject({ ok: true, version: 1, digest: rows[0].digest, problems: [] });
 
@@ -295,7 +397,10 @@ test('v1 tickets verify as v1 and `reseal` adds a v2 seal, keeping the v1 digest
   expect(r.json()).toMatchObject({ status: 'done', progress: { resealed: 1, failed: 0 } });
   const v2 = await verify(CLINICA_TICKET, CLINICA);
   expect(v2).toMatchObject({ ok: true, version: 2, problems: [] });
-  const { rows: after } = await env.db.query('select digest from tickets where tenant_id = $1 and ticket_id = $2', [CLINICA, CLINICA_TICKET]);
+  const { rows: after } = await env.db.query(
+    'select digest from tickets where tenant_id = $1 and ticket_id = $2',
+    [CLINICA, CLINICA_TICKET],
+  );
   expect(after[0].digest).toBe(rows[0].digest);
   // Running it again finds nothing left to seal.
   expect((await cliFor(env)('reseal', CLINICA, '--wait', '--json')).json().progress.resealed).toBe(0);
@@ -304,11 +409,21 @@ test('v1 tickets verify as v1 and `reseal` adds a v2 seal, keeping the v1 digest
 test('erasure removes the sealed data and keeps the signed envelope; nothing else may change', async () => {
   const [seal] = await sealsOfTicket(env.db, CLINICA, CLINICA_TICKET);
   if (!seal) throw new Error('not sealed');
-  await expect(env.db.query(`update seals set data = null where seal_id = $1`, [seal.sealId])).rejects.toThrow();
   await expect(
-    env.db.query(`update seals set data = null, erased_at = now(), root = repeat('0', 64) where seal_id = $1`, [seal.sealId]),
+    env.db.query(`update seals set data = null where seal_id = $1`, [seal.sealId]),
+  ).rejects.toThrow();
+  await expect(
+    env.db.query(
+      `update seals set data = null, erased_at = now(), root = repeat('0', 64) where seal_id = $1`,
+      [seal.sealId],
+    ),
   ).rejects.toThrow(/append-only/);
   await env.db.query('update seals set data = null, erased_at = now() where seal_id = $1', [seal.sealId]);
   const [erased] = await sealsOfTicket(env.db, CLINICA, CLINICA_TICKET);
-  expect(erased).toMatchObject({ data: null, root: seal.root, signature: seal.signature, sealHash: seal.sealHash });
+  expect(erased).toMatchObject({
+    data: null,
+    root: seal.root,
+    signature: seal.signature,
+    sealHash: seal.sealHash,
+  });
 });
