@@ -20,6 +20,10 @@ export interface ArchiveActivities {
     ref: TicketRef,
   ): Promise<{ messageCount: number; mediaCount: number; pages: number; pendingMedia?: number }>;
   mirrorMediaBatch(ref: TicketRef): Promise<MediaBatchResult>;
-  sealTicket(ref: TicketRef): Promise<{ digest: string }>;
+  /**
+   * Writes the v1 digest (tickets.digest) and appends a v2 seal when the ticket's content differs
+   * from its latest seal (docs/evidence.md). `digest` stays the v1 digest.
+   */
+  sealTicket(ref: TicketRef): Promise<{ digest: string; sealId?: string; root?: string }>;
   indexTicket(ref: TicketRef): Promise<{ indexedMessages: number }>;
 }

@@ -1,11 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { type BlipClient, BlipNotFoundError, type Message } from '../lib/blip';
+import { type BlipClient, BlipNotFoundError } from '../lib/blip';
+import { inTicketWindow } from '../lib/blip/window';
 import { countPendingMedia, type MediaResult, markMediaResults, pendingMedia } from '../lib/db/media';
 import { type MessageRowInput, upsertMessages } from '../lib/db/messages';
 import type { Db } from '../lib/db/pool';
 import { sealTicket } from '../lib/db/seal';
+import { appendSeal, storeSealObject } from '../lib/db/seals';
 import { markTicketIndexed, ticketForArchive, upsertTicket } from '../lib/db/tickets';
 import { eachLimited } from '../lib/each-limited';
+import type { SealKeyProvider } from '../lib/integrity/key-provider';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import type { SearchClient } from '../lib/search/client';
@@ -44,21 +47,14 @@ export interface ArchiveDeps {
   mediaCallBudgetMs: number;
   logger: Logger;
   metrics?: Metrics;
+  /** The installation's seal signing key (lib/integrity/key-provider.ts). */
+  sealKeys: SealKeyProvider;
   /** Creates the search collections if they are missing (a worker may start while Typesense is down). */
   searchReady?: () => Promise<void>;
 }
 
 /** After this many attempts, a media link Blip keeps refusing is recorded as unavailable. */
 const MEDIA_ATTEMPTS_BEFORE_GIVING_UP = 5;
-
-function inWindow(message: Message, ticketId: string, start: Date | null, end: Date | null): boolean {
-  if (message.id === ticketId) return true;
-  if (!message.sentAt) return true;
-  const at = Date.parse(message.sentAt);
-  if (start && at < start.getTime()) return false;
-  if (end && at > end.getTime()) return false;
-  return true;
-}
 
 export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
   const { db } = deps;
@@ -109,7 +105,7 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
           const rows: MessageRowInput[] = page.messages.map((message) => ({
             message,
             position: position++,
-            inTicketWindow: inWindow(message, ticketId, ticket.windowStart, ticket.windowEnd),
+            inTicketWindow: inTicketWindow(message, ticketId, ticket.windowStart, ticket.windowEnd),
           }));
           mediaCount += (await upsertMessages(db, tenantId, ticketId, rows)).media;
           pages++;
@@ -196,8 +192,11 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
 
     sealTicket: classified(async ({ tenantId, ticketId }) => {
       const { digest } = await sealTicket(db, tenantId, ticketId);
+      const { seal } = await appendSeal(db, await deps.sealKeys(), tenantId, ticketId);
+      // After the commit: a retry finds the same seal (unchanged content) and writes the copy then.
+      await storeSealObject(deps.store, seal);
       deps.metrics?.archives.inc({ tenant: tenantId, event: 'sealed' });
-      return { digest };
+      return { digest, sealId: seal.sealId, root: seal.root };
     }),
 
     indexTicket: classified(async ({ tenantId, ticketId }) => {

@@ -10,6 +10,7 @@ import { registerWebUi, type WebUiOptions } from './plugins/web-ui';
 import { type ContactRouteOptions, contactRoutes } from './routes/contacts';
 import { type ExportRouteOptions, exportRoutes } from './routes/exports';
 import { type HealthCheck, healthRoutes, healthSchema } from './routes/health';
+import { type SealKeyRouteOptions, sealKeyRoutes } from './routes/seal-keys';
 import { type SessionRouteOptions, sessionRoutes } from './routes/session';
 import { type TicketHistoryOptions, ticketHistoryRoutes } from './routes/tickethistory';
 import { type TicketRouteOptions, ticketRoutes } from './routes/tickets';
@@ -26,6 +27,8 @@ export interface ServerDeps {
   read?: { session: SessionRouteOptions; tickets: TicketRouteOptions; contacts: ContactRouteOptions };
   /** PDF exports and verification; needs Temporal. */
   exports?: ExportRouteOptions;
+  /** `GET /.well-known/ticket-vault-keys`: the public seal keys, for anyone checking a seal. */
+  sealKeys?: SealKeyRouteOptions;
   /** Serve the built extension UI (web/build) for every non-API path; absent: API only. */
   webUi?: WebUiOptions;
 }
@@ -63,6 +66,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await app.register(contactRoutes, deps.read.contacts);
   }
   if (deps.exports) await app.register(exportRoutes, deps.exports);
+  if (deps.sealKeys) await app.register(sealKeyRoutes, deps.sealKeys);
   if (deps.webUi) await registerWebUi(app, deps.webUi);
   return app;
 }

@@ -10,6 +10,7 @@ import {
 import { type Config, encryptionKey } from '../lib/config';
 import { createSecretBox, type SecretBox } from '../lib/crypto';
 import type { Db } from '../lib/db/pool';
+import { createSealKeyProvider, type SealKeyProvider } from '../lib/integrity/key-provider';
 import type { SearchClient } from '../lib/search/client';
 import { ensureCollections } from '../lib/search/migrate';
 import type { CollectionNames } from '../lib/search/schema';
@@ -23,6 +24,8 @@ export interface CliDeps {
   search: SearchClient;
   collections: CollectionNames;
   box: SecretBox;
+  /** The installation's seal keys: `verify` checks signatures with their public halves. */
+  sealKeys: SealKeyProvider;
   /** Connected on first use: `tenants` and `verify` work without Temporal. */
   temporal(): Promise<Client>;
   /** Recorded as the actor in the audit log and on tenant changes. */
@@ -68,6 +71,7 @@ export async function createCliDeps(config: Config): Promise<CliDeps> {
     search,
     collections,
     box: createSecretBox(encryptionKey(config).key),
+    sealKeys: createSealKeyProvider(config, db),
     actor: cliActor(),
     async temporal() {
       connection ??= connectTemporal(config);

@@ -8,6 +8,7 @@ import { registerHoldCommands } from './commands/hold';
 import { registerReindexCommands } from './commands/reindex';
 import { registerReplayCommands } from './commands/replay';
 import { registerRetentionCommands } from './commands/retention';
+import { registerSealCommands } from './commands/seal';
 import { registerTenantCommands } from './commands/tenants';
 import { registerVerifyCommands } from './commands/verify';
 import { type CliDeps, type CliIo, createCliDeps, processIo } from './context';
@@ -50,6 +51,7 @@ export function buildProgram(
   registerHoldCommands(program, ctx);
   registerEraseCommands(program, ctx);
   registerReplayCommands(program, ctx);
+  registerSealCommands(program, ctx);
   return program;
 }
 

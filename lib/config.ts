@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { parsePublicKeys, parseSigningKey } from './integrity/keys';
 
 /**
  * Every setting of the product, read once from the environment and validated. `.env.example`
@@ -102,6 +103,20 @@ export const configSchema = z.object({
       (s) => s === '' || decodeKey(s) !== null,
       'must be 32 bytes written as 64 hex or 44 base64 chars',
     ),
+  /** Ed25519 private key that signs seals (docs/evidence.md): PEM or base64 PKCS#8. Required in production. */
+  SEAL_SIGNING_KEY: z
+    .string()
+    .default('')
+    .superRefine((s, ctx) => {
+      if (s !== '') validKey(() => parseSigningKey(s), ctx);
+    }),
+  /** Public keys of retired seal keys (PEM blocks or comma-separated base64 SPKI): old seals still verify. */
+  SEAL_RETIRED_PUBLIC_KEYS: z
+    .string()
+    .default('')
+    .superRefine((s, ctx) => {
+      validKey(() => parsePublicKeys(s), ctx);
+    }),
   /**
    * Comma-separated origins (`http://127.0.0.1:8090`) trusted as Blip media hosts even though they
    * resolve to a loopback or private address (the simulator, an internal CDN). Every other media
@@ -149,6 +164,14 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+function validKey(parse: () => unknown, ctx: z.RefinementCtx): void {
+  try {
+    parse();
+  } catch (err) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+  }
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -172,6 +195,29 @@ export function encryptionKey(config: Config): { key: Buffer; development: boole
   if (config.NODE_ENV === 'production')
     throw new ConfigError('ARCHIVE_ENCRYPTION_KEY is required in production');
   return { key: createHash('sha256').update(DEVELOPMENT_KEY_SEED).digest(), development: true };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Where the seal signing key comes from (docs/evidence.md). Production, and any process whose API
+ * listens beyond loopback, must set SEAL_SIGNING_KEY; local development may use a key generated
+ * once and kept in the database (`seal_dev_key`). Called by every process at start.
+ */
+export function sealKeySource(
+  config: Config,
+): { kind: 'configured'; signingKey: string; retired: string } | { kind: 'development'; retired: string } {
+  const retired = config.SEAL_RETIRED_PUBLIC_KEYS;
+  if (config.SEAL_SIGNING_KEY) return { kind: 'configured', signingKey: config.SEAL_SIGNING_KEY, retired };
+  if (config.NODE_ENV === 'production')
+    throw new ConfigError(
+      'SEAL_SIGNING_KEY is required in production (an Ed25519 private key, PEM or base64 PKCS#8)',
+    );
+  if (!LOOPBACK_HOSTS.has(config.API_HOST))
+    throw new ConfigError(
+      `SEAL_SIGNING_KEY is required when API_HOST (${config.API_HOST}) is not a loopback address; a generated key is for local development only`,
+    );
+  return { kind: 'development', retired };
 }
 
 /** Parses the environment; throws a ConfigError listing every bad variable. */

@@ -8,6 +8,7 @@ import type { Config } from '../lib/config';
 import { encryptionKey } from '../lib/config';
 import { createSecretBox } from '../lib/crypto';
 import { getTenant, TenantNotFoundError, tenantAuthorization } from '../lib/db/tenants';
+import { createSealKeyProvider } from '../lib/integrity/key-provider';
 import type { Logger } from '../lib/logger';
 import { launchChromium } from '../lib/pdf/chromium';
 import { ensureCollections } from '../lib/search/migrate';
@@ -42,6 +43,9 @@ export async function createWorkerDeps(
     logger.warn({ err: err.message }, 'Typesense not ready; indexing will retry until it is'),
   );
 
+  const sealKeys = createSealKeyProvider(config, db);
+  if ((await sealKeys()).development)
+    logger.warn('SEAL_SIGNING_KEY is not set: seals are signed with a generated local development key');
   const { key, development } = encryptionKey(config);
   if (development)
     logger.warn('ARCHIVE_ENCRYPTION_KEY is not set: bot keys are sealed with the public development key');
@@ -63,6 +67,7 @@ export async function createWorkerDeps(
     search,
     collections,
     searchReady: ensureSearch,
+    sealKeys,
     async blipFor(tenantId) {
       const tenant = await getTenant(db, tenantId);
       if (!tenant) throw Object.assign(new TenantNotFoundError(tenantId), { retryable: false });

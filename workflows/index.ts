@@ -2,4 +2,5 @@ export { archiveTicket } from './archive-ticket';
 export { backfillTenant } from './backfill-tenant';
 export { exportContactPdf, exportTicketPdf } from './export-pdf';
 export { reindexSearch } from './reindex-search';
+export { resealTickets } from './reseal-tickets';
 export { applyRetention, applyRetentionAll, eraseContact } from './retention';

@@ -4,6 +4,7 @@ import { writeAudit } from '../../lib/db/audit';
 import { getExport } from '../../lib/db/exports';
 import type { Db } from '../../lib/db/pool';
 import { readContactTickets, readTicket } from '../../lib/db/read';
+import type { SealKeyProvider } from '../../lib/integrity/key-provider';
 import { verifyTicket } from '../../lib/integrity/verify';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import type { ObjectStore } from '../../lib/storage/object-store';
@@ -20,7 +21,30 @@ export interface ExportRouteOptions {
   temporal: Client;
   taskQueue: string;
   signedUrlTtlSeconds: number;
+  sealKeys: SealKeyProvider;
 }
+
+const nullableString = { type: ['string', 'null'] } as const;
+const anyValue = {} as const;
+
+/** One difference `verify` found, named by message, media and field (lib/integrity/verify.ts). */
+const problemSchema = {
+  type: 'object',
+  required: ['kind', 'message'],
+  properties: {
+    kind: { type: 'string', enum: ['field', 'message', 'media', 'seal', 'chain', 'digest'] },
+    source: { type: 'string', enum: ['seal', 'raw', 'storage'] },
+    messageId: { type: 'string' },
+    ordinal: { type: 'integer' },
+    field: {
+      type: 'string',
+      description: 'e.g. `text`, `sender`, `sentAt`, `position`, `ticket.contactName`, `media[0].sha256`',
+    },
+    expected: anyValue,
+    found: anyValue,
+    message: { type: 'string' },
+  },
+} as const;
 
 const accepted = {
   202: { type: 'object', required: ['exportId'], properties: { exportId: { type: 'string' } } },
@@ -178,17 +202,26 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     {
       schema: {
         tags: ['tickets'],
-        summary: "Recompute the ticket's digest from the stored messages and media bytes",
+        summary:
+          "Recompute every displayed field from the stored raw bytes and media, check the ticket's latest seal (signature, chain) and name what differs",
         params: ticketIdParam,
         response: {
           200: {
             type: 'object',
-            required: ['ok', 'digest'],
+            required: ['ok', 'version', 'digest', 'problems'],
             properties: {
               ok: { type: 'boolean' },
-              digest: { type: 'string' },
-              sealedDigest: { type: ['string', 'null'] },
-              problems: { type: 'array', items: { type: 'string' } },
+              version: {
+                type: 'integer',
+                enum: [1, 2],
+                description: 'seal version checked (1: archived before seal v2, not re-sealed yet)',
+              },
+              digest: { type: 'string', description: 'recomputed from what is stored now' },
+              sealedDigest: nullableString,
+              sealId: nullableString,
+              sealedAt: nullableString,
+              keyId: nullableString,
+              problems: { type: 'array', items: problemSchema },
             },
           },
           '4xx': { $ref: 'Error#' },
@@ -198,7 +231,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     async (req) => {
       const session = await opts.access.sessionOf(req);
       const ticketId = req.params.ticketId.toLowerCase();
-      const result = await verifyTicket(opts.db, opts.store, session.tenantId, ticketId);
+      const result = await verifyTicket(opts.db, opts.store, session.tenantId, ticketId, opts.sealKeys);
       if (!result) throw notFound(`ticket ${ticketId} is not in this archive`);
       await writeAudit(opts.db, {
         tenantId: session.tenantId,

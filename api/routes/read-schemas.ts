@@ -57,7 +57,18 @@ export const ticketSchema = {
     archivedAt: nullableString,
     messageCount: { type: 'integer' },
     mediaCount: { type: 'integer' },
-    digest: nullableString,
+    digest: { ...nullableString, description: 'v1 digest (ticket-vault-digest v1)' },
+    seal: {
+      type: ['object', 'null'],
+      description: "the ticket's latest v2 seal (docs/evidence.md); null when only sealed as v1",
+      properties: {
+        version: { type: 'integer' },
+        sealId: { type: 'string' },
+        root: { type: 'string' },
+        sealedAt: { type: 'string' },
+        keyId: { type: 'string' },
+      },
+    },
   },
 } as const;
 

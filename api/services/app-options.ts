@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../../lib/config';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
+import { createSealKeyProvider } from '../../lib/integrity/key-provider';
 import type { Metrics } from '../../lib/metrics';
 import type { SearchClient } from '../../lib/search/client';
 import type { CollectionNames } from '../../lib/search/schema';
@@ -25,7 +26,9 @@ export interface AppClients {
 export function createAppOptions(
   config: Config,
   c: AppClients,
-): Required<Pick<ServerDeps, 'webhook' | 'read' | 'exports'>> {
+): Required<Pick<ServerDeps, 'webhook' | 'read' | 'exports' | 'sealKeys'>> {
+  // Refuses to start in production without SEAL_SIGNING_KEY (lib/config.ts sealKeySource).
+  const sealKeys = createSealKeyProvider(config, c.db);
   const webhook = createWebhookOptions({
     metrics: c.metrics,
     db: c.db,
@@ -53,6 +56,7 @@ export function createAppOptions(
     signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
     temporal: c.temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    sealKeys,
   });
-  return { webhook, read, exports };
+  return { webhook, read, exports, sealKeys: { keys: sealKeys } };
 }

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { createSessionCodec } from '../../lib/auth/session';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
+import type { SealKeyProvider } from '../../lib/integrity/key-provider';
 import type { Metrics } from '../../lib/metrics';
 import type { SearchClient } from '../../lib/search/client';
 import type { CollectionNames } from '../../lib/search/schema';
@@ -25,6 +26,7 @@ export interface ReadApiDeps {
   taskQueue: string;
   metrics?: Metrics;
   searchRateLimitPerMinute?: number;
+  sealKeys: SealKeyProvider;
 }
 
 export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDeps, 'read' | 'exports'>> {
@@ -57,6 +59,7 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
     temporal: deps.temporal,
     taskQueue: deps.taskQueue,
     signedUrlTtlSeconds: deps.signedUrlTtlSeconds,
+    sealKeys: deps.sealKeys,
   };
   return { read, exports };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { verifyTicket } from '../../lib/integrity/verify';
+import { type VerifyResult, verifyTenantChain, verifyTicket } from '../../lib/integrity/verify';
 import type { CliDeps, CliIo } from '../context';
 import {
   type CommandContext,
@@ -31,38 +31,57 @@ export async function verifyCommand(
     ids = rows.map((r) => r.ticket_id);
   }
   const line = progressLine(io);
-  const results: Array<{
-    ticketId: string;
-    ok: boolean;
-    digest: string | null;
-    sealedDigest: string | null;
-    problems: string[];
-  }> = [];
+  const results: Array<
+    { ticketId: string } & Omit<VerifyResult, 'digest' | 'version'> & {
+        digest: string | null;
+        version: number | null;
+      }
+  > = [];
   for (const [i, ticketId] of ids.entries()) {
     if (ids.length > 1) line.update(`verify: ${i + 1}/${ids.length}`);
-    const r = await verifyTicket(deps.db, deps.store, tenantId, ticketId);
+    const r = await verifyTicket(deps.db, deps.store, tenantId, ticketId, deps.sealKeys);
     results.push(
       r
         ? { ticketId, ...r }
-        : { ticketId, ok: false, digest: null, sealedDigest: null, problems: ['not archived'] },
+        : {
+            ticketId,
+            ok: false,
+            version: null,
+            digest: null,
+            sealedDigest: null,
+            sealId: null,
+            sealedAt: null,
+            keyId: null,
+            problems: [{ kind: 'digest', message: 'not archived' }],
+          },
     );
   }
   line.end();
+  // The whole tenant's chain when every ticket is checked: a seal deleted anywhere breaks it.
+  const chain =
+    ticket === undefined ? await verifyTenantChain(deps.db, tenantId, await deps.sealKeys()) : null;
   const bad = results.filter((r) => !r.ok);
+  const chainBroken = (chain?.problems.length ?? 0) > 0;
   const text = [
     `${tenantId}: ${results.length} checked, ${results.length - bad.length} ok, ${bad.length} mismatched`,
+    ...(chain
+      ? [`seal chain: ${chain.seals} seals, ${chainBroken ? `${chain.problems.length} problems` : 'intact'}`]
+      : []),
     ...bad.map(
-      (r) => `MISMATCH ${r.ticketId}: ${r.problems.join('; ') || 'digest differs from the sealed one'}`,
+      (r) =>
+        `MISMATCH ${r.ticketId}: ${r.problems.map((p) => p.message).join('; ') || 'digest differs from the sealed one'}`,
     ),
+    ...(chain?.problems ?? []).map((p) => `CHAIN ${p.message}`),
   ].join('\n');
   return {
-    code: bad.length > 0 ? 1 : 0,
+    code: bad.length > 0 || chainBroken ? 1 : 0,
     data: {
       tenantId,
       checked: results.length,
       ok: results.length - bad.length,
       mismatched: bad.length,
       results,
+      ...(chain ? { chain } : {}),
     },
     text,
   };

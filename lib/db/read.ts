@@ -18,7 +18,10 @@ export interface TicketView {
   archivedAt: string | null;
   messageCount: number;
   mediaCount: number;
+  /** The v1 digest (`ticket-vault-digest v1`). */
   digest: string | null;
+  /** The ticket's latest v2 seal (docs/evidence.md); null for a ticket only sealed as v1. */
+  seal: { version: number; sealId: string; root: string; sealedAt: string; keyId: string } | null;
 }
 
 export interface MediaView {
@@ -53,7 +56,11 @@ export async function readTicket(db: Db, tenantId: string, ticketId: string): Pr
   const { rows } = await db.query(
     `select ticket_id, sequential_id, status, channel, coalesce(contact_identity, customer_identity) as identity,
             contact_name, contact_phone, contact_email, tunnel_originator, agent_identity, team, tags, closed_by,
-            coalesce(open_date, storage_date) as opened_at, close_date, archived_at, message_count, media_count, digest
+            coalesce(open_date, storage_date) as opened_at, close_date, archived_at, message_count, media_count, digest,
+            (select json_build_object('version', s.version, 'sealId', s.seal_id, 'root', s.root,
+                                      'sealedAt', s.created_at, 'keyId', s.key_id)
+               from seals s where s.tenant_id = tickets.tenant_id and s.ticket_id = tickets.ticket_id
+              order by s.seq desc limit 1) as seal
        from tickets where tenant_id = $1 and ticket_id = $2 and archived_at is not null`,
     [tenantId, ticketId],
   );
@@ -85,6 +92,7 @@ function toTicketView(r: any): TicketView {
     messageCount: r.message_count ?? 0,
     mediaCount: r.media_count ?? 0,
     digest: r.digest ?? null,
+    seal: r.seal ? { ...r.seal, sealedAt: new Date(r.seal.sealedAt).toISOString() } : null,
   };
 }
 
@@ -172,7 +180,11 @@ export async function readContactTickets(
   const { rows } = await db.query(
     `select ticket_id, sequential_id, status, channel, coalesce(contact_identity, customer_identity) as identity,
             contact_name, contact_phone, contact_email, tunnel_originator, agent_identity, team, tags, closed_by,
-            coalesce(open_date, storage_date) as opened_at, close_date, archived_at, message_count, media_count, digest
+            coalesce(open_date, storage_date) as opened_at, close_date, archived_at, message_count, media_count, digest,
+            (select json_build_object('version', s.version, 'sealId', s.seal_id, 'root', s.root,
+                                      'sealedAt', s.created_at, 'keyId', s.key_id)
+               from seals s where s.tenant_id = tickets.tenant_id and s.ticket_id = tickets.ticket_id
+              order by s.seq desc limit 1) as seal
        from tickets
       where tenant_id = $1 and archived_at is not null
         and (customer_identity = $2 or contact_identity = $2 or tunnel_originator = $2)

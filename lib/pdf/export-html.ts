@@ -120,7 +120,7 @@ export async function writeExportHtml(
     ]),
   );
   await write(
-    `<div class="verify">Each ticket below carries its archive digest: the SHA-256 of the canonical list of its messages' and media objects' SHA-256 hashes, in order ("ticket-vault-digest v1"). To verify, call <span class="digest">GET /v1/tickets/&lt;ticket id&gt;/verify</span> on the archive: it recomputes the digest from the stored messages and media bytes and answers whether it still equals the one printed here.</div></section>`,
+    `<div class="verify">Each ticket below carries its seal: the root of a Merkle tree over everything shown here (the ticket's fields and each message as displayed, with each media's SHA-256), encoded as RFC 8785 JSON, signed with the archive's Ed25519 key and chained to the tenant's previous seal ("ticket-vault seal v2"; tickets archived earlier carry only the v1 digest, the SHA-256 of their messages' and media objects' hashes). To verify, call <span class="digest">GET /v1/tickets/&lt;ticket id&gt;/verify</span> on the archive: it recomputes every field from the stored bytes and answers whether the seal still matches, naming any difference. The public keys are at <span class="digest">/.well-known/ticket-vault-keys</span>.</div></section>`,
   );
 
   let total = 0;
@@ -141,7 +141,9 @@ export async function writeExportHtml(
         ['Messages', t.messageCount],
         ['Media', t.mediaCount],
         ['Archived at', when(t.archivedAt)],
-        ['Digest', t.digest],
+        ['Seal (v2 root)', t.seal ? t.seal.root : null],
+        ['Seal id · key', t.seal ? `${t.seal.sealId} · ${t.seal.keyId}` : null],
+        ['Digest (v1)', t.digest],
         ['Verify at', doc.verifyUrlOf(t.ticketId)],
       ]),
     );

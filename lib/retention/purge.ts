@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/pool';
 import { HELD_TICKET_SQL } from '../db/retention';
+import { eraseSealData } from '../db/seals';
 import type { SearchClient } from '../search/client';
 import { writeTarget } from '../search/migrate';
 import type { CollectionNames } from '../search/schema';
@@ -185,6 +186,9 @@ export async function purgeTicket(
       [tenantId, exportRows.map((e) => e.export_id)],
     );
     await client.query('delete from tickets where tenant_id = $1 and ticket_id = $2', [tenantId, ticketId]);
+    // Seals are append-only: their sealed data (the personal content) goes, their signed envelope,
+    // root and place in the tenant's chain stay (docs/evidence.md, "Erasure").
+    const sealsErased = await eraseSealData(client, tenantId, ticketId);
     const counts: PurgeCounts = {
       tickets: 1,
       messages: messages.rowCount ?? 0,
@@ -207,6 +211,7 @@ export async function purgeTicket(
           objects: counts.objects,
           exports: counts.exports,
           exportIds: exportRows.map((e) => e.export_id),
+          sealsErased,
         }),
       ],
     );

@@ -11,6 +11,7 @@ export const WORKFLOW = {
   applyRetention: 'applyRetention',
   applyRetentionAll: 'applyRetentionAll',
   eraseContact: 'eraseContact',
+  resealTickets: 'resealTickets',
 } as const;
 
 /** The query every long ops workflow (backfill, reindex) answers with its counters. */
@@ -26,6 +27,9 @@ export const backfillWorkflowId = (tenantId: string, from: string, to: string) =
 
 /** One full reindex at a time (`reindex/all`), or one per tenant. */
 export const reindexWorkflowId = (tenantId?: string) => `reindex/${tenantId ?? 'all'}`;
+
+/** Seal v1 tickets as v2: one run per tenant (`reseal/<tenant>`) or for all (`reseal/all`). */
+export const resealWorkflowId = (tenantId?: string) => `reseal/${tenantId ?? 'all'}`;
 
 /** One retention run per tenant at a time; the schedule starts `retention/all`. */
 export const retentionWorkflowId = (tenantId?: string) => `retention/${tenantId ?? 'all'}`;

@@ -483,6 +483,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       store: archive.store,
       search: archive.search,
       collections: archive.collections,
+      config: archive.config,
       tickets,
     });
     // Workflows: one archive run per ticket.

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { Config } from '../../lib/config';
 import type { Db } from '../../lib/db/pool';
+import { createSealKeyProvider } from '../../lib/integrity/key-provider';
 import { verifyTicket } from '../../lib/integrity/verify';
 import type { SearchClient } from '../../lib/search/client';
 import type { CollectionNames } from '../../lib/search/schema';
@@ -58,9 +60,11 @@ export async function verifyArchive(deps: {
   store: ObjectStore;
   search: SearchClient;
   collections: CollectionNames;
+  config: Config;
   tickets: ExpectedTicket[];
 }): Promise<VerifyReport> {
   const { db, store, tickets } = deps;
+  const sealKeys = createSealKeyProvider(deps.config, db);
   const problems: TicketProblem[] = [];
   let messages = 0;
   let media = 0;
@@ -135,9 +139,15 @@ export async function verifyArchive(deps: {
       media++;
     }
 
-    const verdict = await verifyTicket(db, store, t.bot, t.id);
+    const verdict = await verifyTicket(db, store, t.bot, t.id, sealKeys);
     if (!verdict) lost('verify: not archived');
-    else if (!verdict.ok) lost(`verify failed: ${verdict.problems.slice(0, 3).join('; ')}`);
+    else if (!verdict.ok)
+      lost(
+        `verify failed: ${verdict.problems
+          .slice(0, 3)
+          .map((p) => p.message)
+          .join('; ')}`,
+      );
 
     const ticketDocCount = await docCount(deps.search, deps.collections.tickets, t.bot, t.id);
     if (ticketDocCount === 0) lost('no Typesense ticket document');

@@ -2,6 +2,7 @@ import type { CliDeps, CliIo } from '../../cli/context';
 import { runCli } from '../../cli/main';
 import { encryptionKey } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
+import { createSealKeyProvider } from '../../lib/integrity/key-provider';
 import type { ArchiveEnv } from './archive-env';
 
 /**
@@ -16,6 +17,7 @@ export function cliFor(env: ArchiveEnv) {
     search: env.search,
     collections: env.collections,
     box: createSecretBox(encryptionKey(env.config).key),
+    sealKeys: createSealKeyProvider(env.config, env.db),
     temporal: async () => env.temporal,
     actor: 'cli:test',
     close: async () => undefined,
