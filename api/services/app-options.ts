@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../../lib/config';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
+import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { SearchClient } from '../../lib/search/client';
 import type { CollectionNames } from '../../lib/search/schema';
@@ -20,6 +21,7 @@ export interface AppClients {
   store: ObjectStore;
   temporal: Client;
   metrics?: Metrics;
+  logger?: Logger;
 }
 
 export function createAppOptions(
@@ -41,6 +43,7 @@ export function createAppOptions(
   });
   const { read, exports } = createReadApiOptions({
     metrics: c.metrics,
+    logger: c.logger,
     db: c.db,
     box: c.box,
     masterKey: c.masterKey,
