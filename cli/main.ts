@@ -135,7 +135,7 @@ export function buildProgram(
       .option('--wait', 'show progress until done')
       .option(
         '--if-empty',
-        'only when the search index is empty and Postgres holds archived tickets (after a Typesense restart)',
+        'only when the search index is empty and Postgres holds archived tickets (after a Typesense restart), or it was built by an older version (after an upgrade)',
       )
       .option('--batch-size <n>', 'tickets per activity call (default 200)'),
   ).action(

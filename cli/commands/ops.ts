@@ -11,6 +11,7 @@ import { allowTenant, disableTenant, isTenantDisabled, listTenants } from '../..
 import { getTenant, setTenantCommandsUrl, TenantNotFoundError } from '../../lib/db/tenants';
 import { isTicketArchived } from '../../lib/db/tickets';
 import { verifyTicket } from '../../lib/integrity/verify';
+import { outdatedCollections } from '../../lib/search/migrate';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import {
   archiveWorkflowId,
@@ -348,7 +349,9 @@ export async function reindexCommand(
       .then((c) => (c as { num_documents: number }).num_documents)
       .catch(() => 0);
     const archived = rows[0]?.n ?? 0;
-    if (archived === 0 || indexed > 0) {
+    // Collections from an older version (e.g. without tenant_key) are rebuilt even when full.
+    const outdated = tenantId ? [] : await outdatedCollections(deps.search, deps.collections);
+    if ((archived === 0 || indexed > 0) && outdated.length === 0) {
       return {
         code: 0,
         data: { status: 'skipped', archived, indexed },

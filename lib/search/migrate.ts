@@ -124,6 +124,28 @@ export async function ensureCollections(client: SearchClient, names: CollectionN
   return created;
 }
 
+/**
+ * The live collections (behind the aliases) built by an older version: missing a field the
+ * current schema has (e.g. `tenant_key`). Searches still work on them (tenant-scope.ts falls back),
+ * but only `reindex` brings them up to date; `reindex --if-empty` runs for them too.
+ */
+export async function outdatedCollections(client: SearchClient, names: CollectionNames): Promise<string[]> {
+  const schemas = collectionSchemas(names);
+  const outdated: string[] = [];
+  for (const schema of schemas) {
+    let live: { name: string; fields: Array<{ name: string }> };
+    try {
+      live = (await client.collections(schema.name).retrieve()) as never;
+    } catch (err) {
+      if (status(err) === 404) continue;
+      throw err;
+    }
+    const have = new Set(live.fields.map((f) => f.name));
+    if (schema.fields.some((f) => !have.has(f.name))) outdated.push(live.name);
+  }
+  return outdated;
+}
+
 /** Drops the aliases and the collections they point at (tests, decommissioning). */
 export async function dropCollections(client: SearchClient, names: CollectionNames): Promise<void> {
   for (const alias of Object.values(names)) {

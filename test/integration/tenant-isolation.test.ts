@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { outdatedCollections } from '../../lib/search/migrate';
 import { MESSAGE_FIELDS, TICKET_FIELDS } from '../../lib/search/schema';
 import { WORKFLOW } from '../../lib/temporal-contract';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
@@ -281,6 +282,10 @@ describe('upgrading from collections without tenant_key', () => {
       await env.search.collections(old).documents().import(docs, { action: 'upsert' });
       await env.search.aliases().upsert(alias, { collection_name: old });
     }
+    // What `reindex --if-empty` (npm start) looks at to rebuild them after an upgrade.
+    expect((await outdatedCollections(env.search, env.collections)).sort()).toEqual(
+      [`${env.collections.messages}_v7`, `${env.collections.tickets}_v7`].sort(),
+    );
     const before = await metric();
     for (const t of TENANTS) {
       expect(ids(await search(t, ''))).toEqual(ticketsOf(t));
@@ -304,6 +309,7 @@ describe('upgrading from collections without tenant_key', () => {
       expect(live.name).toBe(`${env.collections[kind]}_v8`);
       expect(live.fields.map((f) => f.name)).toContain('tenant_key');
     }
+    expect(await outdatedCollections(env.search, env.collections)).toEqual([]);
     const after = await metric();
     for (const t of TENANTS) {
       expect(ids(await search(t, ''))).toEqual(ticketsOf(t));
