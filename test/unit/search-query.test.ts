@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { tenantArg, UsageError } from '../../cli/commands/ops';
 import { phoneFromIdentity, phoneVariants } from '../../lib/search/phone';
 import { parseDateBound, SearchQueryError, ticketFilter } from '../../lib/search/query';
 import { isMissingTenantKey, tenantFilter, tenantKey } from '../../lib/search/tenant-scope';
@@ -110,6 +111,12 @@ describe('tenant ids and their search key', () => {
     ['a`b'],
   ])('not a bot identifier (%j): refused, naming the rule', (id) => {
     expect(() => normaliseTenantId(id)).toThrow(/not a Blip bot identifier/);
+  });
+
+  test('the CLI names tenants the way the webhook stores them', () => {
+    expect(tenantArg(' Loja.Exemplo ')).toBe('loja.exemplo');
+    expect(tenantArg('loja_exemplo')).toBe('loja_exemplo');
+    expect(() => tenantArg('loja exemplo')).toThrow(UsageError);
   });
 
   test('a collection without tenant_key is recognised from the error Typesense gives', () => {
