@@ -16,6 +16,7 @@ async function main() {
     ...clients,
     temporal: clients.temporalClient,
     metrics,
+    logger,
   });
   // The UI is served unless WEB_UI=off (and only once built: npm run build:web).
   const webUi = config.WEB_UI === 'off' ? undefined : {};

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { phoneVariants } from '../lib/search/phone';
+import { tenantKey } from '../lib/search/tenant-scope';
 import { startArchiveEnv } from '../test/support/archive-env';
 import { botAuthorization } from '../test/support/blip-fixtures';
 import { processTree, pssBytes, statusBytes } from './lib/proc';
@@ -230,6 +231,7 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
       const ticketDocs = chunk.map((t) => ({
         id: `${t.tenantId}:${t.ticketId}`,
         tenant_id: t.tenantId,
+        tenant_key: tenantKey(t.tenantId),
         ticket_id: t.ticketId,
         sequential_id: t.seq,
         contact_identity: `${t.phone.slice(1)}@wa.gw.msging.net`,
@@ -245,6 +247,7 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
       const messageDocs = messages.map(({ t, p, text, sentAt }) => ({
         id: `${t.tenantId}:${t.ticketId}:m${p}`,
         tenant_id: t.tenantId,
+        tenant_key: tenantKey(t.tenantId),
         ticket_id: t.ticketId,
         message_id: `m${p}`,
         position: p,

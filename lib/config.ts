@@ -84,14 +84,17 @@ export const configSchema = z.object({
 
   BLIP_API_URL: url.default('https://http.msging.net/commands'),
   BLIP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(25_000),
-  /** Comma-separated bot identifiers allowed to use the webhook; empty means any bot with a valid key. */
+  /**
+   * Comma-separated bot identifiers allowed to use the webhook; empty means any bot with a valid key.
+   * Lower-cased like every tenant id (Blip identifiers are case-insensitive: lib/tenant-id.ts).
+   */
   ALLOWED_BOTS: z
     .string()
     .default('')
     .transform((s) =>
       s
         .split(',')
-        .map((b) => b.trim())
+        .map((b) => b.trim().toLowerCase())
         .filter(Boolean),
     ),
 

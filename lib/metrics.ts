@@ -24,6 +24,12 @@ export function createMetrics(process: 'api' | 'worker') {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    searchForeignHits: new Counter({
+      name: 'ticketvault_search_foreign_hits_dropped_total',
+      help: 'Search hits of another tenant dropped before answering (should stay 0; legacy = collections from before tenant_key: run reindex)',
+      labelNames: ['collection', 'filter'] as const,
+      registers: [registry],
+    }),
     searchLatency: new Histogram({
       name: 'ticketvault_search_duration_seconds',
       help: 'Ticket search latency (Typesense round trips included)',

@@ -3,6 +3,7 @@ import type { Config } from '../../lib/config';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
 import { createSealKeyProvider } from '../../lib/integrity/key-provider';
+import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { SearchClient } from '../../lib/search/client';
 import type { CollectionNames } from '../../lib/search/schema';
@@ -21,6 +22,7 @@ export interface AppClients {
   store: ObjectStore;
   temporal: Client;
   metrics?: Metrics;
+  logger?: Logger;
 }
 
 export function createAppOptions(
@@ -44,6 +46,7 @@ export function createAppOptions(
   });
   const { read, exports } = createReadApiOptions({
     metrics: c.metrics,
+    logger: c.logger,
     db: c.db,
     box: c.box,
     masterKey: c.masterKey,

@@ -6,6 +6,7 @@ import { parseBotKey } from '../../lib/blip';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
 import { getTenant, tenantKeyMatches } from '../../lib/db/tenants';
+import { normaliseTenantId } from '../../lib/tenant-id';
 import { unauthorized } from './http-errors';
 
 /**
@@ -26,7 +27,8 @@ export function createReadAccess(deps: ReadAccessDeps) {
   async function tenantForKey(authorization: string): Promise<string> {
     let identifier: string;
     try {
-      identifier = parseBotKey(authorization).identifier;
+      // The same tenant id the webhook stored (normalised once, lib/tenant-id.ts).
+      identifier = normaliseTenantId(parseBotKey(authorization).identifier);
     } catch (err) {
       throw unauthorized(`not a valid Blip bot key: ${(err as Error).message}`);
     }

@@ -3,10 +3,11 @@ import { createSessionCodec } from '../../lib/auth/session';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
 import type { SealKeyProvider } from '../../lib/integrity/key-provider';
+import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { SearchClient } from '../../lib/search/client';
 import type { CollectionNames } from '../../lib/search/schema';
-import { createTicketSearch } from '../../lib/search/ticket-search';
+import { createTicketSearch, type TicketSearchObserver } from '../../lib/search/ticket-search';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import type { ServerDeps } from '../server';
 import { createReadAccess } from './read-access';
@@ -25,14 +26,36 @@ export interface ReadApiDeps {
   temporal: Client;
   taskQueue: string;
   metrics?: Metrics;
+  logger?: Logger;
   searchRateLimitPerMinute?: number;
   sealKeys: SealKeyProvider;
+}
+
+/** Another tenant's hit reaching a search is counted and logged (by tenant and count, no content). */
+function searchObserver(deps: Pick<ReadApiDeps, 'metrics' | 'logger'>): TicketSearchObserver {
+  let legacyWarned = false;
+  return {
+    foreignHitsDropped({ tenantId, collection, count, mode }) {
+      deps.metrics?.searchForeignHits.inc({ collection, filter: mode }, count);
+      deps.logger?.warn(
+        { tenantId, collection, count, filter: mode },
+        "search hits of another tenant dropped (the tenant filter let them through; if filter is 'legacy', run: ticket-vault reindex)",
+      );
+    },
+    legacyCollections() {
+      if (legacyWarned) return;
+      legacyWarned = true;
+      deps.logger?.warn(
+        "the search collections predate tenant_key; searches use the legacy tenant filter and drop look-alike tenants' hits until: ticket-vault reindex",
+      );
+    },
+  };
 }
 
 export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDeps, 'read' | 'exports'>> {
   const sessions = createSessionCodec(deps.masterKey);
   const access = createReadAccess({ db: deps.db, box: deps.box, sessions });
-  const ticketSearch = createTicketSearch(deps.search, deps.collections);
+  const ticketSearch = createTicketSearch(deps.search, deps.collections, {}, searchObserver(deps));
   const read = {
     session: { access, sessions, ttlSeconds: deps.sessionTtlSeconds, secureCookies: deps.secureCookies },
     tickets: {

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
+import { normaliseTenantId } from '../../lib/tenant-id';
 import { forbidden, unauthorized, unavailable } from './http-errors';
 
 /**
  * Decides whether a webhook's key may archive: the key must parse, the bot must be allowed, and
  * the key must be the tenant's stored one — or, for a new bot or a rotated key, Blip must accept
  * it once (then it is stored encrypted, replacing the old one). Error messages name the bot,
- * never the key.
+ * never the key. The tenant id is the bot identifier normalised here, once (lib/tenant-id.ts):
+ * `Key` headers for `LojaExemplo` and `lojaexemplo` are the same tenant; the key itself is kept
+ * and sent to Blip exactly as given.
  */
 export type KeyVerdict = 'accepted' | 'rejected' | 'unreachable';
 
@@ -73,7 +76,7 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
   async function verifiedTenant(authorization: string): Promise<string | null> {
     let identifier: string;
     try {
-      identifier = deps.parseKey(authorization).identifier;
+      identifier = normaliseTenantId(deps.parseKey(authorization).identifier);
     } catch {
       return null;
     }
@@ -84,7 +87,8 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
   async function admitTenant(authorization: string, ticketId: string): Promise<string> {
     let bot: { identifier: string; identity: string };
     try {
-      bot = deps.parseKey(authorization);
+      const parsed = deps.parseKey(authorization);
+      bot = { identifier: normaliseTenantId(parsed.identifier), identity: parsed.identity };
     } catch (err) {
       throw unauthorized(`auth is not a valid Blip bot key: ${(err as Error).message}`);
     }

@@ -4,6 +4,7 @@ import { isTenantDisabled } from '../../lib/db/tenant-access';
 import { getTenant, TenantNotFoundError } from '../../lib/db/tenants';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import { PROGRESS_QUERY } from '../../lib/temporal/contract';
+import { normaliseTenantId } from '../../lib/tenant-id';
 import type { CliDeps, CliIo } from '../context';
 
 /**
@@ -21,13 +22,15 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const TENANT = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const TICKET = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
+/** A tenant named on the command line, normalised as the webhook normalises it (`LojaExemplo` → `lojaexemplo`). */
 export function tenantArg(value: string): string {
-  const t = value.trim();
-  if (!TENANT.test(t)) throw new UsageError(`not a bot identifier: ${JSON.stringify(value.slice(0, 60))}`);
-  return t;
+  try {
+    return normaliseTenantId(value);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 export function ticketArg(value: string): string {

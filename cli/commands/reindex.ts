@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { outdatedCollections } from '../../lib/search/migrate';
 import { startReindex } from '../../lib/temporal/reindex-starter';
 import type { ReindexProgress } from '../../workflows/reindex-search';
 import type { CliDeps, CliIo } from '../context';
@@ -37,7 +38,9 @@ export async function reindexCommand(
       .then((c) => (c as { num_documents: number }).num_documents)
       .catch(() => 0);
     const archived = rows[0]?.n ?? 0;
-    if (archived === 0 || indexed > 0) {
+    // Collections from an older version (e.g. without tenant_key) are rebuilt even when full.
+    const outdated = tenantId ? [] : await outdatedCollections(deps.search, deps.collections);
+    if ((archived === 0 || indexed > 0) && outdated.length === 0) {
       return {
         code: 0,
         data: { status: 'skipped', archived, indexed },
@@ -85,7 +88,7 @@ export function registerReindexCommands(program: Command, { run, io, pollMs }: C
       .option('--wait', 'show progress until done')
       .option(
         '--if-empty',
-        'only when the search index is empty and Postgres holds archived tickets (after a Typesense restart)',
+        'only when the search index is empty and Postgres holds archived tickets (after a Typesense restart), or it was built by an older version (after an upgrade)',
       )
       .option('--batch-size <n>', 'tickets per activity call (default 200)'),
   ).action(

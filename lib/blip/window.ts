@@ -2,7 +2,7 @@ import type { Message } from './domain';
 
 /**
  * Whether a message belongs to the ticket's own part of the customer's thread (Blip returns the
- * surrounding thread too, API.md §3): the ticket event itself, undated messages, and messages
+ * surrounding thread too, docs/blip-api.md §3): the ticket event itself, undated messages, and messages
  * between the ticket's storage (or open) date and its close date. Used when archiving and again by
  * `verify`, which recomputes the flag from the stored bytes.
  */

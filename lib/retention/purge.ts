@@ -5,6 +5,7 @@ import { eraseSealData } from '../db/seals';
 import type { SearchClient } from '../search/client';
 import { writeTarget } from '../search/migrate';
 import type { CollectionNames } from '../search/schema';
+import { withTenantFilter } from '../search/tenant-scope';
 import type { ObjectStore } from '../storage/object-store';
 
 /**
@@ -79,15 +80,20 @@ export async function deleteTicketFromSearch(
   tenantId: string,
   ticketId: string,
 ): Promise<void> {
-  const filter_by = `tenant_id:=${filterValue(tenantId)} && ticket_id:=${filterValue(ticketId)}`;
+  const ticket = `ticket_id:=${filterValue(ticketId)}`;
   // collectionNames() are the names (or aliases) searches use, so deleting through them reaches
   // whatever collection is live.
   for (const name of [collections.messages, collections.tickets]) {
+    const collection = await writeTarget(search, name);
     try {
-      await search
-        .collections(await writeTarget(search, name))
-        .documents()
-        .delete({ filter_by });
+      // On tenant_key (a tenant_id filter also matches look-alike tenants: tenant-scope.ts); a
+      // collection from before that field answers 404 for it, which must not pass for "absent".
+      await withTenantFilter(tenantId, (tenant) =>
+        search
+          .collections(collection)
+          .documents()
+          .delete({ filter_by: `${tenant} && ${ticket}` }),
+      );
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -4,6 +4,7 @@ import type { SearchClient } from './client';
 import { writeTarget } from './migrate';
 import { phoneFromIdentity, phoneVariants } from './phone';
 import { type CollectionNames, messageDocId, ticketDocId } from './schema';
+import { tenantKey } from './tenant-scope';
 
 /**
  * Indexes one archived ticket from Postgres into Typesense: the ticket document, then its
@@ -70,6 +71,7 @@ export async function indexTicket(
   if (!t) throw new IndexingError(`ticket ${ticketId} of ${tenantId} is not archived; nothing to index`);
   const phone =
     t.contact_phone ?? phoneFromIdentity(t.tunnel_originator) ?? phoneFromIdentity(t.customer_identity);
+  const tenant_key = tenantKey(tenantId);
   // Writes go to the collections behind the aliases (see writeTarget).
   const target = {
     tickets: await writeTarget(client, names.tickets),
@@ -79,6 +81,7 @@ export async function indexTicket(
     {
       id: ticketDocId(tenantId, ticketId),
       tenant_id: tenantId,
+      tenant_key,
       ticket_id: ticketId,
       sequential_id: t.sequential_id ?? undefined,
       contact_identity: t.contact_identity ?? t.customer_identity,
@@ -104,6 +107,7 @@ export async function indexTicket(
       page.map((m) => ({
         id: messageDocId(tenantId, ticketId, m.messageId),
         tenant_id: tenantId,
+        tenant_key,
         ticket_id: ticketId,
         message_id: m.messageId,
         position: m.position,

@@ -1,5 +1,6 @@
 import type { SearchClient } from './client';
 import { type CollectionNames, collectionSchemas } from './schema';
+import { TENANT_KEY_FIELD, tenantKey } from './tenant-scope';
 
 /**
  * The application reads and writes through Typesense aliases (`${prefix}tickets`,
@@ -67,10 +68,20 @@ export async function createCollection(
   }
 }
 
-/** Copies every document of one collection into another (upserts), in JSONL export order. */
+/**
+ * Copies every document of one collection into another (upserts), in JSONL export order. Documents
+ * from before `tenant_key` get it from their own `tenant_id` (the new schema requires it).
+ */
 async function copyDocuments(client: SearchClient, from: string, to: string): Promise<void> {
   const jsonl = (await client.collections(from).documents().export()) as unknown as string;
-  const lines = jsonl.split('\n').filter((l) => l.trim() !== '');
+  const lines = jsonl
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const doc = JSON.parse(l) as Record<string, unknown>;
+      if (typeof doc.tenant_id !== 'string' || TENANT_KEY_FIELD in doc) return l;
+      return JSON.stringify({ ...doc, [TENANT_KEY_FIELD]: tenantKey(doc.tenant_id) });
+    });
   for (let i = 0; i < lines.length; i += 1000) {
     const chunk = lines.slice(i, i + 1000).join('\n');
     const out = (await client
@@ -122,6 +133,28 @@ export async function ensureCollections(client: SearchClient, names: CollectionN
     created.push(alias);
   }
   return created;
+}
+
+/**
+ * The live collections (behind the aliases) built by an older version: missing a field the
+ * current schema has (e.g. `tenant_key`). Searches still work on them (tenant-scope.ts falls back),
+ * but only `reindex` brings them up to date; `reindex --if-empty` runs for them too.
+ */
+export async function outdatedCollections(client: SearchClient, names: CollectionNames): Promise<string[]> {
+  const schemas = collectionSchemas(names);
+  const outdated: string[] = [];
+  for (const schema of schemas) {
+    let live: { name: string; fields: Array<{ name: string }> };
+    try {
+      live = (await client.collections(schema.name).retrieve()) as never;
+    } catch (err) {
+      if (status(err) === 404) continue;
+      throw err;
+    }
+    const have = new Set(live.fields.map((f) => f.name));
+    if (schema.fields.some((f) => !have.has(f.name))) outdated.push(live.name);
+  }
+  return outdated;
 }
 
 /** Drops the aliases and the collections they point at (tests, decommissioning). */

@@ -1,10 +1,13 @@
+import { isTenantId } from '../tenant-id';
 import { MIN_PHONE_DIGITS, phoneDigits } from './phone';
+import { type TenantFilterMode, tenantFilter } from './tenant-scope';
 
 /**
  * Turns an agent's search (validated strings from the query string) into Typesense parameters.
  * No user text ever reaches `filter_by`: names and free text go in `q`, phones are reduced to
  * digits, ticket ids must be UUIDs or numbers, dates become epoch seconds. The tenant filter is
- * always first and always present (docs/architecture.md rule 6).
+ * always first and always present (docs/architecture.md rule 6), on `tenant_key` (tenant-scope.ts; `legacy`
+ * only for collections built before that field).
  */
 export interface TicketQuery {
   q?: string;
@@ -24,7 +27,6 @@ export class SearchQueryError extends Error {
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-const TENANT = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 
 /** `from`/`to` as epoch seconds; a bare date means the start (from) or the end (to) of that UTC day. */
 export function parseDateBound(name: 'from' | 'to', value: string): number {
@@ -48,9 +50,13 @@ export interface TicketFilter {
   nameQuery: string | null;
 }
 
-export function ticketFilter(tenantId: string, query: TicketQuery): TicketFilter {
-  if (!TENANT.test(tenantId)) throw new SearchQueryError('invalid tenant');
-  const filters = [`tenant_id:=${tenantId}`];
+export function ticketFilter(
+  tenantId: string,
+  query: TicketQuery,
+  mode: TenantFilterMode = 'key',
+): TicketFilter {
+  if (!isTenantId(tenantId)) throw new SearchQueryError('invalid tenant');
+  const filters = [tenantFilter(tenantId, mode)];
   if (query.phone !== undefined) {
     const digits = phoneDigits(query.phone);
     if (digits.length < MIN_PHONE_DIGITS) {

@@ -1,6 +1,11 @@
+import { TENANT_KEY_FIELD } from './tenant-scope';
+
 /**
  * Typesense collections (derived data: rebuilt from Postgres at any time). Every document carries
- * `tenant_id`, and every search adds a tenant filter the caller cannot remove (docs/architecture.md rule 6).
+ * `tenant_id` (shown, and compared exactly after every search) and `tenant_key` (filtered on: see
+ * tenant-scope.ts), and every search adds a tenant filter the caller cannot remove (docs/architecture.md
+ * rule 6). A change here reaches an installation through `ticket-vault reindex`, which builds
+ * `<alias>_v<N+1>` with these fields from Postgres and swaps the alias (migrate.ts).
  */
 export interface CollectionNames {
   tickets: string;
@@ -20,8 +25,14 @@ type Field = {
   index?: boolean;
 };
 
-export const TICKET_FIELDS: Field[] = [
+const TENANT_FIELDS: Field[] = [
   { name: 'tenant_id', type: 'string', facet: true },
+  // Not optional: a document without it would be invisible to its own tenant's searches.
+  { name: TENANT_KEY_FIELD, type: 'string' },
+];
+
+export const TICKET_FIELDS: Field[] = [
+  ...TENANT_FIELDS,
   { name: 'ticket_id', type: 'string' },
   { name: 'sequential_id', type: 'int32', optional: true },
   { name: 'contact_identity', type: 'string', optional: true },
@@ -39,7 +50,7 @@ export const TICKET_FIELDS: Field[] = [
 ];
 
 export const MESSAGE_FIELDS: Field[] = [
-  { name: 'tenant_id', type: 'string', facet: true },
+  ...TENANT_FIELDS,
   { name: 'ticket_id', type: 'string', facet: true },
   { name: 'message_id', type: 'string', index: false, optional: true },
   { name: 'position', type: 'int32' },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SearchClient } from './client';
 import { type TicketQuery, ticketFilter } from './query';
 import type { CollectionNames } from './schema';
+import { type TenantFilterMode, tenantFilter, withTenantFilter } from './tenant-scope';
 
 /** Search tickets for one tenant: fields, dates and free text inside messages; newest first. */
 export interface TicketHit {
@@ -64,6 +65,7 @@ const GROUPED_SEARCH_MAX_MESSAGES = 20_000;
 type TextMatches = { snippets: Map<string, HighlightSegment[] | null>; capped: boolean };
 
 interface TicketDoc {
+  tenant_id: string;
   ticket_id: string;
   sequential_id?: number;
   contact_identity?: string;
@@ -79,6 +81,35 @@ interface TicketDoc {
 }
 
 type Highlight = { field?: string; snippet?: string };
+type MessageHit = { document: { tenant_id: string; ticket_id: string }; highlights?: Highlight[] };
+
+/** What a search reports besides its answer: the API turns these into a metric and a warning. */
+export interface TicketSearchObserver {
+  /**
+   * Hits whose stored tenant_id is not exactly the searching tenant's, dropped before anything is
+   * shown. Always 0 with the `tenant_key` filter; anything else is a bug or a collection from
+   * before it (`legacy`) and is worth a warning.
+   */
+  foreignHitsDropped?(info: {
+    tenantId: string;
+    collection: 'tickets' | 'messages';
+    count: number;
+    mode: TenantFilterMode;
+  }): void;
+  /** The live collections predate `tenant_key`: searches use the old filter until `reindex`. */
+  legacyCollections?(): void;
+}
+
+/** A failed search in a multi_search answer, with Typesense's code (isMissingTenantKey reads it). */
+class TicketSearchError extends Error {
+  override name = 'TicketSearchError';
+  constructor(
+    readonly httpStatus: number | undefined,
+    detail: string,
+  ) {
+    super(`ticket search failed: ${httpStatus ?? '?'} ${detail}`);
+  }
+}
 
 const iso = (epoch: number | undefined) => (epoch ? new Date(epoch * 1000).toISOString() : null);
 
@@ -86,56 +117,86 @@ export function createTicketSearch(
   client: SearchClient,
   names: CollectionNames,
   limits: { groupedSearchMaxMessages?: number } = {},
+  observer: TicketSearchObserver = {},
 ) {
   const groupedSearchMaxMessages = limits.groupedSearchMaxMessages ?? GROUPED_SEARCH_MAX_MESSAGES;
-  async function searchMessages(tenantId: string, q: string, tag: string, grouped: boolean) {
+
+  /** Defence in depth: whatever the filter let through, only the tenant's own documents stay. */
+  function ownOnly<T>(
+    items: T[],
+    tenantOf: (item: T) => string | undefined,
+    where: { tenantId: string; collection: 'tickets' | 'messages'; mode: TenantFilterMode },
+  ): T[] {
+    const own = items.filter((item) => tenantOf(item) === where.tenantId);
+    if (own.length < items.length)
+      observer.foreignHitsDropped?.({ ...where, count: items.length - own.length });
+    return own;
+  }
+
+  async function searchMessages(
+    tenantId: string,
+    mode: TenantFilterMode,
+    q: string,
+    tag: string,
+    grouped: boolean,
+  ) {
     return (await client
       .collections(names.messages)
       .documents()
       .search({
         q,
         query_by: 'text',
-        filter_by: `tenant_id:=${tenantId}`,
+        filter_by: tenantFilter(tenantId, mode),
         ...(grouped ? { group_by: 'ticket_id', group_limit: 1 } : {}),
         per_page: MAX_TEXT_TICKETS,
         highlight_start_tag: tag,
         highlight_end_tag: tag,
       } as never)) as unknown as {
       found: number;
-      hits?: Array<{ document: { ticket_id: string }; highlights?: Highlight[] }>;
-      grouped_hits?: Array<{ group_key: string[]; hits: Array<{ highlights?: Highlight[] }> }>;
+      hits?: MessageHit[];
+      grouped_hits?: Array<{ group_key: string[]; hits: MessageHit[] }>;
     };
   }
 
   /** Ticket ids whose messages match `q`, with the best snippet of each. */
-  async function ticketsMatchingText(tenantId: string, q: string, tag: string): Promise<TextMatches> {
+  async function ticketsMatchingText(
+    tenantId: string,
+    mode: TenantFilterMode,
+    q: string,
+    tag: string,
+  ): Promise<TextMatches> {
     const snippets = new Map<string, HighlightSegment[] | null>();
-    const best = await searchMessages(tenantId, q, tag, false);
+    const where = { tenantId, collection: 'messages' as const, mode };
+    const best = await searchMessages(tenantId, mode, q, tag, false);
     const hits = best.hits ?? [];
     if (best.found <= hits.length || best.found > groupedSearchMaxMessages) {
       // Every matching message seen, or far too many to group: the tickets of the best ones.
-      for (const hit of hits) {
+      for (const hit of ownOnly(hits, (h) => h.document.tenant_id, where)) {
         const id = hit.document.ticket_id;
         if (!snippets.has(id)) snippets.set(id, segments(hit.highlights?.[0]?.snippet, tag));
       }
       return { snippets, capped: best.found > hits.length };
     }
-    const grouped = await searchMessages(tenantId, q, tag, true);
-    for (const group of grouped.grouped_hits ?? []) {
+    const grouped = await searchMessages(tenantId, mode, q, tag, true);
+    for (const group of ownOnly(grouped.grouped_hits ?? [], (g) => g.hits[0]?.document.tenant_id, where)) {
       const id = group.group_key[0];
       if (id) snippets.set(id, segments(group.hits[0]?.highlights?.[0]?.snippet, tag));
     }
     return { snippets, capped: grouped.found > snippets.size };
   }
 
-  async function search(tenantId: string, query: TicketQuery): Promise<TicketSearchResult> {
-    const { filters, nameQuery } = ticketFilter(tenantId, query);
+  async function searchIn(
+    tenantId: string,
+    query: TicketQuery,
+    mode: TenantFilterMode,
+  ): Promise<TicketSearchResult> {
+    const { filters, nameQuery } = ticketFilter(tenantId, query, mode);
     const tag = `\u2063${randomBytes(6).toString('hex')}\u2063`;
     let snippets: Map<string, HighlightSegment[] | null> | null = null;
     let textMatchesCapped = false;
     const text = query.q?.trim();
     if (text) {
-      const matches = await ticketsMatchingText(tenantId, text, tag);
+      const matches = await ticketsMatchingText(tenantId, mode, text, tag);
       snippets = matches.snippets;
       textMatchesCapped = matches.capped;
       if (snippets.size === 0)
@@ -173,14 +234,15 @@ export function createTicketSearch(
       }>;
     };
     const res = multi.results[0];
-    if (!res || res.error !== undefined)
-      throw new Error(`ticket search failed: ${res?.code ?? '?'} ${res?.error ?? 'no result'}`);
+    if (!res || res.error !== undefined) throw new TicketSearchError(res?.code, res?.error ?? 'no result');
+    const raw = res.hits ?? [];
+    const hits = ownOnly(raw, (h) => h.document.tenant_id, { tenantId, collection: 'tickets', mode });
     return {
-      found: res.found,
+      found: Math.max(0, res.found - (raw.length - hits.length)),
       page: query.page,
       perPage: query.perPage,
       textMatchesCapped,
-      hits: (res.hits ?? []).map(({ document: d, highlights }) => ({
+      hits: hits.map(({ document: d, highlights }) => ({
         ticketId: d.ticket_id,
         sequentialId: d.sequential_id ?? null,
         contact: {
@@ -198,6 +260,14 @@ export function createTicketSearch(
         highlight: snippets?.get(d.ticket_id) ?? segments(highlights?.[0]?.snippet, tag),
       })),
     };
+  }
+
+  function search(tenantId: string, query: TicketQuery): Promise<TicketSearchResult> {
+    return withTenantFilter(
+      tenantId,
+      (_filter, mode) => searchIn(tenantId, query, mode),
+      () => observer.legacyCollections?.(),
+    );
   }
 
   return { search };

@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { aliasTarget, createCollection, dropCollections, ensureCollections } from '../../lib/search/migrate';
-import { collectionNames } from '../../lib/search/schema';
+import { aliasTarget, dropCollections, ensureCollections } from '../../lib/search/migrate';
+import { collectionNames, TICKET_FIELDS } from '../../lib/search/schema';
+import { tenantKey } from '../../lib/search/tenant-scope';
 import { createTicketSearch } from '../../lib/search/ticket-search';
 import {
   archiveWorkflowId,
@@ -361,7 +362,12 @@ describe('reindex', () => {
   test('ensureCollections moves a plain collection of an older install behind an alias, keeping its documents', async () => {
     const names = collectionNames(`t${uniqueSuffix()}_legacy_`);
     try {
-      await createCollection(env.search, 'tickets', names.tickets);
+      // As an older install made it: no tenant_key yet (the copy derives it from tenant_id).
+      await env.search.collections().create({
+        name: names.tickets,
+        fields: TICKET_FIELDS.filter((f) => f.name !== 'tenant_key'),
+        default_sorting_field: 'closed_at',
+      } as never);
       await env.search.collections(names.tickets).documents().create({
         id: 'x:1',
         tenant_id: 'x',
@@ -374,7 +380,7 @@ describe('reindex', () => {
       expect(await aliasTarget(env.search, names.tickets)).toBe(`${names.tickets}_v1`);
       expect(await aliasTarget(env.search, names.messages)).toBe(`${names.messages}_v1`);
       const doc = await env.search.collections(names.tickets).documents('x:1').retrieve();
-      expect(doc).toMatchObject({ ticket_id: '1' });
+      expect(doc).toMatchObject({ ticket_id: '1', tenant_key: tenantKey('x') });
       const plain = (await env.search.collections(names.tickets).retrieve()) as { name: string };
       expect(plain.name).toBe(`${names.tickets}_v1`); // the name now resolves through the alias
       await ensureCollections(env.search, names); // idempotent

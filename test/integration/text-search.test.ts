@@ -1,6 +1,7 @@
 import { createSearchClient, type SearchClient } from '../../lib/search/client';
 import { dropCollections, ensureCollections } from '../../lib/search/migrate';
 import { type CollectionNames, collectionNames, messageDocId, ticketDocId } from '../../lib/search/schema';
+import { tenantKey } from '../../lib/search/tenant-scope';
 import { createTicketSearch } from '../../lib/search/ticket-search';
 import { stackEnv, uniqueSuffix } from '../support/stack-env';
 
@@ -43,6 +44,7 @@ beforeAll(async () => {
   const ticketDocs = tickets.map((t) => ({
     id: ticketDocId(TENANT, t.ticketId),
     tenant_id: TENANT,
+    tenant_key: tenantKey(TENANT),
     ticket_id: t.ticketId,
     closed_at: t.closedAt,
     message_count: t.messagesEach,
@@ -52,6 +54,7 @@ beforeAll(async () => {
     Array.from({ length: t.messagesEach }, (_, p) => ({
       id: messageDocId(TENANT, t.ticketId, `m${p}`),
       tenant_id: TENANT,
+      tenant_key: tenantKey(TENANT),
       ticket_id: t.ticketId,
       position: p,
       direction: 'received',
@@ -62,6 +65,7 @@ beforeAll(async () => {
   messageDocs.push({
     id: messageDocId(OTHER, 'other-t', 'm0'),
     tenant_id: OTHER,
+    tenant_key: tenantKey(OTHER),
     ticket_id: 'other-t',
     position: 0,
     direction: 'received',

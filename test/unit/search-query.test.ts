@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
+import { tenantArg, UsageError } from '../../cli/commands/common';
 import { phoneFromIdentity, phoneVariants } from '../../lib/search/phone';
 import { parseDateBound, SearchQueryError, ticketFilter } from '../../lib/search/query';
+import { isMissingTenantKey, tenantFilter, tenantKey } from '../../lib/search/tenant-scope';
+import { normaliseTenantId } from '../../lib/tenant-id';
 
 const base = { page: 1, perPage: 20 };
 
@@ -22,8 +26,13 @@ describe('phone variants', () => {
 });
 
 describe('ticket search filters', () => {
-  test('the tenant filter always comes first', () => {
-    expect(ticketFilter('atendimentolatam', base).filters).toEqual(['tenant_id:=atendimentolatam']);
+  test('the tenant filter always comes first, on the hex sha-256 of the tenant id', () => {
+    expect(ticketFilter('atendimentolatam', base).filters).toEqual([
+      `tenant_key:=${createHash('sha256').update('atendimentolatam').digest('hex')}`,
+    ]);
+    expect(ticketFilter('atendimentolatam', base, 'legacy').filters).toEqual([
+      'tenant_id:=`atendimentolatam`',
+    ]);
   });
 
   test('phone is reduced to digits; too short is a clear error', () => {
@@ -51,7 +60,7 @@ describe('ticket search filters', () => {
 
   test('names stay out of the filter (they are the query text)', () => {
     const f = ticketFilter('t1', { ...base, name: ' João && tenant_id:=other ' });
-    expect(f.filters).toEqual(['tenant_id:=t1']);
+    expect(f.filters).toEqual([tenantFilter('t1')]);
     expect(f.nameQuery).toBe('João && tenant_id:=other');
   });
 
@@ -69,5 +78,57 @@ describe('ticket search filters', () => {
 
   test('an invalid tenant id is refused', () => {
     expect(() => ticketFilter('x && y', base)).toThrow(SearchQueryError);
+    expect(() => ticketFilter('Acme', base)).toThrow(SearchQueryError);
+    expect(() => tenantFilter('a`b', 'legacy')).toThrow(TypeError);
+  });
+});
+
+describe('tenant ids and their search key', () => {
+  const lookAlikes = ['acme-bot', 'acmebot', 'acme.bot', 'acme_bot'];
+
+  test('look-alike bot ids get distinct keys of one hex token each', () => {
+    const keys = lookAlikes.map(tenantKey);
+    expect(new Set(keys).size).toBe(lookAlikes.length);
+    for (const k of keys) expect(k).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('every identifier Blip allows is a tenant id once trimmed and lower-cased', () => {
+    expect(normaliseTenantId('  Loja.Exemplo ')).toBe('loja.exemplo');
+    for (const id of [...lookAlikes, 'a', '0', `a${'-'.repeat(126)}z`, 'x_y.z-1']) {
+      expect(normaliseTenantId(id)).toBe(id);
+      expect(() => ticketFilter(id, base)).not.toThrow();
+    }
+  });
+
+  test.each([
+    [''],
+    ['-acme'],
+    ['acme-'],
+    ['acme bot'],
+    ['acme/bot'],
+    ['ação'],
+    [`a${'b'.repeat(128)}`],
+    ['a`b'],
+  ])('not a bot identifier (%j): refused, naming the rule', (id) => {
+    expect(() => normaliseTenantId(id)).toThrow(/not a Blip bot identifier/);
+  });
+
+  test('the CLI names tenants the way the webhook stores them', () => {
+    expect(tenantArg(' Loja.Exemplo ')).toBe('loja.exemplo');
+    expect(tenantArg('loja_exemplo')).toBe('loja_exemplo');
+    expect(() => tenantArg('loja exemplo')).toThrow(UsageError);
+  });
+
+  test('a collection without tenant_key is recognised from the error Typesense gives', () => {
+    const message = 'Could not find a filter field named `tenant_key` in the schema.';
+    expect(
+      isMissingTenantKey({
+        httpStatus: 404,
+        message: `Request failed with HTTP code 404 | Server said: ${message}`,
+      }),
+    ).toBe(true);
+    expect(isMissingTenantKey({ code: 404, error: message })).toBe(true);
+    expect(isMissingTenantKey({ httpStatus: 404, message: 'Not Found' })).toBe(false);
+    expect(isMissingTenantKey({ httpStatus: 400, message })).toBe(false);
   });
 });
