@@ -2,7 +2,7 @@ import type { Browser } from 'puppeteer-core';
 import { Agent } from 'undici';
 import { createBlipClient } from '../lib/blip';
 import type { Config } from '../lib/config';
-import { encryptionKey } from '../lib/config';
+import { secretsOf } from '../lib/config';
 import { createSecretBox } from '../lib/crypto';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
@@ -24,6 +24,8 @@ export async function createWorkerDeps(
   config: Config,
   logger: Logger,
 ): Promise<ArchiveDeps & ExportDeps & { close: () => Promise<void> }> {
+  // Before connecting to anything: a process without its secrets does not start.
+  const secrets = secretsOf(config);
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   const applied = await migrate(db);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
@@ -55,10 +57,12 @@ export async function createWorkerDeps(
     logger.warn({ err: err.message }, 'Typesense not ready; indexing will retry until it is'),
   );
 
-  const { key, development } = encryptionKey(config);
-  if (development)
-    logger.warn('ARCHIVE_ENCRYPTION_KEY is not set: bot keys are sealed with the public development key');
-  const box = createSecretBox(key);
+  if (!config.ARCHIVE_ENCRYPTION_KEY)
+    logger.warn(
+      'ARCHIVE_ENCRYPTION_KEY is not set: bot keys are sealed with the public development key (local development only)',
+    );
+  const [encryption, ...previousEncryption] = secrets.encryptionKeys as [Buffer, ...Buffer[]];
+  const box = createSecretBox(encryption, previousEncryption);
   // One keep-alive pool for every tenant's Blip client.
   const blipPool = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
   // Chromium starts on the first export and is shared; a crashed one is replaced on next use.

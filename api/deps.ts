@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { type Config, encryptionKey } from '../lib/config';
+import { type Config, secretsOf } from '../lib/config';
 import { createSecretBox } from '../lib/crypto';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
@@ -10,10 +10,12 @@ import { temporalConnectionOptions } from '../lib/temporal-options';
 
 /** Creates the clients the API needs from config; closed together on shutdown. */
 export async function createApiClients(config: Config) {
+  // Before connecting to anything: a process without its secrets does not start.
+  const secrets = secretsOf(config);
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   await migrate(db);
-  const masterKey = encryptionKey(config).key;
-  const box = createSecretBox(masterKey);
+  const [encryption, ...previousEncryption] = secrets.encryptionKeys as [Buffer, ...Buffer[]];
+  const box = createSecretBox(encryption, previousEncryption);
   const search = createSearchClient(config.TYPESENSE_URL, config.TYPESENSE_API_KEY);
   const storageOpts = {
     bucket: config.GCS_BUCKET,
@@ -43,7 +45,7 @@ export async function createApiClients(config: Config) {
   return {
     db,
     box,
-    masterKey,
+    sessionKeys: secrets.sessionKeys,
     collections: collectionNames(config.TYPESENSE_COLLECTION_PREFIX),
     temporalClient,
     search,

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { type Config, encryptionKey } from '../lib/config';
+import { type Config, secretsOf } from '../lib/config';
 import { createSecretBox, type SecretBox } from '../lib/crypto';
 import { migrate } from '../lib/db/migrate';
 import { createPool, type Db } from '../lib/db/pool';
@@ -52,6 +52,8 @@ export function cliActor(): string {
 
 /** Connects to the same stores as the API and worker (lib/config.ts), migrating the schema first. */
 export async function createCliDeps(config: Config): Promise<CliDeps> {
+  // Before connecting to anything: a process without its secrets does not start.
+  const [encryption, ...previousEncryption] = secretsOf(config).encryptionKeys as [Buffer, ...Buffer[]];
   const db = createPool(config.DATABASE_URL, Math.min(config.DATABASE_POOL_MAX, 5));
   try {
     await migrate(db);
@@ -75,7 +77,7 @@ export async function createCliDeps(config: Config): Promise<CliDeps> {
     store,
     search,
     collections,
-    box: createSecretBox(encryptionKey(config).key),
+    box: createSecretBox(encryption, previousEncryption),
     actor: cliActor(),
     async temporal() {
       connection ??= Connection.connect(temporalConnectionOptions(config));

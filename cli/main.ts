@@ -15,6 +15,7 @@ import {
   verifyCommand,
 } from './commands/ops';
 import { registerRetentionCommands } from './commands/retention';
+import { registerSecretCommands } from './commands/secrets';
 import { type CliDeps, type CliIo, createCliDeps, processIo } from './context';
 
 /**
@@ -177,6 +178,7 @@ export function buildProgram(
   );
 
   registerRetentionCommands(program, run);
+  registerSecretCommands(program, run);
   return program;
 }
 
