@@ -1,4 +1,4 @@
-import { secretsOf } from '../../lib/config';
+import { encryptionKey } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import { tenantKeyMatches } from '../../lib/db/tenants';
 import type { QueuedFault } from '../blip-sim';
@@ -20,10 +20,7 @@ const CLINIC_TICKET = 'ec76db3c-68c3-513c-9d01-a54ee7ba0146';
 let storedKey: string;
 let newKey: string;
 
-const box = () => {
-  const keys = secretsOf(env.config).encryptionKeys;
-  return createSecretBox(keys[0] as Buffer, keys.slice(1));
-};
+const box = () => createSecretBox(encryptionKey(env.config).key);
 const stored = (tenantId: string, key: string) => tenantKeyMatches(env.db, box(), tenantId, key);
 const keyChanges = async (tenantId: string) =>
   (
