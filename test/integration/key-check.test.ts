@@ -1,6 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { encryptionKey } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
-import { tenantKeyMatches } from '../../lib/db/tenants';
+import {
+  resealAllTenantKeys,
+  tenantAuthorization,
+  tenantKeyMatches,
+  upsertTenant,
+} from '../../lib/db/tenants';
 import type { QueuedFault } from '../blip-sim';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
@@ -110,4 +116,39 @@ test('Blip proving the new key replaces the stored one, recorded in the history 
   const unknown = await env.webhook('0f0f0f0f-0000-4000-8000-000000000000', botAuthorization(CLINIC));
   expect(unknown.statusCode).toBe(202);
   expect(await stored(CLINIC, botAuthorization(CLINIC))).toBe(true);
+});
+
+test('rotating ARCHIVE_ENCRYPTION_KEY: stored keys open with the previous key, are re-sealed, and stay the same key', async () => {
+  const bot = 'rotacao-teste';
+  const key = `Key ${Buffer.from(`${bot}:segredo`).toString('base64')}`;
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const before = createSecretBox(oldKey);
+  await upsertTenant(env.db, before, { tenantId: bot, botIdentity: `${bot}@msging.net`, authorization: key });
+  const epoch = async () =>
+    (await env.db.query('select session_epoch from tenants where tenant_id = $1', [bot])).rows[0]
+      .session_epoch;
+  const epochBefore = await epoch();
+
+  const during = createSecretBox(newKey, [oldKey]);
+  // The same key arriving again (a webhook) is not a key change: no session ends.
+  expect(
+    await upsertTenant(env.db, during, {
+      tenantId: bot,
+      botIdentity: `${bot}@msging.net`,
+      authorization: key,
+    }),
+  ).toEqual({
+    created: false,
+    keyChanged: false,
+  });
+  expect(await epoch()).toBe(epochBefore);
+  expect(await resealAllTenantKeys(env.db, during)).toMatchObject({
+    resealed: expect.arrayContaining([bot]),
+  });
+
+  // The previous key can go: the new one alone opens and recognises the stored key.
+  const after = createSecretBox(newKey);
+  expect(await tenantAuthorization(env.db, after, bot)).toBe(key);
+  expect(await tenantKeyMatches(env.db, after, bot, key)).toBe(true);
 });
