@@ -5,14 +5,16 @@ import {
   createSearch,
   temporalClient,
 } from '../lib/clients';
-import { type Config, encryptionKey } from '../lib/config';
+import { type Config, secretsOf } from '../lib/config';
 import { createSecretBox } from '../lib/crypto';
 
 /** Creates the clients the API needs from config; closed together on shutdown. */
 export async function createApiClients(config: Config) {
+  // Before connecting to anything: a process without its secrets does not start.
+  const secrets = secretsOf(config);
   const db = await connectDatabase(config);
-  const masterKey = encryptionKey(config).key;
-  const box = createSecretBox(masterKey);
+  const [encryption, ...previousEncryption] = secrets.encryptionKeys as [Buffer, ...Buffer[]];
+  const box = createSecretBox(encryption, previousEncryption);
   const { search, collections } = createSearch(config);
   const store = createObjectStore(config);
   // Lazy: the API starts (and /healthz reports Temporal down) even when Temporal is not up yet.
@@ -33,7 +35,7 @@ export async function createApiClients(config: Config) {
   return {
     db,
     box,
-    masterKey,
+    sessionKeys: secrets.sessionKeys,
     collections,
     temporalClient: client,
     search,

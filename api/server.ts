@@ -61,6 +61,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(cookie);
   if (deps.webhook) await app.register(ticketHistoryRoutes, deps.webhook);
   if (deps.read) {
+    // At the root, so every route that reads a session (tickets, contacts, exports) renews its cookie.
+    app.addHook('onSend', deps.read.session.access.writeRenewedCookie);
     await app.register(sessionRoutes, deps.read.session);
     await app.register(ticketRoutes, deps.read.tickets);
     await app.register(contactRoutes, deps.read.contacts);

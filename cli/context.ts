@@ -7,7 +7,7 @@ import {
   createSearch,
   temporalClient,
 } from '../lib/clients';
-import { type Config, encryptionKey } from '../lib/config';
+import { type Config, secretsOf } from '../lib/config';
 import { createSecretBox, type SecretBox } from '../lib/crypto';
 import type { Db } from '../lib/db/pool';
 import { createSealKeyProvider, type SealKeyProvider } from '../lib/integrity/key-provider';
@@ -59,6 +59,8 @@ export function cliActor(): string {
 
 /** Connects to the same stores as the API and worker (lib/config.ts), migrating the schema first. */
 export async function createCliDeps(config: Config): Promise<CliDeps> {
+  // Before connecting to anything: a process without its secrets does not start.
+  const [encryption, ...previousEncryption] = secretsOf(config).encryptionKeys as [Buffer, ...Buffer[]];
   const db = await connectDatabase(config, Math.min(config.DATABASE_POOL_MAX, 5));
   const store = createObjectStore(config);
   const { search, collections } = createSearch(config, 120);
@@ -70,7 +72,7 @@ export async function createCliDeps(config: Config): Promise<CliDeps> {
     store,
     search,
     collections,
-    box: createSecretBox(encryptionKey(config).key),
+    box: createSecretBox(encryption, previousEncryption),
     sealKeys: createSealKeyProvider(config, db),
     actor: cliActor(),
     async temporal() {

@@ -9,6 +9,7 @@ import { registerReindexCommands } from './commands/reindex';
 import { registerReplayCommands } from './commands/replay';
 import { registerRetentionCommands } from './commands/retention';
 import { registerSealCommands } from './commands/seal';
+import { registerSecretCommands } from './commands/secrets';
 import { registerTenantCommands } from './commands/tenants';
 import { registerVerifyCommands } from './commands/verify';
 import { type CliDeps, type CliIo, createCliDeps, processIo } from './context';
@@ -52,6 +53,7 @@ export function buildProgram(
   registerEraseCommands(program, ctx);
   registerReplayCommands(program, ctx);
   registerSealCommands(program, ctx);
+  registerSecretCommands(program, ctx);
   return program;
 }
 

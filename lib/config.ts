@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parsePublicKeys, parseSigningKey } from './integrity/keys';
 
@@ -9,6 +10,22 @@ import { parsePublicKeys, parseSigningKey } from './integrity/keys';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const url = z.string().url();
+const KEY_FORMAT =
+  'must be 32 bytes written as 64 hex or 44 base64 chars (make one with: openssl rand -hex 32)';
+const secretKey = z
+  .string()
+  .default('')
+  .refine((s) => s === '' || decodeKey(s) !== null, KEY_FORMAT);
+const secretKeyList = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+  )
+  .refine((list) => list.every((k) => decodeKey(k) !== null), `each key ${KEY_FORMAT}`);
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -40,6 +57,21 @@ export const configSchema = z.object({
     .min(60)
     .max(7 * 86_400)
     .default(8 * 3600),
+  /**
+   * A session unused this long ends; every use renews it, up to SESSION_TTL_SECONDS after login
+   * (the ceiling). Clamped to SESSION_TTL_SECONDS.
+   */
+  SESSION_IDLE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(3600),
+  /**
+   * How long Blip's answer "this key is valid" is reused for logins and `Authorization: Key` reads
+   * before Blip is asked again (a key revoked in Blip stops working within this time). 0: every time.
+   */
+  LOGIN_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
   /** Secure + SameSite=None session cookies, needed inside the Blip portal iframe over https. */
   COOKIE_SECURE: z
     .enum(['true', 'false'])
@@ -99,13 +131,6 @@ export const configSchema = z.object({
     ),
 
   /** 32 bytes, base64 or hex: AES-256-GCM key for the bot keys stored in Postgres. */
-  ARCHIVE_ENCRYPTION_KEY: z
-    .string()
-    .default('')
-    .refine(
-      (s) => s === '' || decodeKey(s) !== null,
-      'must be 32 bytes written as 64 hex or 44 base64 chars',
-    ),
   /** Ed25519 private key that signs seals (docs/evidence.md): PEM or base64 PKCS#8. Required in production. */
   SEAL_SIGNING_KEY: z
     .string()
@@ -120,6 +145,13 @@ export const configSchema = z.object({
     .superRefine((s, ctx) => {
       validKey(() => parsePublicKeys(s), ctx);
     }),
+  ARCHIVE_ENCRYPTION_KEY: secretKey,
+  /** Earlier ARCHIVE_ENCRYPTION_KEYs (comma-separated) still opened during a rotation; never used to seal. */
+  ARCHIVE_ENCRYPTION_KEY_PREVIOUS: secretKeyList,
+  /** 32 bytes, base64 or hex: HMAC key of the read API's session tokens (separate from the above). */
+  SESSION_SECRET: secretKey,
+  /** Earlier SESSION_SECRETs (comma-separated): their sessions stay valid until they expire. */
+  SESSION_SECRET_PREVIOUS: secretKeyList,
   /**
    * Comma-separated origins (`http://127.0.0.1:8090`) trusted as Blip media hosts even though they
    * resolve to a loopback or private address (the simulator, an internal CDN). Every other media
@@ -187,17 +219,90 @@ export function decodeKey(text: string): Buffer | null {
 }
 
 const DEVELOPMENT_KEY_SEED = 'ticket-vault local development only';
+const DEVELOPMENT_SESSION_SEED = 'ticket-vault local development sessions only';
 
 /**
- * The AES-256-GCM key for bot keys at rest. Production must set ARCHIVE_ENCRYPTION_KEY; local
- * development and tests fall back to a fixed, publicly known key so `npm start` needs no setup.
+ * Keys anyone can read: the local-development fallbacks (their seeds are in this repository) and
+ * the placeholders shipped in examples. Never accepted outside local development.
  */
+const PUBLIC_KEYS: Buffer[] = [
+  createHash('sha256').update(DEVELOPMENT_KEY_SEED).digest(),
+  createHash('sha256').update(DEVELOPMENT_SESSION_SEED).digest(),
+  Buffer.alloc(32, 0),
+];
+const isPublicKey = (key: Buffer) => PUBLIC_KEYS.some((k) => k.equals(key));
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can reach a process bound there. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/**
+ * Local development: not production and bound to loopback only, so nobody else can reach the
+ * process. Only then may the secrets fall back to the public development keys (`npm start`, tests).
+ */
+export function isLocalDevelopment(config: Pick<Config, 'NODE_ENV' | 'API_HOST'>): boolean {
+  return config.NODE_ENV !== 'production' && isLoopbackHost(config.API_HOST);
+}
+
+export interface Secrets {
+  /** AES-256-GCM keys for the bot keys at rest: the first seals, every one opens (rotation). */
+  encryptionKeys: Buffer[];
+  /** Session HMAC keys: the first signs, every one verifies (rotation). */
+  sessionKeys: Buffer[];
+  /** True when the public development fallbacks are in use (local development only). */
+  development: boolean;
+}
+
+const HOW_TO_MAKE = 'make one with `openssl rand -hex 32` and keep it in your secret store';
+
+/**
+ * The secrets from config, or a ConfigError naming the variable to set. Outside local development
+ * (NODE_ENV=production, or API_HOST not a loopback address) both secrets must be set, must not be
+ * a publicly known key, and must differ from each other.
+ */
+export function secretsOf(config: Config): Secrets {
+  const local = isLocalDevelopment(config);
+  const why = `the process is not local development (NODE_ENV=${config.NODE_ENV}, API_HOST=${config.API_HOST})`;
+  const problems: string[] = [];
+  const pick = (name: string, text: string, seed: string): Buffer => {
+    const key = text ? decodeKey(text) : null;
+    if (key && !isPublicKey(key)) return key;
+    if (local) return key ?? createHash('sha256').update(seed).digest();
+    problems.push(
+      key
+        ? `${name} is a publicly known development key and cannot be used when ${why}; ${HOW_TO_MAKE}`
+        : `${name} is not set; it is required when ${why}: ${HOW_TO_MAKE}`,
+    );
+    return Buffer.alloc(32);
+  };
+  const encryption = pick('ARCHIVE_ENCRYPTION_KEY', config.ARCHIVE_ENCRYPTION_KEY, DEVELOPMENT_KEY_SEED);
+  const session = pick('SESSION_SECRET', config.SESSION_SECRET, DEVELOPMENT_SESSION_SEED);
+  if (!local && problems.length === 0 && encryption.equals(session)) {
+    problems.push(
+      'SESSION_SECRET must differ from ARCHIVE_ENCRYPTION_KEY; make another with `openssl rand -hex 32`',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  const previous = (list: string[]) => list.map((k) => decodeKey(k) as Buffer);
+  return {
+    encryptionKeys: [encryption, ...previous(config.ARCHIVE_ENCRYPTION_KEY_PREVIOUS)],
+    sessionKeys: [session, ...previous(config.SESSION_SECRET_PREVIOUS)],
+    development: !config.ARCHIVE_ENCRYPTION_KEY || !config.SESSION_SECRET,
+  };
+}
+
+/** The current AES-256-GCM key for bot keys at rest (see secretsOf). */
 export function encryptionKey(config: Config): { key: Buffer; development: boolean } {
-  const key = config.ARCHIVE_ENCRYPTION_KEY ? decodeKey(config.ARCHIVE_ENCRYPTION_KEY) : null;
-  if (key) return { key, development: false };
-  if (config.NODE_ENV === 'production')
-    throw new ConfigError('ARCHIVE_ENCRYPTION_KEY is required in production');
-  return { key: createHash('sha256').update(DEVELOPMENT_KEY_SEED).digest(), development: true };
+  const secrets = secretsOf(config);
+  return { key: secrets.encryptionKeys[0] as Buffer, development: !config.ARCHIVE_ENCRYPTION_KEY };
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -223,12 +328,16 @@ export function sealKeySource(
   return { kind: 'development', retired };
 }
 
-/** Parses the environment; throws a ConfigError listing every bad variable. */
+/**
+ * Parses the environment; throws a ConfigError listing every bad variable. The secrets are
+ * checked here too, so a process refuses to start before it connects to anything.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
+  secretsOf(parsed.data);
   return parsed.data;
 }

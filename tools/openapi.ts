@@ -41,7 +41,7 @@ export async function openApiDocument(): Promise<OpenAPI3> {
   const routes = createAppOptions(config, {
     db: absent('db'),
     box: absent('box'),
-    masterKey: Buffer.alloc(32),
+    sessionKeys: [Buffer.alloc(32)],
     search: absent('search'),
     collections: collectionNames(config.TYPESENSE_COLLECTION_PREFIX),
     store: absent('store'),

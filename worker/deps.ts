@@ -5,7 +5,7 @@ import type { ExportDeps } from '../activities/export';
 import { createBlipClient } from '../lib/blip';
 import { connectDatabase, createObjectStore, createSearch } from '../lib/clients';
 import type { Config } from '../lib/config';
-import { encryptionKey } from '../lib/config';
+import { secretsOf } from '../lib/config';
 import { createSecretBox } from '../lib/crypto';
 import { getTenant, TenantNotFoundError, tenantAuthorization } from '../lib/db/tenants';
 import { createSealKeyProvider } from '../lib/integrity/key-provider';
@@ -21,6 +21,8 @@ export async function createWorkerDeps(
   config: Config,
   logger: Logger,
 ): Promise<ArchiveDeps & ExportDeps & { close: () => Promise<void> }> {
+  // Before connecting to anything: a process without its secrets does not start.
+  const secrets = secretsOf(config);
   const db = await connectDatabase(config);
   const store = createObjectStore(config);
   await store.ensureReady();
@@ -46,10 +48,12 @@ export async function createWorkerDeps(
   const sealKeys = createSealKeyProvider(config, db);
   if ((await sealKeys()).development)
     logger.warn('SEAL_SIGNING_KEY is not set: seals are signed with a generated local development key');
-  const { key, development } = encryptionKey(config);
-  if (development)
-    logger.warn('ARCHIVE_ENCRYPTION_KEY is not set: bot keys are sealed with the public development key');
-  const box = createSecretBox(key);
+  if (!config.ARCHIVE_ENCRYPTION_KEY)
+    logger.warn(
+      'ARCHIVE_ENCRYPTION_KEY is not set: bot keys are sealed with the public development key (local development only)',
+    );
+  const [encryption, ...previousEncryption] = secrets.encryptionKeys as [Buffer, ...Buffer[]];
+  const box = createSecretBox(encryption, previousEncryption);
   // One keep-alive pool for every tenant's Blip client.
   const blipPool = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
   // Chromium starts on the first export and is shared; a crashed one is replaced on next use.

@@ -1,14 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { SessionCodec } from '../../lib/auth/session';
+import { actorOf } from '../../lib/auth/session';
+import type { Db } from '../../lib/db/pool';
+import { revokeAllSessions } from '../../lib/db/tenant-sessions';
 import { type ReadAccess, SESSION_COOKIE } from '../services/read-access';
 
-/** Log in with the bot key (standalone, or from the Blip portal extension) and out again. */
+/**
+ * Log in with the bot key (standalone, or from the Blip portal extension), out again, and out
+ * everywhere. The user name given at login is nobody's verified identity: it is shown as claimed.
+ */
 export interface SessionRouteOptions {
   access: ReadAccess;
-  sessions: SessionCodec;
-  ttlSeconds: number;
-  /** Secure cookies (https); inside the portal iframe the cookie must also be SameSite=None. */
-  secureCookies: boolean;
+  db: Db;
 }
 
 const sessionSchema = {
@@ -16,18 +18,20 @@ const sessionSchema = {
   required: ['tenantId', 'actor', 'expiresAt'],
   properties: {
     tenantId: { type: 'string' },
-    actor: { type: 'string' },
-    expiresAt: { type: 'string', format: 'date-time' },
+    actor: {
+      type: 'string',
+      description: 'the user name typed at login, labelled "(claimed)", or key:<bot>',
+    },
+    expiresAt: {
+      type: 'string',
+      format: 'date-time',
+      description: 'renewed while the session is used, up to SESSION_TTL_SECONDS after login',
+    },
   },
 } as const;
 
 export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app, opts) => {
-  const cookieOptions = {
-    path: '/',
-    httpOnly: true,
-    secure: opts.secureCookies,
-    sameSite: opts.secureCookies ? ('none' as const) : ('lax' as const),
-  };
+  const cookieOptions = opts.access.cookieOptions;
 
   app.post<{ Body: { auth: string; user?: string } }>(
     '/v1/session',
@@ -44,7 +48,8 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
             user: {
               type: 'string',
               maxLength: 200,
-              description: 'who is reading (portal user e-mail), for the audit log',
+              description:
+                'who is reading (portal user e-mail), for the audit log; recorded and shown as claimed (not verified)',
             },
           },
         },
@@ -53,10 +58,9 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
     },
     async (req, reply) => {
       const tenantId = await opts.access.tenantForKey(req.body.auth);
-      const actor = req.body.user?.trim() || `key:${tenantId}`;
-      const { token, expiresAt } = opts.sessions.issue({ tenantId, actor }, opts.ttlSeconds);
-      reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions, expires: expiresAt });
-      return { tenantId, actor, expiresAt: expiresAt.toISOString() };
+      const { claims, token, expires } = await opts.access.login(tenantId, req.body.user?.trim() || null);
+      reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions, expires });
+      return { tenantId, actor: actorOf(claims), expiresAt: expires.toISOString() };
     },
   );
 
@@ -73,6 +77,32 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
       },
     },
     async (req) => opts.access.sessionOf(req),
+  );
+
+  app.post(
+    '/v1/session/revoke-all',
+    {
+      schema: {
+        tags: ['session'],
+        summary:
+          "Log out everywhere: ends every session of this bot's tenant (this one too); the bot key itself keeps working",
+        response: {
+          200: {
+            type: 'object',
+            required: ['tenantId', 'revoked'],
+            properties: { tenantId: { type: 'string' }, revoked: { type: 'boolean' } },
+          },
+          '4xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req, reply) => {
+      const session = await opts.access.sessionOf(req);
+      await revokeAllSessions(opts.db, session.tenantId, session.actor);
+      opts.access.dropRenewal(req);
+      reply.clearCookie(SESSION_COOKIE, cookieOptions);
+      return { tenantId: session.tenantId, revoked: true };
+    },
   );
 
   app.delete(

@@ -16,7 +16,8 @@ import { createWebhookOptions } from './webhook';
 export interface AppClients {
   db: Db;
   box: SecretBox;
-  masterKey: Buffer;
+  /** SESSION_SECRET, then the previous ones still accepted (lib/config.ts secretsOf). */
+  sessionKeys: Buffer[];
   search: SearchClient;
   collections: CollectionNames;
   store: ObjectStore;
@@ -49,12 +50,16 @@ export function createAppOptions(
     logger: c.logger,
     db: c.db,
     box: c.box,
-    masterKey: c.masterKey,
+    sessionKeys: c.sessionKeys,
     search: c.search,
     collections: c.collections,
     store: c.store,
     sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+    sessionIdleSeconds: config.SESSION_IDLE_SECONDS,
     secureCookies: config.COOKIE_SECURE,
+    defaultCommandsUrl: config.BLIP_API_URL,
+    blipTimeoutMs: config.BLIP_TIMEOUT_MS,
+    loginKeyCacheMs: config.LOGIN_KEY_CACHE_SECONDS * 1000,
     searchRateLimitPerMinute: config.SEARCH_RATE_LIMIT_PER_MINUTE,
     signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
     temporal: c.temporal,

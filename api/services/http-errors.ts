@@ -13,5 +13,6 @@ export class HttpError extends Error {
 export const badRequest = (msg: string) => new HttpError(400, 'bad_request', msg);
 export const unauthorized = (msg: string) => new HttpError(401, 'unauthorized', msg);
 export const forbidden = (msg: string) => new HttpError(403, 'forbidden', msg);
+export const badGateway = (msg: string) => new HttpError(502, 'bad_gateway', msg);
 export const unavailable = (msg: string) => new HttpError(503, 'unavailable', msg);
 export const notFound = (msg: string) => new HttpError(404, 'not_found', msg);

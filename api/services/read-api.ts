@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { createSessionCodec } from '../../lib/auth/session';
+import { checkKeyWithBlip } from '../../lib/blip/key-check';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
 import type { SealKeyProvider } from '../../lib/integrity/key-provider';
@@ -16,12 +17,20 @@ import { createReadAccess } from './read-access';
 export interface ReadApiDeps {
   db: Db;
   box: SecretBox;
-  masterKey: Buffer;
+  /** SESSION_SECRET, then the previous ones still accepted (lib/config.ts secretsOf). */
+  sessionKeys: Buffer[];
   search: SearchClient;
   collections: CollectionNames;
   store: ObjectStore;
   sessionTtlSeconds: number;
+  /** Idle limit of a session (renewed on use up to sessionTtlSeconds after login). */
+  sessionIdleSeconds?: number;
   secureCookies: boolean;
+  /** Blip's commands URL for tenants without their own, and the wait for its answer. */
+  defaultCommandsUrl: string;
+  blipTimeoutMs: number;
+  /** How long Blip's "this key is valid" is reused at login (ms). */
+  loginKeyCacheMs?: number;
   signedUrlTtlSeconds: number;
   temporal: Client;
   taskQueue: string;
@@ -53,11 +62,28 @@ function searchObserver(deps: Pick<ReadApiDeps, 'metrics' | 'logger'>): TicketSe
 }
 
 export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDeps, 'read' | 'exports'>> {
-  const sessions = createSessionCodec(deps.masterKey);
-  const access = createReadAccess({ db: deps.db, box: deps.box, sessions });
+  const sessions = createSessionCodec(deps.sessionKeys);
+  const access = createReadAccess({
+    db: deps.db,
+    box: deps.box,
+    sessions,
+    lifetime: {
+      ttlSeconds: deps.sessionTtlSeconds,
+      idleSeconds: deps.sessionIdleSeconds ?? deps.sessionTtlSeconds,
+    },
+    secureCookies: deps.secureCookies,
+    checkKeyWithBlip: (commandsUrl, authorization, ticketId) =>
+      checkKeyWithBlip({
+        commandsUrl: commandsUrl ?? deps.defaultCommandsUrl,
+        authorization,
+        ticketId,
+        timeoutMs: deps.blipTimeoutMs,
+      }),
+    keyCheckCacheMs: deps.loginKeyCacheMs ?? 60_000,
+  });
   const ticketSearch = createTicketSearch(deps.search, deps.collections, {}, searchObserver(deps));
   const read = {
-    session: { access, sessions, ttlSeconds: deps.sessionTtlSeconds, secureCookies: deps.secureCookies },
+    session: { access, db: deps.db },
     tickets: {
       db: deps.db,
       store: deps.store,

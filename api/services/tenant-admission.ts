@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { KeyCheck, KeyVerdict } from '../../lib/blip/key-check';
 import { normaliseTenantId } from '../../lib/tenant-id';
-import { forbidden, unauthorized, unavailable } from './http-errors';
+import { badGateway, forbidden, unauthorized, unavailable } from './http-errors';
 
 /**
  * Decides whether a webhook's key may archive: the key must parse, the bot must be allowed, and
@@ -10,7 +11,7 @@ import { forbidden, unauthorized, unavailable } from './http-errors';
  * `Key` headers for `LojaExemplo` and `lojaexemplo` are the same tenant; the key itself is kept
  * and sent to Blip exactly as given.
  */
-export type KeyVerdict = 'accepted' | 'rejected' | 'unreachable';
+export type { KeyVerdict } from '../../lib/blip/key-check';
 
 export interface TenantAdmissionDeps {
   /** Parses `Key <base64>`; returns the bot identifier or throws an error whose message explains why. */
@@ -24,8 +25,15 @@ export interface TenantAdmissionDeps {
   defaultCommandsUrl: string;
   findTenant: (tenantId: string) => Promise<{ commandsUrl: string | null } | null>;
   keyMatches: (tenantId: string, authorization: string) => Promise<boolean>;
-  /** Asks Blip (at the tenant's commands URL) whether it accepts this key, using the webhook's ticket. */
-  verifyWithBlip: (commandsUrl: string, authorization: string, ticketId: string) => Promise<KeyVerdict>;
+  /**
+   * Asks Blip (at the tenant's commands URL) whether it accepts this key, using the webhook's
+   * ticket. Fails closed (lib/blip/key-check.ts): only `accepted` stores the key.
+   */
+  verifyWithBlip: (
+    commandsUrl: string,
+    authorization: string,
+    ticketId: string,
+  ) => Promise<KeyVerdict | KeyCheck>;
   saveTenant: (t: { tenantId: string; botIdentity: string; authorization: string }) => Promise<unknown>;
   /**
    * How long a key found to be its tenant's stored key is trusted without asking Postgres again
@@ -39,6 +47,21 @@ export interface TenantAdmissionDeps {
 
 /** Entries kept at most; the oldest go first. */
 const KEY_CACHE_MAX = 10_000;
+
+/** The HTTP error for a key check that did not admit the key; names the bot and what Blip answered. */
+export function keyCheckError(bot: string, check: KeyCheck) {
+  const problem = check.problem ? ` (${check.problem})` : '';
+  switch (check.verdict) {
+    case 'rejected':
+      return unauthorized(`Blip rejected the key of bot ${bot}${problem}`);
+    case 'unreachable':
+      return unavailable(`could not reach Blip to check the key of bot ${bot}; retry${problem}`);
+    default:
+      return badGateway(
+        `the key of bot ${bot} was not accepted: Blip's answer does not prove it valid${problem}; check the commands URL`,
+      );
+  }
+}
 
 export function createTenantAdmission(deps: TenantAdmissionDeps) {
   const ttl = deps.keyCacheTtlMs ?? 0;
@@ -109,14 +132,14 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
     }
     if (await isStoredKey(bot.identifier, authorization)) return bot.identifier;
     const tenant = await deps.findTenant(bot.identifier);
-    const verdict = await deps.verifyWithBlip(
+    const answer = await deps.verifyWithBlip(
       tenant?.commandsUrl ?? deps.defaultCommandsUrl,
       authorization,
       ticketId,
     );
-    if (verdict === 'rejected') throw unauthorized(`Blip rejected the key of bot ${bot.identifier}`);
-    if (verdict === 'unreachable')
-      throw unavailable(`could not reach Blip to check the key of bot ${bot.identifier}; retry`);
+    const check: KeyCheck = typeof answer === 'string' ? { verdict: answer } : answer;
+    // Anything but Blip's proof leaves the stored key (if any) as it is.
+    if (check.verdict !== 'accepted') throw keyCheckError(bot.identifier, check);
     await deps.saveTenant({ tenantId: bot.identifier, botIdentity: bot.identity, authorization });
     forgetTenant(bot.identifier);
     return bot.identifier;

@@ -1,20 +1,16 @@
 import type { Client } from '@temporalio/client';
-import {
-  BlipAuthError,
-  createBlipClient,
-  InvalidBotKeyError,
-  isBlipError,
-  parseBotKey,
-} from '../../lib/blip';
+import { parseBotKey } from '../../lib/blip';
+import { checkKeyWithBlip, type KeyCheck } from '../../lib/blip/key-check';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
 import { botAccess } from '../../lib/db/tenant-access';
+import { insertTenantEvent, inTransaction } from '../../lib/db/tenant-sessions';
 import { getTenant, tenantKeyMatches, upsertTenant } from '../../lib/db/tenants';
 import { isTicketArchived } from '../../lib/db/tickets';
 import type { Metrics } from '../../lib/metrics';
 import { createArchiveStarter } from '../../lib/temporal/archive-starter';
 import type { TicketHistoryOptions } from '../routes/tickethistory';
-import { createTenantAdmission, type KeyVerdict } from './tenant-admission';
+import { createTenantAdmission } from './tenant-admission';
 
 /** Wires the webhook route to Postgres, Blip and Temporal. */
 export interface WebhookDeps {
@@ -32,24 +28,37 @@ export interface WebhookDeps {
   metrics?: Metrics;
 }
 
-/** One `get /ticket/{id}` with the presented key: Blip answering at all (even "not found") accepts it. */
-export async function verifyKeyWithBlip(
+/**
+ * One `get /ticket/{id}` with the presented key, failing closed: only the ticket itself or Blip's
+ * documented "not found" admits the key (lib/blip/key-check.ts).
+ */
+export function verifyKeyWithBlip(
   commandsUrl: string,
   authorization: string,
   ticketId: string,
   timeoutMs: number,
-): Promise<KeyVerdict> {
-  const blip = createBlipClient({ baseUrl: commandsUrl, authorization, timeoutMs, retry: { retries: 1 } });
-  try {
-    await blip.getTicket(ticketId);
-    return 'accepted';
-  } catch (err) {
-    if (err instanceof BlipAuthError || err instanceof InvalidBotKeyError) return 'rejected';
-    if (isBlipError(err) && !err.retryable) return 'accepted';
-    return 'unreachable';
-  } finally {
-    await blip.close();
-  }
+): Promise<KeyCheck> {
+  return checkKeyWithBlip({ commandsUrl, authorization, ticketId, timeoutMs });
+}
+
+/** Stores a key Blip accepted; a new tenant or a changed key goes to its history and the audit log. */
+export async function saveAdmittedKey(
+  db: Db,
+  box: SecretBox,
+  t: { tenantId: string; botIdentity: string; authorization: string },
+): Promise<void> {
+  // One transaction: a key change is never stored without its history and audit entry.
+  await inTransaction(db, async (q) => {
+    const { created, keyChanged } = await upsertTenant(q as Db, box, t);
+    if (created || keyChanged) {
+      await insertTenantEvent(q, {
+        tenantId: t.tenantId,
+        event: created ? 'key-stored' : 'key-changed',
+        actor: 'webhook (key checked with Blip)',
+        details: keyChanged ? { sessionsRevoked: true } : {},
+      });
+    }
+  });
 }
 
 export function createWebhookOptions(deps: WebhookDeps): TicketHistoryOptions {
@@ -62,7 +71,7 @@ export function createWebhookOptions(deps: WebhookDeps): TicketHistoryOptions {
     keyMatches: (tenantId, authorization) => tenantKeyMatches(deps.db, deps.box, tenantId, authorization),
     verifyWithBlip: (url, authorization, ticketId) =>
       verifyKeyWithBlip(url, authorization, ticketId, deps.blipTimeoutMs),
-    saveTenant: (t) => upsertTenant(deps.db, deps.box, t),
+    saveTenant: (t) => saveAdmittedKey(deps.db, deps.box, t),
     keyCacheTtlMs: deps.keyCacheTtlMs ?? 0,
   });
   return {

@@ -15,11 +15,15 @@ export interface SecretBox {
   seal(plain: string, context?: string): string;
   /** Throws SecretBoxError when the value was altered, the key is wrong or the context differs. */
   open(sealed: string, context?: string): string;
+  /** Like open; `stale` when a previous key opened it, so the caller re-seals it with the current one. */
+  openDetailed(sealed: string, context?: string): { plain: string; stale: boolean };
   /**
    * Keyed, deterministic fingerprint (HMAC-SHA256, hex) to compare a presented secret with the
    * stored one without decrypting it; without the key it says nothing about the secret.
    */
   fingerprint(plain: string): string;
+  /** The fingerprint under the current key, then under each previous key (rotation). */
+  fingerprints(plain: string): string[];
 }
 
 export class SecretBoxError extends Error {
@@ -31,14 +35,25 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-export function createSecretBox(key: Buffer): SecretBox {
-  if (!Buffer.isBuffer(key) || key.length !== 32) {
-    throw new SecretBoxError('secret box key must be exactly 32 bytes');
+/**
+ * `key` seals; `previous` keys (a rotation's grace period) only open and fingerprint. The sealed
+ * format carries no key id: opening tries each key, and the GCM tag tells a wrong key apart.
+ */
+export function createSecretBox(key: Buffer, previous: Buffer[] = []): SecretBox {
+  for (const k of [key, ...previous]) {
+    if (!Buffer.isBuffer(k) || k.length !== 32) {
+      throw new SecretBoxError('secret box key must be exactly 32 bytes');
+    }
   }
   const encKey = Buffer.from(key);
   // Key separation: the fingerprint HMAC uses a subkey derived from the master key rather than
   // the AES key itself, so the two primitives never share key material.
-  const macKey = Buffer.from(hkdfSync('sha256', encKey, Buffer.alloc(0), 'ticket-vault/fingerprint/v1', 32));
+  const macKeyOf = (k: Buffer) =>
+    Buffer.from(hkdfSync('sha256', k, Buffer.alloc(0), 'ticket-vault/fingerprint/v1', 32));
+  const macKey = macKeyOf(encKey);
+  const older = previous
+    .filter((k) => !k.equals(encKey))
+    .map((k) => ({ encKey: Buffer.from(k), macKey: macKeyOf(k) }));
 
   function seal(plain: string, context?: string): string {
     const iv = randomBytes(IV_BYTES);
@@ -49,7 +64,23 @@ export function createSecretBox(key: Buffer): SecretBox {
     return [VERSION, iv.toString('base64'), tag.toString('base64'), ciphertext.toString('base64')].join('.');
   }
 
-  function open(sealed: string, context?: string): string {
+  function openDetailed(sealed: string, context?: string): { plain: string; stale: boolean } {
+    try {
+      return { plain: openWith(encKey, sealed, context), stale: false };
+    } catch (err) {
+      if (!(err instanceof SecretBoxError) || !err.message.includes('could not be opened')) throw err;
+      for (const k of older) {
+        try {
+          return { plain: openWith(k.encKey, sealed, context), stale: true };
+        } catch {
+          /* try the next one */
+        }
+      }
+      throw err;
+    }
+  }
+
+  function openWith(aesKey: Buffer, sealed: string, context?: string): string {
     // Messages below describe the shape only; neither the sealed text nor the plaintext is echoed.
     const parts = typeof sealed === 'string' ? sealed.split('.') : [];
     if (parts.length !== 4) throw new SecretBoxError('sealed value is malformed');
@@ -64,7 +95,7 @@ export function createSecretBox(key: Buffer): SecretBox {
       throw new SecretBoxError('sealed value is malformed');
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', encKey, iv, { authTagLength: TAG_BYTES });
+      const decipher = createDecipheriv('aes-256-gcm', aesKey, iv, { authTagLength: TAG_BYTES });
       if (context !== undefined) decipher.setAAD(Buffer.from(context, 'utf8'));
       decipher.setAuthTag(tag);
       const plain = Buffer.concat([decipher.update(Buffer.from(dataText, 'base64')), decipher.final()]);
@@ -78,5 +109,18 @@ export function createSecretBox(key: Buffer): SecretBox {
     return createHmac('sha256', macKey).update(plain, 'utf8').digest('hex');
   }
 
-  return { seal, open, fingerprint };
+  function fingerprints(plain: string): string[] {
+    return [
+      fingerprint(plain),
+      ...older.map((k) => createHmac('sha256', k.macKey).update(plain, 'utf8').digest('hex')),
+    ];
+  }
+
+  return {
+    seal,
+    open: (sealed, context) => openDetailed(sealed, context).plain,
+    openDetailed,
+    fingerprint,
+    fingerprints,
+  };
 }

@@ -79,21 +79,33 @@ export async function upsertTenant(
 
   // The row exists (tenants are never deleted). Lock it to read the previous fingerprint and
   // update it in one statement, so concurrent webhooks of the same bot see a consistent answer.
-  const { rows } = await db.query<{ previous: string }>(
+  // The key counts as the same when it matches under any encryption key still accepted (a
+  // rotation of ARCHIVE_ENCRYPTION_KEY changes fingerprints, not keys). A different key bumps the
+  // session epoch: every session opened with the old key ends.
+  const { rows } = await db.query<{ previous: string; same_key: boolean }>(
     `update tenants t
         set bot_identity = $2,
-            key_sealed = case when old.key_fingerprint = $4 then t.key_sealed else $3 end,
-            key_fingerprint = $4,
+            key_sealed = case when old.key_fingerprint = any($8::text[]) then t.key_sealed else $3 end,
+            key_fingerprint = case when old.key_fingerprint = any($8::text[]) then t.key_fingerprint else $4 end,
+            session_epoch = case when old.key_fingerprint = any($8::text[]) then t.session_epoch else t.session_epoch + 1 end,
             commands_url = case when $5::boolean then $6 else t.commands_url end,
             name = coalesce($7, t.name),
             updated_at = now()
        from (select tenant_id, key_fingerprint from tenants where tenant_id = $1 for update) old
       where t.tenant_id = old.tenant_id
-      returning old.key_fingerprint as previous`,
-    [input.tenantId, input.botIdentity, sealed, fingerprint, commandsUrlGiven, commandsUrl, name],
+      returning old.key_fingerprint as previous, old.key_fingerprint = any($8::text[]) as same_key`,
+    [
+      input.tenantId,
+      input.botIdentity,
+      sealed,
+      fingerprint,
+      commandsUrlGiven,
+      commandsUrl,
+      name,
+      box.fingerprints(input.authorization),
+    ],
   );
-  const previous = rows[0]?.previous;
-  return { created: false, keyChanged: previous !== fingerprint };
+  return { created: false, keyChanged: rows[0] ? !rows[0].same_key : false };
 }
 
 export async function getTenant(db: Db, tenantId: string): Promise<Tenant | null> {
@@ -121,7 +133,58 @@ export async function tenantAuthorization(db: Db, box: SecretBox, tenantId: stri
   );
   const row = rows[0];
   if (!row) throw new TenantNotFoundError(tenantId);
-  return box.open(row.key_sealed, sealContext(tenantId));
+  const { plain, stale } = box.openDetailed(row.key_sealed, sealContext(tenantId));
+  // Opened by a previous ARCHIVE_ENCRYPTION_KEY (a rotation in progress): re-seal it now.
+  if (stale) await resealTenantKey(db, box, tenantId, row.key_sealed, plain);
+  return plain;
+}
+
+/**
+ * Seals the tenant's key and fingerprint again with the current encryption key, unless the row
+ * changed since `sealedBefore` was read (a new key arrived meanwhile: that one wins).
+ */
+export async function resealTenantKey(
+  db: Db,
+  box: SecretBox,
+  tenantId: string,
+  sealedBefore: string,
+  plain: string,
+): Promise<boolean> {
+  const res = await db.query(
+    `update tenants set key_sealed = $3, key_fingerprint = $4, updated_at = now()
+      where tenant_id = $1 and key_sealed = $2`,
+    [tenantId, sealedBefore, box.seal(plain, sealContext(tenantId)), box.fingerprint(plain)],
+  );
+  return res.rowCount === 1;
+}
+
+/**
+ * Re-seals every tenant key that a previous ARCHIVE_ENCRYPTION_KEY still opens, so the previous
+ * key can be dropped. Returns how many were re-sealed and the tenants whose key opens with no
+ * configured key (left untouched).
+ */
+export async function resealAllTenantKeys(
+  db: Db,
+  box: SecretBox,
+): Promise<{ checked: number; resealed: string[]; unreadable: string[] }> {
+  const { rows } = await db.query<{ tenant_id: string; key_sealed: string }>(
+    'select tenant_id, key_sealed from tenants order by tenant_id',
+  );
+  const resealed: string[] = [];
+  const unreadable: string[] = [];
+  for (const row of rows) {
+    let opened: { plain: string; stale: boolean };
+    try {
+      opened = box.openDetailed(row.key_sealed, sealContext(row.tenant_id));
+    } catch {
+      unreadable.push(row.tenant_id);
+      continue;
+    }
+    if (opened.stale && (await resealTenantKey(db, box, row.tenant_id, row.key_sealed, opened.plain))) {
+      resealed.push(row.tenant_id);
+    }
+  }
+  return { checked: rows.length, resealed, unreadable };
 }
 
 /** Whether `authorization` is the key stored for the tenant (false for an unknown tenant). */
@@ -131,15 +194,22 @@ export async function tenantKeyMatches(
   tenantId: string,
   authorization: string,
 ): Promise<boolean> {
-  const { rows } = await db.query<{ key_fingerprint: string }>(
-    'select key_fingerprint from tenants where tenant_id = $1',
+  const { rows } = await db.query<{ key_fingerprint: string; key_sealed: string }>(
+    'select key_fingerprint, key_sealed from tenants where tenant_id = $1',
     [tenantId],
   );
-  const stored = rows[0]?.key_fingerprint;
-  if (!stored) return false;
-  const a = Buffer.from(stored, 'utf8');
-  const b = Buffer.from(box.fingerprint(authorization), 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
+  const row = rows[0];
+  if (!row) return false;
+  const stored = Buffer.from(row.key_fingerprint, 'utf8');
+  const candidates = box.fingerprints(authorization);
+  const index = candidates.findIndex((fp) => {
+    const given = Buffer.from(fp, 'utf8');
+    return given.length === stored.length && timingSafeEqual(given, stored);
+  });
+  if (index < 0) return false;
+  // Matched under a previous encryption key: the stored value moves to the current one.
+  if (index > 0) await resealTenantKey(db, box, tenantId, row.key_sealed, authorization);
+  return true;
 }
 
 /** Sets the tenant's Blip commands URL (null = the default). Throws TenantNotFoundError. */

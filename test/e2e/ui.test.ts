@@ -517,7 +517,7 @@ window.addEventListener('message', (event) => {
     );
     // The session is the bot's, attributed to the portal user for the audit log.
     const session = await f.evaluate(async () => (await fetch('/v1/session')).json());
-    expect(session).toMatchObject({ tenantId: LATAM, actor: 'agente.portal@lojaexemplo.com.br' });
+    expect(session).toMatchObject({ tenantId: LATAM, actor: 'agente.portal@lojaexemplo.com.br (claimed)' });
   });
 });
 

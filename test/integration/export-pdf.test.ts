@@ -102,8 +102,10 @@ test('a ticket export: every message in order, the digest the verify endpoint gi
     status: 'done',
     pages: state.pages,
     sha256: state.sha256,
-    requested_by: 'auditora@loja.example',
+    requested_by: 'auditora@loja.example (claimed)',
   });
+  // The name typed at login is nobody's verified identity: the PDF says so too.
+  expect(text).toContain(squash('auditora@loja.example (claimed)'));
   const audit = await env.db.query('select action from audit_log where details->>$1 = $2 order by id', [
     'exportId',
     exportId,

@@ -54,13 +54,13 @@ describe('sessions', () => {
   test('logging in with the bot key sets an HttpOnly SameSite cookie bound to the tenant', async () => {
     const res = await login(botAuthorization(LATAM), 'ana.agente@loja.example');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ tenantId: LATAM, actor: 'ana.agente@loja.example' });
+    expect(res.json()).toMatchObject({ tenantId: LATAM, actor: 'ana.agente@loja.example (claimed)' });
     const cookie = String(res.headers['set-cookie']);
     expect(cookie).toMatch(/^tv_session=/);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
     const me = await get('/v1/session', cookieOf(res));
-    expect(me.body).toEqual({ tenantId: LATAM, actor: 'ana.agente@loja.example' });
+    expect(me.body).toMatchObject({ tenantId: LATAM, actor: 'ana.agente@loja.example (claimed)' });
   });
 
   test.each(index.invalidAuthorizations.map((a) => [a.why, a.authorization]))(
@@ -241,7 +241,7 @@ describe('reading a ticket', () => {
     );
     expect(rows).toContainEqual({
       tenant_id: LATAM,
-      actor: 'ana.agente@loja.example',
+      actor: 'ana.agente@loja.example (claimed)',
       action: 'ticket.view',
       target: id,
     });

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAllActivities } from '../../activities';
 import { buildServer } from '../../api/server';
 import { createAppOptions } from '../../api/services/app-options';
-import { type Config, encryptionKey, loadConfig } from '../../lib/config';
+import { type Config, loadConfig, secretsOf } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
 import { createLogger } from '../../lib/logger';
@@ -97,8 +97,9 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
   }
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const masterKey = encryptionKey(config).key;
-  const box = createSecretBox(masterKey);
+  const secrets = secretsOf(config);
+  const [encryption, ...previousEncryption] = secrets.encryptionKeys as [Buffer, ...Buffer[]];
+  const box = createSecretBox(encryption, previousEncryption);
   const app = await buildServer({
     metrics,
     logger,
@@ -106,7 +107,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
     ...createAppOptions(config, {
       db: deps.db,
       box,
-      masterKey,
+      sessionKeys: secrets.sessionKeys,
       search: deps.search,
       collections: deps.collections,
       store: deps.store,

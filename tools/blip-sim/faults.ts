@@ -48,10 +48,21 @@ export const queuedFaultSchema = z.object({
     'truncate',
     'latency',
     'expired-link',
+    // Answers after authenticating the key, in place of the real response: a LIME failure with
+    // this reason (any code, or none, as API.md §1 allows), or a `success` without a resource.
+    'lime-failure',
+    'malformed-success',
   ]),
   /** How many matching requests it applies to. */
   count: z.number().int().min(1).max(100_000).default(1),
-  status: z.number().int().min(500).max(599).optional(),
+  /**
+   * For 'error': 5xx as Blip's servers answer, or a 4xx as an edge in front of the commands URL
+   * does (400 for a malformed envelope, 404/405 for a wrong path), with an empty body.
+   */
+  status: z.number().int().min(400).max(599).optional(),
+  /** For 'lime-failure': reason.code (omitted: a failure without a code) and reason.description. */
+  reasonCode: z.number().int().optional(),
+  description: z.string().optional(),
   retryAfterSeconds: z.number().min(0).nullable().optional(),
   latencyMs: z.number().int().min(0).max(600_000).optional(),
   /** Default: media for truncate, commands for everything else. */
@@ -69,7 +80,9 @@ export type FaultAction =
   | { kind: 'status'; status: number; retryAfterSeconds: number | null; label: string }
   | { kind: 'drop' }
   | { kind: 'hang' }
-  | { kind: 'truncate' };
+  | { kind: 'truncate' }
+  | { kind: 'lime-failure'; reasonCode?: number; description: string }
+  | { kind: 'malformed-success' };
 
 export interface FaultDecision {
   action: FaultAction;
@@ -189,6 +202,14 @@ export class FaultController {
         return { kind: 'hang' };
       case 'truncate':
         return { kind: 'truncate' };
+      case 'lime-failure':
+        return {
+          kind: 'lime-failure',
+          ...(f.reasonCode === undefined ? {} : { reasonCode: f.reasonCode }),
+          description: f.description ?? 'An unexpected error occurred',
+        };
+      case 'malformed-success':
+        return { kind: 'malformed-success' };
       default:
         return { kind: 'none' };
     }

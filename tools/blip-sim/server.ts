@@ -305,7 +305,7 @@ export class BlipSimulator {
       entry.status = 400;
       return sendEmpty(res, 400);
     }
-    const envelope = handleCommand(
+    const real = handleCommand(
       {
         store: this.store,
         fixtures: this.fixtures,
@@ -323,6 +323,8 @@ export class BlipSimulator {
         ...('resource' in command ? { resource: command.resource } : {}),
       },
     );
+    const envelope = replacedEnvelope(decision.action, real);
+    if (envelope !== real) entry.fault = decision.action.kind;
     const reason = envelope.reason as { code?: number } | undefined;
     entry.lime = {
       status: String(envelope.status),
@@ -424,6 +426,20 @@ export class BlipSimulator {
 
 export function createBlipSimulator(options: BlipSimulatorOptions = {}): BlipSimulator {
   return new BlipSimulator(options);
+}
+
+/** The response a 'lime-failure' or 'malformed-success' fault puts in place of the real one. */
+function replacedEnvelope(action: FaultDecision['action'], real: JsonObject): JsonObject {
+  const head = { id: real.id, method: real.method, from: real.from, to: real.to };
+  if (action.kind === 'lime-failure') {
+    const reason = {
+      ...(action.reasonCode === undefined ? {} : { code: action.reasonCode }),
+      description: action.description,
+    };
+    return { ...head, status: 'failure', reason } as JsonObject;
+  }
+  if (action.kind === 'malformed-success') return { ...head, status: 'success' } as JsonObject;
+  return real;
 }
 
 function authorizationOf(bot: SimBot): string {

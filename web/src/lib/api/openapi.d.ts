@@ -4,6 +4,63 @@
  */
 
 export interface paths {
+    "/.well-known/ticket-vault-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public keys that sign seals (current and retired), for checking seals offline */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description true: a local development key, not evidence */
+                            development?: boolean;
+                            keys: {
+                                /** @enum {string} */
+                                algorithm: "Ed25519";
+                                jwk: {
+                                    alg?: string;
+                                    crv: string;
+                                    kid: string;
+                                    kty: string;
+                                    use?: string;
+                                    x: string;
+                                };
+                                /** @description RFC 7638 JWK thumbprint (base64url SHA-256) */
+                                keyId: string;
+                                /** @description SubjectPublicKeyInfo, PEM */
+                                publicKeyPem: string;
+                                /** @enum {string} */
+                                status: "current" | "retired";
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -156,10 +213,19 @@ export interface paths {
                                     name?: string | null;
                                     phone?: string | null;
                                 };
+                                /** @description v1 digest (ticket-vault-digest v1) */
                                 digest?: string | null;
                                 mediaCount?: number;
                                 messageCount?: number;
                                 openedAt?: string | null;
+                                /** @description the ticket's latest v2 seal (docs/evidence.md); null when only sealed as v1 */
+                                seal?: {
+                                    keyId?: string;
+                                    root?: string;
+                                    sealedAt?: string;
+                                    sealId?: string;
+                                    version?: number;
+                                } | null;
                                 sequentialId?: number | null;
                                 status?: string | null;
                                 tags?: string[];
@@ -269,8 +335,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description the user name typed at login, labelled "(claimed)", or key:<bot> */
                             actor: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description renewed while the session is used, up to SESSION_TTL_SECONDS after login
+                             */
                             expiresAt?: string;
                             tenantId: string;
                         };
@@ -292,7 +362,7 @@ export interface paths {
                     "application/json": {
                         /** @description Key <bot access key> */
                         auth: string;
-                        /** @description who is reading (portal user e-mail), for the audit log */
+                        /** @description who is reading (portal user e-mail), for the audit log; recorded and shown as claimed (not verified) */
                         user?: string;
                     };
                 };
@@ -314,8 +384,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description the user name typed at login, labelled "(claimed)", or key:<bot> */
                             actor: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description renewed while the session is used, up to SESSION_TTL_SECONDS after login
+                             */
                             expiresAt: string;
                             tenantId: string;
                         };
@@ -342,6 +416,54 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session/revoke-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log out everywhere: ends every session of this bot's tenant (this one too); the bot key itself keeps working */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            revoked: boolean;
+                            tenantId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -583,10 +705,19 @@ export interface paths {
                                     name?: string | null;
                                     phone?: string | null;
                                 };
+                                /** @description v1 digest (ticket-vault-digest v1) */
                                 digest?: string | null;
                                 mediaCount?: number;
                                 messageCount?: number;
                                 openedAt?: string | null;
+                                /** @description the ticket's latest v2 seal (docs/evidence.md); null when only sealed as v1 */
+                                seal?: {
+                                    keyId?: string;
+                                    root?: string;
+                                    sealedAt?: string;
+                                    sealId?: string;
+                                    version?: number;
+                                } | null;
                                 sequentialId?: number | null;
                                 status?: string | null;
                                 tags?: string[];
@@ -664,7 +795,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recompute the ticket's digest from the stored messages and media bytes */
+        /** Recompute every displayed field from the stored raw bytes and media, check the ticket's latest seal (signature, chain) and name what differs */
         get: {
             parameters: {
                 query?: never;
@@ -693,10 +824,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description recomputed from what is stored now */
                             digest: string;
+                            keyId?: string | null;
                             ok: boolean;
-                            problems?: string[];
+                            problems: {
+                                expected?: unknown;
+                                /** @description e.g. `text`, `sender`, `sentAt`, `position`, `ticket.contactName`, `media[0].sha256` */
+                                field?: string;
+                                found?: unknown;
+                                /** @enum {string} */
+                                kind: "field" | "message" | "media" | "seal" | "chain" | "digest";
+                                message: string;
+                                messageId?: string;
+                                ordinal?: number;
+                                /** @enum {string} */
+                                source?: "seal" | "raw" | "storage";
+                            }[];
+                            sealedAt?: string | null;
                             sealedDigest?: string | null;
+                            sealId?: string | null;
+                            /**
+                             * @description seal version checked (1: archived before seal v2, not re-sealed yet)
+                             * @enum {integer}
+                             */
+                            version: 1 | 2;
                         };
                     };
                 };
