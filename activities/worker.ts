@@ -3,11 +3,11 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { type Config, loadConfig } from '../lib/config';
 import { listTenantIds } from '../lib/db/tenants';
 import { createLogger } from '../lib/logger';
+import { removeStalePartials } from '../lib/media/partials';
 import { createMetrics } from '../lib/metrics';
 import { temporalConnectionOptions } from '../lib/temporal-options';
 import { createWorkerDeps } from './deps';
 import { createAllActivities } from './index';
-import { removeStalePartials } from './media-mirror';
 import { serveMetrics } from './metrics-server';
 import { ensureRetentionSchedule } from './retention-schedule';
 

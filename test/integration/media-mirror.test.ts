@@ -2,12 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bucket, Storage } from '@google-cloud/storage';
-import {
-  MediaRetryableError,
-  mirrorMedia,
-  removeStalePartials,
-  SMALL_MEDIA_BYTES,
-} from '../../activities/media-mirror';
+import { MediaRetryableError } from '../../lib/media/errors';
+import { mirrorMedia } from '../../lib/media/mirror';
+import { removeStalePartials } from '../../lib/media/partials';
+import { SMALL_MEDIA_BYTES } from '../../lib/media/store-media';
 import { createGcsStore, createStorageClient } from '../../lib/storage/gcs-store';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { stackEnv, uniqueSuffix } from '../support/stack-env';
