@@ -1,19 +1,33 @@
 import { type BlipClient, BlipNotFoundError } from '../lib/blip';
-import { countPendingMedia, type MediaResult, markMediaResults, pendingMedia } from '../lib/db/media';
+import {
+  countPendingMedia,
+  type MediaResult,
+  markMediaResults,
+  type PendingMedia,
+  pendingMedia,
+  recordMediaFailure,
+  releaseMediaAttempt,
+  startMediaAttempt,
+} from '../lib/db/media';
 import type { Db } from '../lib/db/pool';
 import { eachLimited } from '../lib/each-limited';
 import type { Logger } from '../lib/logger';
-import { mirrorMedia } from '../lib/media/mirror';
+import { budgetSpent, type MediaBudget } from '../lib/media/budget';
+import type { DeadlinePolicy } from '../lib/media/deadline';
+import { MediaLinkError } from '../lib/media/errors';
+import { type MirrorDeps, type MirrorOutcome, mirrorMedia } from '../lib/media/mirror';
 import type { Metrics } from '../lib/metrics';
 import type { ObjectStore } from '../lib/storage/object-store';
-import { activityAttempt, cancellationSignal, heartbeat, throttledHeartbeat } from './activity-context';
+import { cancellationSignal, heartbeat, throttledHeartbeat } from './activity-context';
 import type { MediaBatchResult, TicketRef } from './archive-types';
 import { withBlip } from './with-blip';
 
 /**
  * The mirrorMediaBatch activity: takes the ticket's pending media from Postgres a batch at a
  * time, mirrors them a few at once (lib/media/), heartbeats while bytes flow and records every
- * result. The download, SSRF guard and storage live in lib/media/.
+ * result. The download, SSRF guard and storage live in lib/media/. Each item has an attempt and
+ * wall-time budget counted on its row, so a link that keeps failing is recorded unavailable with
+ * the reason and the ticket can still be sealed.
  */
 export interface MediaMirrorDeps {
   db: Db;
@@ -34,15 +48,62 @@ export interface MediaMirrorDeps {
    * trips instead of one per batch, and a very long mirror still shows progress in the history.
    */
   mediaCallBudgetMs: number;
+  /** When a link that keeps failing is given up on (MEDIA_MAX_ATTEMPTS, MEDIA_MAX_WAIT_SECONDS). */
+  mediaBudget: MediaBudget;
+  /** One download's overall deadline (MEDIA_DOWNLOAD_DEADLINE_MS, MEDIA_MIN_BYTES_PER_SECOND). */
+  mediaDeadline: DeadlinePolicy;
   logger: Logger;
   metrics?: Metrics;
 }
 
-/** After this many attempts, a media link Blip keeps refusing is recorded as unavailable. */
-const MEDIA_ATTEMPTS_BEFORE_GIVING_UP = 5;
-
 export function createMirrorMediaBatch(deps: MediaMirrorDeps) {
   const { db } = deps;
+
+  /**
+   * One item within its budget: the attempt is counted before it starts (one that never ends, a
+   * killed worker, counts too) and handed back when it failed on our side (the store, a
+   * cancellation); a failure of the link itself is recorded, and once the budget is spent the
+   * item is unavailable with the reason instead of failing the batch again.
+   */
+  async function mirrorWithinBudget(
+    ref: TicketRef,
+    item: PendingMedia,
+    mirrorDeps: MirrorDeps,
+  ): Promise<MirrorOutcome | null> {
+    const { tenantId, ticketId } = ref;
+    const record = await startMediaAttempt(db, tenantId, ticketId, item);
+    if (!record) return null; // recorded meanwhile by an attempt that outlived its heartbeat
+    // Only the count is checked before trying: a link whose wait is over still gets this attempt.
+    const spentBefore = budgetSpent(
+      { attempts: record.attempts - 1, sinceFirstFailureMs: 0 },
+      deps.mediaBudget,
+    );
+    if (spentBefore) {
+      const last = record.lastError ?? 'no attempt finished (the worker stopped or timed out each time)';
+      return { status: 'unavailable', reason: `${spentBefore}: ${last}` };
+    }
+    try {
+      return await mirrorMedia(
+        tenantId,
+        { uri: item.originalUri, declaredType: item.declaredType },
+        mirrorDeps,
+      );
+    } catch (err) {
+      if (!(err instanceof MediaLinkError) || mirrorDeps.signal?.aborted) {
+        await releaseMediaAttempt(db, tenantId, ticketId, item).catch(() => undefined);
+        throw err;
+      }
+      const after = await recordMediaFailure(db, tenantId, ticketId, item, err.message);
+      const spent = after && budgetSpent(after, deps.mediaBudget);
+      deps.logger.warn(
+        { tenantId, ticketId, messageId: item.messageId, attempts: after?.attempts, error: err.message },
+        spent ? 'media link given up' : 'media link failed; will retry',
+      );
+      if (!spent) throw err;
+      return { status: 'unavailable', reason: `${spent}: ${err.message}` };
+    }
+  }
+
   return async ({ tenantId, ticketId }: TicketRef): Promise<MediaBatchResult> => {
     const started = Date.now();
     let stored = 0;
@@ -58,8 +119,17 @@ export function createMirrorMediaBatch(deps: MediaMirrorDeps) {
             throw err;
           }
         };
-        const progress = throttledHeartbeat();
         const signal = cancellationSignal();
+        const mirrorDeps: MirrorDeps = {
+          store: deps.store,
+          maxBytes: deps.mediaMaxBytes,
+          allowedOrigins: deps.mediaAllowedOrigins,
+          timeoutMs: deps.mediaTimeoutMs,
+          deadlinePolicy: deps.mediaDeadline,
+          refresh,
+          onProgress: throttledHeartbeat(),
+          signal,
+        };
         while (batch.length > 0) {
           const results: MediaResult[] = [];
           try {
@@ -67,20 +137,8 @@ export function createMirrorMediaBatch(deps: MediaMirrorDeps) {
               batch,
               deps.mediaParallelism,
               async (item) => {
-                const outcome = await mirrorMedia(
-                  tenantId,
-                  { uri: item.originalUri, declaredType: item.declaredType },
-                  {
-                    store: deps.store,
-                    maxBytes: deps.mediaMaxBytes,
-                    allowedOrigins: deps.mediaAllowedOrigins,
-                    timeoutMs: deps.mediaTimeoutMs,
-                    refresh,
-                    giveUpOnRefusedRefresh: activityAttempt() >= MEDIA_ATTEMPTS_BEFORE_GIVING_UP,
-                    onProgress: progress,
-                    signal,
-                  },
-                );
+                const outcome = await mirrorWithinBudget({ tenantId, ticketId }, item, mirrorDeps);
+                if (!outcome) return;
                 results.push({ messageId: item.messageId, ordinal: item.ordinal, ...outcome });
                 heartbeat();
               },

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type Dispatcher, request } from 'undici';
-import { MediaRetryableError, TooLargeError } from './errors';
-import { checkMediaUrl, RefusedAddressError } from './ssrf-guard';
+import type { DownloadDeadline } from './deadline';
+import { MediaLinkError, TooLargeError } from './errors';
+import { checkMediaUrl, type HostLookup, RefusedAddressError } from './ssrf-guard';
 
 /**
  * Downloads one media link: a GET through the SSRF guard with time and size limits and no
@@ -19,6 +20,10 @@ export interface DownloadOptions {
   onProgress?: () => void;
   /** Aborts the transfer (the activity was cancelled or its heartbeat timed out). */
   signal?: AbortSignal;
+  /** The overall deadline of this download (its signal includes `signal`). */
+  deadline?: DownloadDeadline;
+  /** DNS resolution for the SSRF guard's check (tests inject failures); default dns.lookup. */
+  lookup?: HostLookup;
 }
 
 export type Opened =
@@ -27,7 +32,7 @@ export type Opened =
 
 /** GET with the SSRF guard, time limits and no redirects; the body is left for the caller. */
 export async function openMedia(uri: string, options: DownloadOptions): Promise<Opened> {
-  const verdict = await checkMediaUrl(uri, options.allowedOrigins);
+  const verdict = await checkMediaUrl(uri, options.allowedOrigins, options.lookup);
   if (!verdict.ok) return { ok: false, status: 0, reason: verdict.reason };
   let refused: string | null = null;
   const res = await request(uri, {
@@ -35,17 +40,18 @@ export async function openMedia(uri: string, options: DownloadOptions): Promise<
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     maxRedirections: 0,
-    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.deadline || options.signal ? { signal: options.deadline?.signal ?? options.signal } : {}),
     ...(verdict.dispatcher ? { dispatcher: verdict.dispatcher } : {}),
   } as Parameters<typeof request>[1]).catch((err: Error) => {
     if (options.signal?.aborted) throw err;
+    if (options.deadline?.passed) throw options.deadline.error();
     const cause = (err as Error & { cause?: unknown }).cause;
     const refusal = [err, cause].find((e) => e instanceof RefusedAddressError);
     if (refusal) {
       refused = (refusal as Error).message;
       return null;
     }
-    throw new MediaRetryableError(`media download failed: ${err.message}`);
+    throw new MediaLinkError(`media download failed: ${err.message}`);
   });
   if (!res) return { ok: false, status: 0, reason: `not fetched (SSRF guard): ${refused}` };
   if (res.statusCode >= 300 && res.statusCode < 400) {
@@ -61,6 +67,7 @@ export async function openMedia(uri: string, options: DownloadOptions): Promise<
     return { ok: false, status: res.statusCode };
   }
   const declaredLength = Number(res.headers['content-length'] ?? NaN);
+  options.deadline?.announce(declaredLength);
   if (declaredLength > options.maxBytes) {
     await res.body.dump();
     return { ok: false, status: 413 };
@@ -95,11 +102,15 @@ export function measured(body: AsyncIterable<Buffer>, options: DownloadOptions) 
           return;
         }
         hash.update(chunk);
+        options.deadline?.add(chunk.length);
         options.onProgress?.();
         yield chunk;
       }
     } catch (err) {
-      state.failure = err as Error;
+      // A cancelled activity keeps its own error; anything else went wrong with the link.
+      if (options.signal?.aborted) state.failure = err as Error;
+      else if (options.deadline?.passed) state.failure = options.deadline.error();
+      else state.failure = new MediaLinkError(`media body failed: ${(err as Error).message}`);
     }
   }
   return {
@@ -115,6 +126,6 @@ export function measured(body: AsyncIterable<Buffer>, options: DownloadOptions) 
 
 function checkLength(declaredLength: number, size: number) {
   if (Number.isFinite(declaredLength) && declaredLength !== size) {
-    throw new MediaRetryableError(`media body truncated: got ${size} of ${declaredLength} bytes`);
+    throw new MediaLinkError(`media body truncated: got ${size} of ${declaredLength} bytes`);
   }
 }

@@ -1,12 +1,14 @@
+import { type DeadlinePolicy, DownloadDeadline } from './deadline';
 import { majorType, openMedia } from './download';
-import { MediaRetryableError, TooLargeError } from './errors';
+import { MediaLinkError, MediaRetryableError, TooLargeError } from './errors';
 import { type Stored, type StoreOptions, storeMedia } from './store-media';
 
 /**
  * Mirrors one media link to `<tenant>/media/<sha256>`: opened through the SSRF guard, refreshed
  * through Blip when it has expired, checked against its declared type, then stored by content
  * address. A link that can never be mirrored is an `unavailable` outcome with the reason; transient
- * trouble is thrown as a MediaRetryableError.
+ * trouble is thrown: a MediaLinkError when the link misbehaved (which spends the item's attempt
+ * budget, see activities/media-mirror.ts), a plain MediaRetryableError when the store did.
  */
 
 export type MirrorOutcome =
@@ -16,14 +18,24 @@ export type MirrorOutcome =
 export interface MirrorDeps extends StoreOptions {
   /** Asks Blip for a fresh link when the old one has expired (403). */
   refresh: (uri: string) => Promise<string | null>;
-  /**
-   * A fresh link that is refused too is most likely clock skew or a lagging CDN: retried, until
-   * the last attempt, which records the media as unavailable instead of failing the ticket.
-   */
-  giveUpOnRefusedRefresh?: boolean;
+  /** How long one download (open, refresh, body) may take in all. */
+  deadlinePolicy: DeadlinePolicy;
 }
 
 export async function mirrorMedia(
+  tenantId: string,
+  media: { uri: string; declaredType?: string | null },
+  deps: MirrorDeps,
+): Promise<MirrorOutcome> {
+  const deadline = new DownloadDeadline(deps.deadlinePolicy, deps.signal);
+  try {
+    return await mirrorOnce(tenantId, media, { ...deps, deadline });
+  } finally {
+    deadline.clear();
+  }
+}
+
+async function mirrorOnce(
   tenantId: string,
   media: { uri: string; declaredType?: string | null },
   deps: MirrorDeps,
@@ -40,8 +52,9 @@ export async function mirrorMedia(
       };
     uri = fresh;
     opened = await openMedia(uri, deps);
-    if (!opened.ok && (opened.status === 403 || opened.status === 401) && !deps.giveUpOnRefusedRefresh) {
-      throw new MediaRetryableError(`media host refused a freshly refreshed link (HTTP ${opened.status})`);
+    // Most likely clock skew or a lagging CDN: retried, within the item's attempt budget.
+    if (!opened.ok && (opened.status === 403 || opened.status === 401)) {
+      throw new MediaLinkError(`media host refused a freshly refreshed link (HTTP ${opened.status})`);
     }
   }
   if (!opened.ok) {
@@ -50,7 +63,7 @@ export async function mirrorMedia(
     if (opened.status === 413)
       return { status: 'unavailable', reason: `larger than the ${deps.maxBytes}-byte limit` };
     if (opened.status === 429 || opened.status >= 500)
-      throw new MediaRetryableError(`media host answered ${opened.status}`);
+      throw new MediaLinkError(`media host answered HTTP ${opened.status}`);
     return { status: 'unavailable', reason: `media host answered HTTP ${opened.status}` };
   }
   const declared = majorType(media.declaredType ?? undefined);

@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
-import { MediaRetryableError } from './errors';
+import { MediaLinkError } from './errors';
 
 /**
  * The SSRF guard: a media link comes from the public (via Blip), so it is fetched only over
@@ -87,12 +87,18 @@ const guardedLookup: net.LookupFunction = (hostname, options, callback) => {
 
 const guardedAgent = new Agent({ connect: { lookup: guardedLookup }, keepAliveTimeout: 5_000 });
 
+/** Resolves a host name to every address it has (dns.promises.lookup with `all`). */
+export type HostLookup = (host: string) => Promise<dns.LookupAddress[]>;
+
+const systemLookup: HostLookup = (host) => dns.promises.lookup(host, { all: true });
+
 export type UrlVerdict = { ok: true; dispatcher?: Dispatcher } | { ok: false; reason: string };
 
 /** Checks a media link before it is fetched; allowed origins skip the address checks. */
 export async function checkMediaUrl(
   uri: string,
   allowedOrigins: readonly string[] = [],
+  lookup: HostLookup = systemLookup,
 ): Promise<UrlVerdict> {
   let url: URL;
   try {
@@ -115,12 +121,13 @@ export async function checkMediaUrl(
   }
   let addresses: dns.LookupAddress[];
   try {
-    addresses = await dns.promises.lookup(host, { all: true });
+    addresses = await lookup(host);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOTFOUND' || code === 'ENODATA')
       return { ok: false, reason: `not fetched: host ${host} does not resolve` };
-    throw new MediaRetryableError(`media host lookup failed: ${code ?? (err as Error).message}`);
+    // EAI_AGAIN and the like: the resolver may answer later, so retry (within the item's budget).
+    throw new MediaLinkError(`media host lookup failed: ${code ?? (err as Error).message}`);
   }
   for (const a of addresses) {
     const why = forbiddenAddress(a.address);

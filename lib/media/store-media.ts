@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ObjectStore } from '../storage/object-store';
 import { type DownloadOptions, measured, type Opened } from './download';
-import { MediaRetryableError } from './errors';
+import { MediaLinkError } from './errors';
 import { partialKey } from './partials';
 
 /**
@@ -55,7 +55,7 @@ async function storeSmall(
   for await (const chunk of m.chunks) {
     if (filled + chunk.length > bytes.length) {
       opened.body.destroy();
-      throw new MediaRetryableError(`media body longer than its announced ${bytes.length} bytes`);
+      throw new MediaLinkError(`media body longer than its announced ${bytes.length} bytes`);
     }
     chunk.copy(bytes, filled);
     filled += chunk.length;
