@@ -1,11 +1,12 @@
 # The one image the k8s manifests run (docs/deploy.md): api (`node --import tsx api/main.ts`) and
-# worker (`node --import tsx activities/worker.ts`). Not built in CI here (no Docker engine).
+# worker (`node --import tsx worker/main.ts`). Not built in CI here (no Docker engine).
 FROM node:20-bookworm-slim
 
-# Chromium and fonts for PDF exports (Portuguese, Spanish, Arabic, emoji); no recommends, no cache.
+# Chromium and fonts for PDF exports (Portuguese, Spanish, Arabic, emoji), poppler for reading PDFs;
+# no recommends, no cache.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      chromium fonts-noto-core fonts-noto-color-emoji fonts-liberation ca-certificates \
+      chromium fonts-noto-core fonts-noto-color-emoji fonts-liberation poppler-utils ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -1,5 +1,5 @@
+import type { createWorkerDeps } from '../worker/deps';
 import { createArchiveActivities } from './archive';
-import type { createWorkerDeps } from './deps';
 import { createExportActivities } from './export';
 import { createOpsActivities } from './ops';
 import { createRetentionActivities } from './retention';

@@ -1,33 +1,25 @@
-import { Client, Connection } from '@temporalio/client';
+import {
+  connectDatabase,
+  connectTemporal,
+  createObjectStore,
+  createSearch,
+  temporalClient,
+} from '../lib/clients';
 import { type Config, encryptionKey } from '../lib/config';
 import { createSecretBox } from '../lib/crypto';
-import { migrate } from '../lib/db/migrate';
-import { createPool } from '../lib/db/pool';
-import { createSearchClient } from '../lib/search/client';
-import { collectionNames } from '../lib/search/schema';
-import { createGcsStore, createStorageClient } from '../lib/storage/gcs-store';
-import { temporalConnectionOptions } from '../lib/temporal-options';
 
 /** Creates the clients the API needs from config; closed together on shutdown. */
 export async function createApiClients(config: Config) {
-  const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
-  await migrate(db);
+  const db = await connectDatabase(config);
   const masterKey = encryptionKey(config).key;
   const box = createSecretBox(masterKey);
-  const search = createSearchClient(config.TYPESENSE_URL, config.TYPESENSE_API_KEY);
-  const storageOpts = {
-    bucket: config.GCS_BUCKET,
-    projectId: config.GCS_PROJECT_ID,
-    emulatorHost: config.STORAGE_EMULATOR_HOST,
-  };
-  const store = createGcsStore(createStorageClient(storageOpts), storageOpts);
+  const { search, collections } = createSearch(config);
+  const store = createObjectStore(config);
   // Lazy: the API starts (and /healthz reports Temporal down) even when Temporal is not up yet.
-  const temporal = await Connection.connect(temporalConnectionOptions(config)).catch(() => null);
+  const temporal = await connectTemporal(config).catch(() => null);
   const healthChecks = {
     temporal: async () => {
-      const conn =
-        temporal ??
-        (await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 2000 }));
+      const conn = temporal ?? (await connectTemporal(config, 2000));
       await conn.workflowService.getSystemInfo({});
     },
     postgres: () => db.query('select 1'),
@@ -37,15 +29,13 @@ export async function createApiClients(config: Config) {
     },
     storage: () => store.ping(),
   };
-  const temporalClient = temporal
-    ? new Client({ connection: temporal, namespace: config.TEMPORAL_NAMESPACE })
-    : null;
+  const client = temporal ? temporalClient(config, temporal) : null;
   return {
     db,
     box,
     masterKey,
-    collections: collectionNames(config.TYPESENSE_COLLECTION_PREFIX),
-    temporalClient,
+    collections,
+    temporalClient: client,
     search,
     store,
     temporal,

@@ -4,9 +4,9 @@ import type { JsonObject } from '../lib/blip/fields';
 import { upsertMessages } from '../lib/db/messages';
 import { upsertTicket } from '../lib/db/tickets';
 import { eachLimited } from '../lib/each-limited';
-import type { BlipSimulator } from '../test/blip-sim';
 import { startArchiveEnv } from '../test/support/archive-env';
 import { botAuthorization } from '../test/support/blip-fixtures';
+import type { BlipSimulator } from '../tools/blip-sim';
 import { ProcSampler, statusBytes } from './lib/proc';
 import type { BenchContext, BenchResult } from './lib/report';
 import { serviceGroups, startWorkerChild } from './lib/stack';
@@ -16,7 +16,7 @@ import { MB, ratio, round, sleep, summarize } from './lib/stats';
  * 2. Archive throughput: N tickets, cloned round-robin from every fixture ticket shape (short
  * text, media-heavy, 270-item paged thread, hostile content, router/tunnel bot) and each given one
  * extra unique generated image, are fired at the webhook at once; the clock stops when every one
- * is sealed and indexed. The worker is activities/worker.ts as a child process, measured from
+ * is sealed and indexed. The worker is worker/main.ts as a child process, measured from
  * /proc. Baseline: the same tickets and messages written straight to Postgres, one multi-row
  * insert per ticket (the floor for the persistence part).
  */

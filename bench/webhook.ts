@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import Fastify from 'fastify';
 import { repoRoot } from '../infra/paths';
-import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../lib/temporal-contract';
+import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../lib/temporal/contract';
 import { startArchiveEnv } from '../test/support/archive-env';
 import { botAuthorization } from '../test/support/blip-fixtures';
 import { ProcSampler } from './lib/proc';

@@ -1,15 +1,19 @@
 import os from 'node:os';
-import { Client, Connection } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
+import {
+  connectDatabase,
+  connectTemporal,
+  createObjectStore,
+  createSearch,
+  temporalClient,
+} from '../lib/clients';
 import { type Config, encryptionKey } from '../lib/config';
 import { createSecretBox, type SecretBox } from '../lib/crypto';
-import { migrate } from '../lib/db/migrate';
-import { createPool, type Db } from '../lib/db/pool';
-import { createSearchClient, type SearchClient } from '../lib/search/client';
+import type { Db } from '../lib/db/pool';
+import type { SearchClient } from '../lib/search/client';
 import { ensureCollections } from '../lib/search/migrate';
-import { type CollectionNames, collectionNames } from '../lib/search/schema';
-import { createGcsStore, createStorageClient } from '../lib/storage/gcs-store';
+import type { CollectionNames } from '../lib/search/schema';
 import type { ObjectStore } from '../lib/storage/object-store';
-import { temporalConnectionOptions } from '../lib/temporal-options';
 
 /** What the commands use; built from the environment by the CLI, injected by tests. */
 export interface CliDeps {
@@ -52,21 +56,9 @@ export function cliActor(): string {
 
 /** Connects to the same stores as the API and worker (lib/config.ts), migrating the schema first. */
 export async function createCliDeps(config: Config): Promise<CliDeps> {
-  const db = createPool(config.DATABASE_URL, Math.min(config.DATABASE_POOL_MAX, 5));
-  try {
-    await migrate(db);
-  } catch (err) {
-    await db.end();
-    throw err;
-  }
-  const storageOpts = {
-    bucket: config.GCS_BUCKET,
-    projectId: config.GCS_PROJECT_ID,
-    emulatorHost: config.STORAGE_EMULATOR_HOST,
-  };
-  const store = createGcsStore(createStorageClient(storageOpts), storageOpts);
-  const search = createSearchClient(config.TYPESENSE_URL, config.TYPESENSE_API_KEY, 120);
-  const collections = collectionNames(config.TYPESENSE_COLLECTION_PREFIX);
+  const db = await connectDatabase(config, Math.min(config.DATABASE_POOL_MAX, 5));
+  const store = createObjectStore(config);
+  const { search, collections } = createSearch(config, 120);
   let connection: Promise<Connection> | null = null;
   let aliasesChecked = false;
   return {
@@ -78,13 +70,13 @@ export async function createCliDeps(config: Config): Promise<CliDeps> {
     box: createSecretBox(encryptionKey(config).key),
     actor: cliActor(),
     async temporal() {
-      connection ??= Connection.connect(temporalConnectionOptions(config));
+      connection ??= connectTemporal(config);
       if (!aliasesChecked) {
         // reindex works on the aliases: make sure an older install has them (the worker does too).
         await ensureCollections(search, collections);
         aliasesChecked = true;
       }
-      return new Client({ connection: await connection, namespace: config.TEMPORAL_NAMESPACE });
+      return temporalClient(config, await connection);
     },
     async close() {
       if (connection) await (await connection.catch(() => null))?.close();

@@ -26,7 +26,7 @@ export async function stackUp(
   const results = await Promise.allSettled(
     services.map(async (s) => {
       if (await s.healthy()) return log(`${s.name}: already running`);
-      // Typesense holds derived data only (DESIGN.md rule 5). Restarted over a long log (every
+      // Typesense holds derived data only (docs/architecture.md rule 5). Restarted over a long log (every
       // collection the tests created and dropped), 0.24 can stall its write queue, so the stack
       // starts it empty; `npm start` rebuilds the index from Postgres (`ticket-vault reindex`).
       // (A plain service restart, as the chaos and outage tests do, keeps its data.)

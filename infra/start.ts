@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { fixturesDir } from '../tools/blip-sim/fixtures-dir';
 import { seedDemoArchive } from './demo';
 import { repoRoot } from './paths';
 import { waitFor } from './processes';
@@ -17,7 +18,7 @@ import { Supervisor } from './supervisor';
  */
 
 const SIMULATOR_PORT = Number(process.env.BLIP_SIM_PORT ?? 8090);
-const DEMO_FIXTURES = process.env.BLIP_FIXTURES_DIR ?? path.resolve(repoRoot, '../shared/blip/fixtures');
+const DEMO_FIXTURES = fixturesDir();
 const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
 
 async function main() {
@@ -93,14 +94,14 @@ async function startProduct(config: ReturnType<typeof loadStackConfig>, supervis
     supervisor.start({
       name: 'blip-sim',
       command: tsx,
-      args: ['test/blip-sim/main.ts', '--port', String(SIMULATOR_PORT), '--fixtures', DEMO_FIXTURES],
+      args: ['tools/blip-sim/main.ts', '--port', String(SIMULATOR_PORT), '--fixtures', DEMO_FIXTURES],
       env,
     });
     await waitFor('blip simulator', () => httpOk(`http://127.0.0.1:${SIMULATOR_PORT}/_admin/health`), {
       timeoutMs: 30_000,
     });
   }
-  supervisor.start({ name: 'worker', command: tsx, args: ['activities/worker.ts'], env });
+  supervisor.start({ name: 'worker', command: tsx, args: ['worker/main.ts'], env });
   supervisor.start({ name: 'api', command: tsx, args: ['api/main.ts'], env });
   const apiUrl = `http://127.0.0.1:${config.API_PORT}`;
   await waitFor('api', () => httpOk(`${apiUrl}/healthz`), { timeoutMs: 60_000 });

@@ -1,5 +1,6 @@
 import { ApplicationFailure, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { ArchiveActivities } from '../activities/archive-types';
+import { NON_RETRYABLE_ERRORS } from '../lib/temporal/contract';
 
 /**
  * archiveTicket: fetch a closed ticket from Blip, mirror its media, seal it with a digest and
@@ -19,18 +20,6 @@ export interface ArchiveTicketResult {
   digest: string;
 }
 
-// Failures no retry can fix: a revoked key, a ticket Blip does not have, a tenant we do not know,
-// a stored key that does not open with this installation's ARCHIVE_ENCRYPTION_KEY.
-const NON_RETRYABLE = [
-  'BlipAuthError',
-  'BlipNotFoundError',
-  'BlipCommandError',
-  'InvalidBotKeyError',
-  'TenantNotFoundError',
-  'TicketNotFetchedError',
-  'SecretBoxError',
-];
-
 // Blip may report the ticket still open right after the Builder action fires: wait and ask again.
 // Timeouts bound how long a ticket waits after its worker dies mid-activity (SIGKILL, OOM): the
 // server only reschedules a lost attempt once its start-to-close or heartbeat timeout passes.
@@ -43,7 +32,7 @@ const fetchTicketActivities = proxyActivities<ArchiveActivities>({
     initialInterval: '5 seconds',
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
   },
 });
 
@@ -54,7 +43,7 @@ const pagingActivities = proxyActivities<ArchiveActivities>({
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
     maximumInterval: '3 minutes',
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
   },
 });
 
@@ -73,7 +62,7 @@ const mediaActivities = proxyActivities<ArchiveActivities>({
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
     maximumInterval: '3 minutes',
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
   },
 });
 

@@ -10,7 +10,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OpsActivities } from '../activities/ops-types';
-import { archiveWorkflowId, PROGRESS_QUERY, SEARCH_ATTRIBUTE } from '../lib/temporal-contract';
+import {
+  archiveWorkflowId,
+  NON_RETRYABLE_ERRORS,
+  PROGRESS_QUERY,
+  SEARCH_ATTRIBUTE,
+} from '../lib/temporal/contract';
 import { archiveTicket } from './archive-ticket';
 
 /**
@@ -62,7 +67,7 @@ const listing = proxyActivities<OpsActivities>({
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
     maximumInterval: '2 minutes',
-    nonRetryableErrorTypes: ['BlipAuthError', 'InvalidBotKeyError', 'TenantNotFoundError', 'TenantDisabled'],
+    nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
   },
 });
 

@@ -7,7 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OpsActivities, ReindexCursor, ReindexPlan } from '../activities/ops-types';
-import { PROGRESS_QUERY } from '../lib/temporal-contract';
+import { PROGRESS_QUERY } from '../lib/temporal/contract';
 
 /**
  * reindexSearch: rebuilds Typesense from Postgres (the source of truth) with no downtime.

@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PurgeTotals, RetentionActivities } from '../activities/retention-types';
-import { retentionWorkflowId } from '../lib/temporal-contract';
+import { retentionWorkflowId } from '../lib/temporal/contract';
 
 /**
  * Retention and erasure. Workflows only steer: activities list what may go (held tickets never

@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync } from 'fastify';
 import { writeAudit } from '../../lib/db/audit';
-import { createExport, getExport } from '../../lib/db/exports';
+import { getExport } from '../../lib/db/exports';
 import type { Db } from '../../lib/db/pool';
 import { readContactTickets, readTicket } from '../../lib/db/read';
 import { verifyTicket } from '../../lib/integrity/verify';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import type { ObjectStore } from '../../lib/storage/object-store';
-import { SEARCH_ATTRIBUTE, WORKFLOW } from '../../lib/temporal-contract';
+import { startExport } from '../../lib/temporal/export-starter';
 import { badRequest, notFound } from '../services/http-errors';
 import type { ReadAccess } from '../services/read-access';
 import { ticketIdParam } from './read-schemas';
@@ -28,8 +27,6 @@ const accepted = {
   '4xx': { $ref: 'Error#' },
 } as const;
 
-const exportWorkflowId = (tenantId: string, exportId: string) => `export/${tenantId}/${exportId}`;
-
 export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, opts) => {
   async function start(
     tenantId: string,
@@ -38,31 +35,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     target: string,
     params: { from?: string; to?: string } | null,
   ): Promise<string> {
-    const exportId = randomUUID();
-    await createExport(opts.db, { exportId, tenantId, kind, target, params, requestedBy: actor });
-    const args =
-      kind === 'ticket'
-        ? { exportId, tenantId, ticketId: target, requestedBy: actor }
-        : { exportId, tenantId, identity: target, ...params, requestedBy: actor };
-    await opts.temporal.workflow.start(
-      kind === 'ticket' ? WORKFLOW.exportTicketPdf : WORKFLOW.exportContactPdf,
-      {
-        taskQueue: opts.taskQueue,
-        workflowId: exportWorkflowId(tenantId, exportId),
-        args: [args],
-        searchAttributes: {
-          [SEARCH_ATTRIBUTE.tenantId]: [tenantId],
-          ...(kind === 'ticket' ? { [SEARCH_ATTRIBUTE.ticketId]: [target] } : {}),
-        },
-      },
-    );
-    await writeAudit(opts.db, {
-      tenantId,
-      actor,
-      action: 'export.request',
-      target: `${kind}:${target}`,
-      details: { exportId },
-    });
+    const { exportId } = await startExport(opts, { tenantId, actor, kind, target, params });
     return exportId;
   }
 

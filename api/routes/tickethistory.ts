@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
-import type { ArchiveStatus } from '../services/archive-starter';
+import type { ArchiveStatus } from '../../lib/temporal/archive-starter';
 import { badRequest } from '../services/http-errors';
 
 /**

@@ -12,8 +12,8 @@ import { botAccess } from '../../lib/db/tenant-access';
 import { getTenant, tenantKeyMatches, upsertTenant } from '../../lib/db/tenants';
 import { isTicketArchived } from '../../lib/db/tickets';
 import type { Metrics } from '../../lib/metrics';
+import { createArchiveStarter } from '../../lib/temporal/archive-starter';
 import type { TicketHistoryOptions } from '../routes/tickethistory';
-import { createArchiveStarter } from './archive-starter';
 import { createTenantAdmission, type KeyVerdict } from './tenant-admission';
 
 /** Wires the webhook route to Postgres, Blip and Temporal. */

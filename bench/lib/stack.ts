@@ -50,11 +50,11 @@ export interface WorkerChild {
 }
 
 /**
- * activities/worker.ts as its own process (plain node with the tsx loader, so its pid is the
+ * worker/main.ts as its own process (plain node with the tsx loader, so its pid is the
  * worker's own and /proc/<pid> measures the worker, not a launcher).
  */
 export async function startWorkerChild(env: Record<string, string>): Promise<WorkerChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'activities/worker.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
     cwd: repoRoot,
     env: { ...process.env, ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AddedMedia, BlipSimulator } from '../../test/blip-sim';
+import type { AddedMedia, BlipSimulator } from '../../tools/blip-sim';
 
 /**
  * A closed WhatsApp ticket of `tenantId` with `count` text messages (customer and agent in turn),

@@ -1,6 +1,6 @@
 import type { Channel } from './domain';
 
-/** Channel domains documented in Blip's `concepts2/channels.md` (API.md §2). */
+/** Channel domains documented in Blip's `concepts2/channels.md` (docs/blip-api.md §2). */
 const CHANNEL_BY_DOMAIN: Record<string, Channel> = {
   'wa.gw.msging.net': 'WhatsApp',
   'instagram.gw.msging.net': 'Instagram',

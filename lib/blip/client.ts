@@ -41,7 +41,7 @@ export interface BlipClientOptions {
   baseUrl: string;
   /** `Key <base64 of identifier:secret>`; validated here, so a bad key fails before any call. */
   authorization: string;
-  /** Per-attempt deadline; Blip itself gives up after 60 s, API.md §1 suggests 20–30 s. */
+  /** Per-attempt deadline; Blip itself gives up after 60 s, docs/blip-api.md §1 suggests 20–30 s. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   /** Pause asked of the caller after a 429 without Retry-After; Blip answers 429 for ~2 min. */

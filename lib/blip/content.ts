@@ -2,7 +2,7 @@ import type { MediaRef } from './domain';
 import { isObject, type JsonObject } from './fields';
 
 /**
- * Reads one Blip content (API.md §6) into plain text for search and display, and collects the
+ * Reads one Blip content (docs/blip-api.md §6) into plain text for search and display, and collects the
  * media links it carries — at the top level and nested in document-select headers, collection
  * items and reply/reaction quotes. Pure: nothing is fetched, followed or evaluated; URIs are only
  * text here. Unknown types read as "unsupported content (<type>)".

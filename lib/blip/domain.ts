@@ -4,7 +4,7 @@
  * can be recomputed from `raw` at any time.
  */
 
-/** The channel a customer came through, from the identity's domain (API.md §2). */
+/** The channel a customer came through, from the identity's domain (docs/blip-api.md §2). */
 export type Channel =
   | 'WhatsApp'
   | 'Instagram'

@@ -1,4 +1,4 @@
-/** Blip HTTP command API: client, typed errors, key parsing and pure normalisation (API.md). */
+/** Blip HTTP command API: client, typed errors, key parsing and pure normalisation (docs/blip-api.md). */
 export * from './channels';
 export * from './client';
 export { ContentType, emojiFromCodePoints, isHttpUri, readContent, unsupported } from './content';

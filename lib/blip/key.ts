@@ -1,7 +1,7 @@
 import { InvalidBotKeyError } from './errors';
 
 /**
- * The bot key Blip Builder sends: `Key <base64 of "identifier:secret">` (API.md §1, §10). Parsing
+ * The bot key Blip Builder sends: `Key <base64 of "identifier:secret">` (docs/blip-api.md §1, §10). Parsing
  * is offline and only checks the shape; whether Blip accepts the key is learned by calling it.
  * Errors say which rule failed and never repeat any part of the key.
  */
@@ -74,7 +74,7 @@ export function tryParseBotKey(authorization: unknown): BotKey | null {
 
 /**
  * Builds the header from the portal's values: the "access key" shown in Blip is itself
- * base64(secret), so the token is base64(identifier + ":" + atob(accessKey)) (API.md §1).
+ * base64(secret), so the token is base64(identifier + ":" + atob(accessKey)) (docs/blip-api.md §1).
  */
 export function botKeyFromAccessKey(identifier: string, accessKey: string): string {
   const secret = Buffer.from(accessKey, 'base64').toString('utf8');

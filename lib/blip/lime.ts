@@ -7,7 +7,7 @@ import {
   describeCommand,
 } from './errors';
 
-/** LIME command envelopes as Blip's HTTP endpoint takes and returns them (API.md §1). */
+/** LIME command envelopes as Blip's HTTP endpoint takes and returns them (docs/blip-api.md §1). */
 
 export type LimeMethod = 'get' | 'set' | 'merge' | 'delete' | 'subscribe' | 'unsubscribe' | 'observe';
 
@@ -52,7 +52,7 @@ export const ReasonCode = {
   resourceNotFound: 67,
 } as const;
 
-/** Blip's extension addresses (API.md §2). */
+/** Blip's extension addresses (docs/blip-api.md §2). */
 export const Postmaster = {
   desk: 'postmaster@desk.msging.net',
   crm: 'postmaster@crm.msging.net',

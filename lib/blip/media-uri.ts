@@ -1,6 +1,6 @@
 /**
  * Facts about Blip media links that need no network. Secure links are Azure-SAS-like: the `se`
- * query parameter is the instant they stop working (API.md §7), so an archive can refresh a link
+ * query parameter is the instant they stop working (docs/blip-api.md §7), so an archive can refresh a link
  * before trying it instead of paying for a 403 first.
  */
 

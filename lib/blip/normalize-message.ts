@@ -4,7 +4,7 @@ import { BlipCommandError } from './errors';
 import { isObject, isoDate, str } from './fields';
 
 /**
- * Thread-message item (API.md §5) → domain Message. Pure. `direction` in Blip is the bot's point
+ * Thread-message item (docs/blip-api.md §5) → domain Message. Pure. `direction` in Blip is the bot's point
  * of view: `received` is the customer; `sent` is the bot or a human agent, told apart by the
  * `fwd:fwd:` id prefix or `#messageEmitter = Human`. The ticket-event item is a system message.
  */

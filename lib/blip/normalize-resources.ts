@@ -3,7 +3,7 @@ import type { Contact, Ticket, Tunnel } from './domain';
 import { BlipCommandError } from './errors';
 import { bool, isObject, isoDate, num, record, str, strings } from './fields';
 
-/** Pure conversions of Blip's ticket, contact and tunnel resources (API.md §3, §4). */
+/** Pure conversions of Blip's ticket, contact and tunnel resources (docs/blip-api.md §3, §4). */
 
 function requireObject(value: unknown, what: string): Record<string, unknown> {
   if (!isObject(value)) {
@@ -12,7 +12,7 @@ function requireObject(value: unknown, what: string): Record<string, unknown> {
   return value;
 }
 
-/** `<url-encoded e-mail>@blip.ai` → the e-mail (Blip Desk agent identities, API.md §2). */
+/** `<url-encoded e-mail>@blip.ai` → the e-mail (Blip Desk agent identities, docs/blip-api.md §2). */
 export function agentEmailOf(agentIdentity: string | null): string | null {
   if (!agentIdentity) return null;
   const match = /^(.+)@blip\.ai$/i.exec(agentIdentity);

@@ -1,7 +1,7 @@
 import { BlipCommandError } from './errors';
 
 /**
- * Offset paging as Blip needs it (API.md §3, §10): `$skip` grows by the page size until a page
+ * Offset paging as Blip needs it (docs/blip-api.md §3, §10): `$skip` grows by the page size until a page
  * comes back shorter than asked (`total` is unreliable), ids seen on earlier pages are dropped
  * (pages shift when messages arrive meanwhile), and the number of pages is capped so a server
  * that keeps answering full pages cannot loop us forever.

@@ -1,7 +1,7 @@
 import { BlipCommandError } from './errors';
 
 /**
- * Builders for the command URIs of API.md §3. Identities and ids are encoded with
+ * Builders for the command URIs of docs/blip-api.md §3. Identities and ids are encoded with
  * encodeURIComponent (so `@` becomes `%40`, as sdk-js does); `$` query keys stay literal, as
  * in Blip's own examples.
  */
@@ -104,7 +104,7 @@ export function historyMetadataUri(range: DateRange, skip: number, take: number)
   ])}`;
 }
 
-/** Tickets of one customer (closed ones by default), API.md §3 "Closed tickets of a customer". */
+/** Tickets of one customer (closed ones by default), docs/blip-api.md §3 "Closed tickets of a customer". */
 export function customerTicketsUri(identity: string, closed: boolean, skip: number, take: number): string {
   if (typeof identity !== 'string' || identity.includes("'")) {
     throw new BlipCommandError('customer identity must not contain quotes', 'BLIP_INVALID_ARGUMENT');

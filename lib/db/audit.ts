@@ -1,7 +1,7 @@
 import { jsonParam } from './nul';
 import type { Db } from './pool';
 
-/** Who did what to which archived record, and when (DESIGN.md rule 7). Append-only. */
+/** Who did what to which archived record, and when (docs/architecture.md rule 7). Append-only. */
 export interface AuditEntry {
   tenantId: string;
   actor: string;

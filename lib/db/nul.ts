@@ -1,7 +1,7 @@
 /**
  * Postgres cannot store U+0000 in `text` columns nor as `\u0000` inside `jsonb`, and `jsonb`
  * also rejects lone UTF-16 surrogates (`\ud800`) that JSON.stringify writes for broken strings.
- * Blip content carries both (API.md §6: text may hold control characters and U+0000). These
+ * Blip content carries both (docs/blip-api.md §6: text may hold control characters and U+0000). These
  * helpers make values storable by replacing such characters with U+FFFD — the same choice as
  * lib/blip's message normaliser — while the lossless original goes to `messages.raw` (bytea).
  */

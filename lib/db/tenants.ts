@@ -5,7 +5,7 @@ import type { Db } from './pool';
 /**
  * Tenants are bots. Each bot's Blip key is stored sealed (AES-256-GCM) and fingerprinted (HMAC),
  * so a webhook's key is checked against the stored one without decrypting it, and the plain key
- * is only ever produced for an activity that calls Blip (DESIGN.md rule 1).
+ * is only ever produced for an activity that calls Blip (docs/architecture.md rule 1).
  */
 
 export interface TenantInput {

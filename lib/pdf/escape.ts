@@ -1,4 +1,4 @@
-/** Text from the archive is untrusted (DESIGN.md rule 8): every character that means something in HTML is escaped. */
+/** Text from the archive is untrusted (docs/architecture.md rule 8): every character that means something in HTML is escaped. */
 const ENTITIES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',

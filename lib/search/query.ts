@@ -4,7 +4,7 @@ import { MIN_PHONE_DIGITS, phoneDigits } from './phone';
  * Turns an agent's search (validated strings from the query string) into Typesense parameters.
  * No user text ever reaches `filter_by`: names and free text go in `q`, phones are reduced to
  * digits, ticket ids must be UUIDs or numbers, dates become epoch seconds. The tenant filter is
- * always first and always present (DESIGN.md rule 6).
+ * always first and always present (docs/architecture.md rule 6).
  */
 export interface TicketQuery {
   q?: string;

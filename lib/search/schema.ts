@@ -1,6 +1,6 @@
 /**
  * Typesense collections (derived data: rebuilt from Postgres at any time). Every document carries
- * `tenant_id`, and every search adds a tenant filter the caller cannot remove (DESIGN.md rule 6).
+ * `tenant_id`, and every search adds a tenant filter the caller cannot remove (docs/architecture.md rule 6).
  */
 export interface CollectionNames {
   tickets: string;

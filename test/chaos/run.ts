@@ -13,7 +13,7 @@ import { stackServices } from '../../infra/stack-control';
 import { encryptionKey } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import { createLogger } from '../../lib/logger';
-import { seededRandom } from '../blip-sim/rng';
+import { seededRandom } from '../../tools/blip-sim/rng';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
 import { type ExpectedTicket, generateTickets, runIdFor } from './tickets';
@@ -194,7 +194,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // ── worker child processes, restarted by a supervisor loop when they die ──
     const startWorker = (name: string): WorkerProcess => {
       const tmpdir = fs.mkdtempSync(path.join(tmpRoot, `${name}-`));
-      const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['activities/worker.ts'], {
+      const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['worker/main.ts'], {
         cwd: repoRoot,
         env: { ...process.env, ...archive.workerEnv, LOG_LEVEL: 'info', TMPDIR: tmpdir },
         detached: true,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { BlipSimulator } from '../blip-sim';
-import type { Random } from '../blip-sim/rng';
+import type { BlipSimulator } from '../../tools/blip-sim';
+import type { Random } from '../../tools/blip-sim/rng';
 
 /**
  * Seeded ticket generation for chaos runs: a mix of text-only, multi-page (≥150 messages), media

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { markMediaResults } from '../../lib/db/media';
-import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../../lib/temporal-contract';
+import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../../lib/temporal/contract';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, FIXTURES_DIR, fixtureIndex, fixtureMessages } from '../support/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';

@@ -19,13 +19,13 @@ import {
   type Message,
   mediaUriExpiry,
 } from '../../lib/blip';
-import { type QueuedFault, type RequestLogEntry, signedMediaUri } from '../blip-sim';
+import { type QueuedFault, type RequestLogEntry, signedMediaUri } from '../../tools/blip-sim';
 import { download } from '../support/blip-download';
 import { FIXTURES_DIR, fixtureIndex, fixtureMessages } from '../support/blip-fixtures';
 import { collect, type Harness, type RecordingClient, startHarness } from '../support/blip-harness';
 
 /**
- * The Blip client (lib/blip) against the Blip simulator (test/blip-sim) over real HTTP on
+ * The Blip client (lib/blip) against the Blip simulator (tools/blip-sim) over real HTTP on
  * 127.0.0.1: paging, router tunnels, media refresh, every fault class, bad keys and scoping, a
  * fixture directory the simulator has never seen, and the `npm run blip-sim` CLI.
  * Back-off is asserted on the delays the client asked for (recorded sleeps), never on elapsed time.

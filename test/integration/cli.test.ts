@@ -12,7 +12,7 @@ import {
   backfillWorkflowId,
   PROGRESS_QUERY,
   reindexWorkflowId,
-} from '../../lib/temporal-contract';
+} from '../../lib/temporal/contract';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
 import { cliFor } from '../support/cli-harness';

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { serveMetrics } from '../../activities/metrics-server';
 import { createMetrics } from '../../lib/metrics';
+import { serveMetrics } from '../../worker/metrics-server';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
 

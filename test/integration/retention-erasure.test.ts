@@ -1,10 +1,6 @@
-import {
-  placeHold,
-  releaseHold,
-  setRetention,
-  startErasure,
-  startRetention,
-} from '../../cli/commands/retention';
+import { startErasure } from '../../cli/commands/erase';
+import { placeHold, releaseHold } from '../../cli/commands/hold';
+import { setRetention, startRetention } from '../../cli/commands/retention';
 import { identityFingerprint } from '../../lib/retention/purge';
 import { ticketDocId } from '../../lib/search/schema';
 import type { EraseContactResult, RetentionTotals } from '../../workflows/retention';

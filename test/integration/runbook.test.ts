@@ -152,9 +152,12 @@ test('revoked key → failed archive → new key stored → `temporal workflow r
     historyFile,
     await temporal('workflow', 'show', '--workflow-id', workflowId, '--output', 'json'),
   );
-  const tsx = path.resolve(__dirname, '../../node_modules/.bin/tsx');
-  const replay = await run(tsx, [path.resolve(__dirname, '../support/replay-history.ts'), historyFile], {
-    timeout: 120_000,
-  });
+  const replay = await run(
+    process.execPath,
+    [path.resolve(__dirname, '../../cli/bin.js'), 'replay', historyFile],
+    {
+      timeout: 120_000,
+    },
+  );
   expect(replay.stdout).toContain('deterministic');
 });

@@ -5,7 +5,7 @@ import { type DedicatedTypesense, startDedicatedTypesense } from '../support/ded
 import { waitFor } from '../support/wait';
 
 /**
- * Typesense is derived data (DESIGN.md rule 5): while it is down, a ticket is still archived in
+ * Typesense is derived data (docs/architecture.md rule 5): while it is down, a ticket is still archived in
  * Postgres, and indexing completes once it is back. This file stops and restarts a Typesense of
  * its own (test/support/dedicated-typesense.ts), never the stack's shared one.
  */

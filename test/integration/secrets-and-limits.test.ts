@@ -7,7 +7,7 @@ import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
 
 /**
- * Secrets and limits (DESIGN.md rules 1 and 6): bot keys never reach Temporal history, Typesense
+ * Secrets and limits (docs/architecture.md rules 1 and 6): bot keys never reach Temporal history, Typesense
  * or exports; signed URLs are short-lived and name one object; searches are rate limited per
  * tenant without a forged key being able to spend a tenant's quota.
  */

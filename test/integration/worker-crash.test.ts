@@ -50,10 +50,10 @@ function killGroup(w: WorkerProcess): void {
   if (pid !== undefined && groupAlive(pid)) process.kill(-pid, 'SIGKILL');
 }
 
-/** `activities/worker.ts` as its own process (group), configured like this test's archive env. */
+/** `worker/main.ts` as its own process (group), configured like this test's archive env. */
 async function startWorkerProcess(name: string): Promise<WorkerProcess> {
   const tmpdir = fs.mkdtempSync(path.join(tmpRoot, `${name}-`));
-  const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['activities/worker.ts'], {
+  const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['worker/main.ts'], {
     cwd: repoRoot,
     env: { ...process.env, ...env.workerEnv, LOG_LEVEL: 'info', TMPDIR: tmpdir },
     // Its own process group: tsx runs node as a child, and a kill must reach both.

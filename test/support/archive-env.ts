@@ -2,7 +2,6 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createAllActivities } from '../../activities';
-import { createWorkerDeps } from '../../activities/deps';
 import { buildServer } from '../../api/server';
 import { createAppOptions } from '../../api/services/app-options';
 import { type Config, encryptionKey, loadConfig } from '../../lib/config';
@@ -14,7 +13,8 @@ import type { SearchClient } from '../../lib/search/client';
 import { dropCollections } from '../../lib/search/migrate';
 import type { CollectionNames } from '../../lib/search/schema';
 import type { ObjectStore } from '../../lib/storage/object-store';
-import { type BlipSimulator, type BlipSimulatorOptions, createBlipSimulator } from '../blip-sim';
+import { type BlipSimulator, type BlipSimulatorOptions, createBlipSimulator } from '../../tools/blip-sim';
+import { createWorkerDeps } from '../../worker/deps';
 import { createTestDatabase, stackEnv, uniqueSuffix } from './stack-env';
 
 /**
@@ -51,7 +51,7 @@ export interface ArchiveEnvOptions {
   env?: Record<string, string>;
   /**
    * Run the in-process worker (default true). With false, nothing serves the task queue until the
-   * test starts a worker itself, e.g. `activities/worker.ts` as a child process with `workerEnv`.
+   * test starts a worker itself, e.g. `worker/main.ts` as a child process with `workerEnv`.
    */
   worker?: boolean;
 }

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fixturesDir } from '../../tools/blip-sim/fixtures-dir';
 
-/** The shared Blip fixtures (../shared/blip/fixtures), or BLIP_FIXTURES_DIR when set. */
-export const FIXTURES_DIR =
-  process.env.BLIP_FIXTURES_DIR ?? path.resolve(__dirname, '../../../shared/blip/fixtures');
+/** The Blip fixtures the tests read (the repository's fixtures/blip, or BLIP_FIXTURES_DIR when set). */
+export const FIXTURES_DIR = fixturesDir();
 
 export interface FixtureIndex {
   bots: Array<{ identifier: string; identity: string; accessKey: string; authorization: string }>;

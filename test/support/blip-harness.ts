@@ -4,7 +4,7 @@ import {
   createBlipClient,
   type RetryAttemptInfo,
 } from '../../lib/blip';
-import { type BlipSimulator, type BlipSimulatorOptions, createBlipSimulator } from '../blip-sim';
+import { type BlipSimulator, type BlipSimulatorOptions, createBlipSimulator } from '../../tools/blip-sim';
 
 /**
  * A simulator on a random 127.0.0.1 port plus clients wired to it. Clients use tiny back-off

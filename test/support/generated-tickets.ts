@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BlipSimulator } from '../blip-sim';
+import type { BlipSimulator } from '../../tools/blip-sim';
 
 /**
  * Closed tickets made up for a test and registered in the simulator, shaped like the fixtures:

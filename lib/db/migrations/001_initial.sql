@@ -1,4 +1,4 @@
--- ticket-vault initial schema. Postgres is the source of truth (DESIGN.md rule 5): everything in
+-- ticket-vault initial schema. Postgres is the source of truth (docs/architecture.md rule 5): everything in
 -- Typesense is rebuilt from these tables. Every table carries tenant_id and every lookup index
 -- starts with it, because every query is scoped to one tenant (rule 6).
 -- Applied migrations are immutable: change the schema with a new numbered file.
@@ -74,7 +74,7 @@ create table messages (
   content         jsonb,                     -- Blip content, U+0000 replaced so jsonb accepts it
   raw             bytea not null,            -- exact UTF-8 JSON of the item as received (lossless)
   raw_sha256      text not null,             -- sha-256 hex of raw: the message's evidence hash
-  in_ticket_window boolean not null,         -- Blip returns the surrounding thread too (API.md §3)
+  in_ticket_window boolean not null,         -- Blip returns the surrounding thread too (docs/blip-api.md §3)
   status          text,
   reason          jsonb,
   metadata        jsonb,

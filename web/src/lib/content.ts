@@ -10,7 +10,7 @@ export interface ContentContext {
   chosen?: string | null;
 }
 
-/** Helpers for Blip content (API.md §6). Everything returned here is rendered as text by Svelte. */
+/** Helpers for Blip content (docs/blip-api.md §6). Everything returned here is rendered as text by Svelte. */
 export const T = {
   text: 'text/plain',
   mediaLink: 'application/vnd.lime.media-link+json',

@@ -1,5 +1,5 @@
 /**
- * The Blip portal's extension protocol (iframe-message-proxy, API.md §12): the extension posts
+ * The Blip portal's extension protocol (iframe-message-proxy, docs/blip-api.md §12): the extension posts
  * `{message: {action: 'blipEvent:<action>', content, caller}, trackingProperties: {id}}` to its
  * parent and the portal answers `{response | error, trackingProperties: {id}}`.
  */

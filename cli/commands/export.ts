@@ -1,0 +1,106 @@
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { writeAudit } from '../../lib/db/audit';
+import { getExport } from '../../lib/db/exports';
+import { readTicket } from '../../lib/db/read';
+import { startExport } from '../../lib/temporal/export-starter';
+import type { CliDeps, CliIo } from '../context';
+import {
+  type CommandContext,
+  type CommandResult,
+  progressLine,
+  tenantArg,
+  ticketArg,
+  withJson,
+} from './common';
+
+/** `export <tenant> <ticket>`: the same PDF export the API starts, audited as the CLI user. */
+
+export async function exportCommand(
+  deps: CliDeps,
+  io: CliIo,
+  tenant: string,
+  ticket: string,
+  opts: { out?: string },
+): Promise<CommandResult> {
+  const tenantId = tenantArg(tenant);
+  const ticketId = ticketArg(ticket);
+  if (!(await readTicket(deps.db, tenantId, ticketId))) {
+    return {
+      code: 1,
+      data: { tenantId, ticketId, error: 'not archived' },
+      text: `ticket ${ticketId} of ${tenantId} is not archived`,
+    };
+  }
+  const temporal = await deps.temporal();
+  const { exportId, workflowId } = await startExport(
+    { db: deps.db, temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE },
+    { tenantId, actor: deps.actor, kind: 'ticket', target: ticketId, auditDetails: { via: 'cli' } },
+  );
+  const handle = temporal.workflow.getHandle(workflowId);
+  const line = progressLine(io);
+  line.update(`export ${exportId}: rendering…`);
+  try {
+    await handle.result();
+  } catch (err) {
+    line.end();
+    const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+    return {
+      code: 1,
+      data: { exportId, workflowId, status: 'failed', error: cause },
+      text: `export failed: ${cause}`,
+    };
+  }
+  line.end();
+  const record = await getExport(deps.db, exportId, tenantId);
+  if (record?.status !== 'done' || !record.storageKey) {
+    return {
+      code: 1,
+      data: { exportId, status: record?.status ?? 'missing', error: record?.error },
+      text: `export ${exportId}: ${record?.error ?? 'not done'}`,
+    };
+  }
+  const data: Record<string, unknown> = {
+    exportId,
+    workflowId,
+    status: 'done',
+    sha256: record.sha256,
+    pages: record.pages,
+    size: record.size,
+  };
+  let text: string;
+  if (opts.out) {
+    await pipeline(deps.store.get(record.storageKey), createWriteStream(opts.out));
+    data.file = opts.out;
+    text = `wrote ${opts.out} (${record.pages} pages, ${record.size} bytes, sha-256 ${record.sha256})`;
+  } else {
+    const url = await deps.store.signedReadUrl(record.storageKey, {
+      expiresInSeconds: deps.config.SIGNED_URL_TTL_SECONDS,
+      downloadName: `ticket-${ticketId}.pdf`,
+    });
+    data.url = url;
+    text = url;
+  }
+  await writeAudit(deps.db, {
+    tenantId,
+    actor: deps.actor,
+    action: 'export.download',
+    target: `export:${exportId}`,
+    details: { via: 'cli', file: opts.out ? 'written' : 'signed-url' },
+  });
+  return { code: 0, data, text };
+}
+
+export function registerExportCommands(program: Command, { run, io }: CommandContext): void {
+  withJson(
+    program
+      .command('export <tenant> <ticketId>')
+      .description(
+        'export an archived ticket to PDF (workflow exportTicketPdf); write it to --out or print a signed URL',
+      )
+      .option('--out <file>', 'write the PDF here'),
+  ).action((tenant: string, ticket: string, o: { json?: boolean; out?: string }) =>
+    run((d) => exportCommand(d, io, tenant, ticket, o), Boolean(o.json)),
+  );
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { writeAudit } from '../db/audit';
+import { createExport } from '../db/exports';
+import type { Db } from '../db/pool';
+import { exportWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from './contract';
+
+export interface ExportRequest {
+  tenantId: string;
+  /** Who asked (session actor, or `cli:<user>@<host>`): recorded on the export and in the audit log. */
+  actor: string;
+  kind: 'ticket' | 'contact';
+  /** The ticket id, or the contact identity. */
+  target: string;
+  /** Contact exports: the close-date window. */
+  params?: { from?: string; to?: string } | null;
+  /** Extra audit details (e.g. `{ via: 'cli' }`). */
+  auditDetails?: Record<string, unknown>;
+}
+
+/**
+ * The one export-start sequence for the API and the CLI: a new export id, the `exports` row
+ * (so a poll finds it at once), the workflow, then the audit entry.
+ */
+export async function startExport(
+  deps: { db: Db; temporal: Client; taskQueue: string },
+  req: ExportRequest,
+): Promise<{ exportId: string; workflowId: string }> {
+  const { tenantId, actor, kind, target } = req;
+  const params = req.params ?? null;
+  const exportId = randomUUID();
+  await createExport(deps.db, { exportId, tenantId, kind, target, params, requestedBy: actor });
+  const args =
+    kind === 'ticket'
+      ? { exportId, tenantId, ticketId: target, requestedBy: actor }
+      : { exportId, tenantId, identity: target, ...params, requestedBy: actor };
+  const workflowId = exportWorkflowId(tenantId, exportId);
+  await deps.temporal.workflow.start(
+    kind === 'ticket' ? WORKFLOW.exportTicketPdf : WORKFLOW.exportContactPdf,
+    {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [args],
+      searchAttributes: {
+        [SEARCH_ATTRIBUTE.tenantId]: [tenantId],
+        ...(kind === 'ticket' ? { [SEARCH_ATTRIBUTE.ticketId]: [target] } : {}),
+      },
+    },
+  );
+  await writeAudit(deps.db, {
+    tenantId,
+    actor,
+    action: 'export.request',
+    target: `${kind}:${target}`,
+    details: { exportId, ...req.auditDetails },
+  });
+  return { exportId, workflowId };
+}

@@ -1,0 +1,98 @@
+import type { Browser } from 'puppeteer-core';
+import { Agent } from 'undici';
+import type { ArchiveDeps } from '../activities/archive';
+import type { ExportDeps } from '../activities/export';
+import { createBlipClient } from '../lib/blip';
+import { connectDatabase, createObjectStore, createSearch } from '../lib/clients';
+import type { Config } from '../lib/config';
+import { encryptionKey } from '../lib/config';
+import { createSecretBox } from '../lib/crypto';
+import { getTenant, TenantNotFoundError, tenantAuthorization } from '../lib/db/tenants';
+import type { Logger } from '../lib/logger';
+import { launchChromium } from '../lib/pdf/chromium';
+import { ensureCollections } from '../lib/search/migrate';
+
+/**
+ * Builds the worker's clients from config and brings the stores to the shape the activities
+ * expect (schema migrated, bucket present, collections created) before any task is taken.
+ */
+export async function createWorkerDeps(
+  config: Config,
+  logger: Logger,
+): Promise<ArchiveDeps & ExportDeps & { close: () => Promise<void> }> {
+  const db = await connectDatabase(config);
+  const store = createObjectStore(config);
+  await store.ensureReady();
+
+  const { search, collections } = createSearch(config);
+  // Typesense is derived data: a worker starts (and archives into Postgres) while it is down, and
+  // the collections are created by the first indexing that finds it back.
+  let searchReady: Promise<void> | null = null;
+  const ensureSearch = () => {
+    searchReady ??= ensureCollections(search, collections).then(
+      () => undefined,
+      (err) => {
+        searchReady = null;
+        throw err;
+      },
+    );
+    return searchReady;
+  };
+  await ensureSearch().catch((err: Error) =>
+    logger.warn({ err: err.message }, 'Typesense not ready; indexing will retry until it is'),
+  );
+
+  const { key, development } = encryptionKey(config);
+  if (development)
+    logger.warn('ARCHIVE_ENCRYPTION_KEY is not set: bot keys are sealed with the public development key');
+  const box = createSecretBox(key);
+  // One keep-alive pool for every tenant's Blip client.
+  const blipPool = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+  // Chromium starts on the first export and is shared; a crashed one is replaced on next use.
+  let browser: Promise<Browser> | null = null;
+  const sharedBrowser = async () => {
+    const current = browser ? await browser.catch(() => null) : null;
+    if (current?.connected) return current;
+    browser = launchChromium(config.CHROMIUM_PATH);
+    return browser;
+  };
+
+  return {
+    db,
+    store,
+    search,
+    collections,
+    searchReady: ensureSearch,
+    async blipFor(tenantId) {
+      const tenant = await getTenant(db, tenantId);
+      if (!tenant) throw Object.assign(new TenantNotFoundError(tenantId), { retryable: false });
+      return createBlipClient({
+        baseUrl: tenant.commandsUrl ?? config.BLIP_API_URL,
+        authorization: await tenantAuthorization(db, box, tenantId),
+        timeoutMs: config.BLIP_TIMEOUT_MS,
+        dispatcher: blipPool,
+      });
+    },
+    mediaMaxBytes: config.MEDIA_MAX_BYTES,
+    mediaAllowedOrigins: config.BLIP_MEDIA_ALLOWED_ORIGINS,
+    mediaTimeoutMs: config.BLIP_TIMEOUT_MS,
+    mediaParallelism: 4,
+    mediaBatchSize: 16,
+    mediaCallBudgetMs: 60_000,
+    mediaBudget: { maxAttempts: config.MEDIA_MAX_ATTEMPTS, maxWaitMs: config.MEDIA_MAX_WAIT_SECONDS * 1000 },
+    mediaDeadline: {
+      floorMs: config.MEDIA_DOWNLOAD_DEADLINE_MS,
+      minBytesPerSecond: config.MEDIA_MIN_BYTES_PER_SECOND,
+    },
+    logger,
+    browser: sharedBrowser,
+    publicApiUrl: config.PUBLIC_API_URL.replace(/\/+$/, ''),
+    maxEmbeddedImageBytes: config.PDF_MAX_IMAGE_BYTES,
+    printTimeoutMs: 10 * 60_000,
+    async close() {
+      if (browser) await (await browser.catch(() => null))?.close();
+      await blipPool.close();
+      await db.end();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createAllActivities } from '../activities/index';
+import { connectTemporal, temporalClient } from '../lib/clients';
+import { type Config, loadConfig } from '../lib/config';
+import { listTenantIds } from '../lib/db/tenants';
+import { createLogger } from '../lib/logger';
+import { removeStalePartials } from '../lib/media/partials';
+import { createMetrics } from '../lib/metrics';
+import { temporalConnectionOptions } from '../lib/temporal/connection';
+import { ensureRetentionSchedule } from '../lib/temporal/retention-schedule';
+import { createWorkerDeps } from './deps';
+import { serveMetrics } from './metrics-server';
+
+/**
+ * Worker process entry: wires clients into the activities and runs the task queue until
+ * SIGINT/SIGTERM, when the SDK drains in-flight tasks before we close the clients.
+ */
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'worker');
+  if (config.TEMPORAL_SDK_METRICS_PORT > 0) {
+    // Must precede the first connection: the SDK core reads its telemetry options once.
+    Runtime.install({
+      telemetryOptions: {
+        metrics: { prometheus: { bindAddress: `${config.API_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` } },
+      },
+    });
+  }
+  const metrics = createMetrics('worker');
+  const metricsServer =
+    config.WORKER_METRICS_PORT > 0
+      ? await serveMetrics(metrics, config.API_HOST, config.WORKER_METRICS_PORT)
+      : null;
+  const deps = { ...(await createWorkerDeps(config, logger)), metrics };
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createAllActivities(deps),
+    maxConcurrentActivityTaskExecutions: 20,
+    shutdownGraceTime: '20 seconds',
+  });
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
+  // Partial media uploads of killed workers: swept now and hourly (the lifecycle rule, when the
+  // bucket has one, does the same a day later).
+  const sweepPartials = () =>
+    listTenantIds(deps.db)
+      .then((tenants) => removeStalePartials(deps.store, tenants))
+      .then((removed) => removed > 0 && logger.info({ removed }, 'removed stale partial media uploads'))
+      .catch((err) => logger.warn({ err: (err as Error).message }, 'could not sweep partial media uploads'));
+  void sweepPartials();
+  const sweepTimer = setInterval(sweepPartials, 3600_000);
+  sweepTimer.unref();
+  if (config.RETENTION_CRON.trim()) {
+    // Keeps the daily retention schedule in Temporal as configured; a failure here only delays retention.
+    await keepRetentionSchedule(config).catch((err) =>
+      logger.warn({ err: (err as Error).message }, 'could not create or update the retention schedule'),
+    );
+  }
+  try {
+    await worker.run();
+  } finally {
+    clearInterval(sweepTimer);
+    await connection.close();
+    await deps.close();
+    metricsServer?.close();
+    logger.info('worker stopped');
+  }
+}
+
+async function keepRetentionSchedule(config: Config): Promise<void> {
+  const connection = await connectTemporal(config, 5000);
+  try {
+    const client = temporalClient(config, connection);
+    await ensureRetentionSchedule(client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      cron: config.RETENTION_CRON,
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(`worker: ${(err as Error).message}`);
+  process.exit(1);
+});
