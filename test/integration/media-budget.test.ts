@@ -1,9 +1,9 @@
 import { type ArchiveDeps, createArchiveActivities } from '../../activities/archive';
 import type { ArchiveActivities } from '../../activities/archive-types';
-import { createWorkerDeps } from '../../worker/deps';
 import { createLogger } from '../../lib/logger';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import type { AddMediaInput } from '../../tools/blip-sim';
+import { createWorkerDeps } from '../../worker/deps';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
