@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { SMALL_MEDIA_BYTES } from '../activities/media-mirror';
 import { eachLimited } from '../lib/each-limited';
+import { SMALL_MEDIA_BYTES } from '../lib/media/store-media';
 import { startArchiveEnv } from '../test/support/archive-env';
 import { botAuthorization } from '../test/support/blip-fixtures';
 import { ProcSampler, statusBytes } from './lib/proc';

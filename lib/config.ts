@@ -174,6 +174,29 @@ export const configSchema = z.object({
     .int()
     .min(1024)
     .default(100 * 1024 * 1024),
+  /**
+   * A media link that keeps failing (429/5xx, DNS, a broken or too slow body) is recorded
+   * unavailable after this many attempts, or this long after its first failure, whichever comes
+   * first, so the ticket is still sealed. Counted per item in Postgres, across worker restarts.
+   */
+  MEDIA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
+  MEDIA_MAX_WAIT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(30 * 60),
+  /**
+   * One media download must finish within MEDIA_DOWNLOAD_DEADLINE_MS plus the bytes received at
+   * MEDIA_MIN_BYTES_PER_SECOND: a body that trickles (never idle long enough for BLIP_TIMEOUT_MS)
+   * is cut off, while any stream at least that fast keeps extending its deadline.
+   */
+  MEDIA_DOWNLOAD_DEADLINE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  MEDIA_MIN_BYTES_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(128 * 1024),
 
   /**
    * The worker's Prometheus endpoint (GET /metrics, GET /healthz); 0 (default) disables it, so

@@ -88,6 +88,11 @@ export async function createWorkerDeps(
     mediaParallelism: 4,
     mediaBatchSize: 16,
     mediaCallBudgetMs: 60_000,
+    mediaBudget: { maxAttempts: config.MEDIA_MAX_ATTEMPTS, maxWaitMs: config.MEDIA_MAX_WAIT_SECONDS * 1000 },
+    mediaDeadline: {
+      floorMs: config.MEDIA_DOWNLOAD_DEADLINE_MS,
+      minBytesPerSecond: config.MEDIA_MIN_BYTES_PER_SECOND,
+    },
     logger,
     browser: sharedBrowser,
     publicApiUrl: config.PUBLIC_API_URL.replace(/\/+$/, ''),

@@ -1,10 +1,10 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createAllActivities } from '../activities/index';
-import { removeStalePartials } from '../activities/media-mirror';
 import { connectTemporal, temporalClient } from '../lib/clients';
 import { type Config, loadConfig } from '../lib/config';
 import { listTenantIds } from '../lib/db/tenants';
 import { createLogger } from '../lib/logger';
+import { removeStalePartials } from '../lib/media/partials';
 import { createMetrics } from '../lib/metrics';
 import { temporalConnectionOptions } from '../lib/temporal/connection';
 import { ensureRetentionSchedule } from '../lib/temporal/retention-schedule';

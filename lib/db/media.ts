@@ -99,3 +99,73 @@ export async function markMediaResults(
   );
   return rowCount ?? 0;
 }
+
+/** An item's attempt record: attempts counted so far, time since its first failure, last failure. */
+export interface MediaAttempts {
+  attempts: number;
+  /** Milliseconds since the link first failed (Postgres' clock, the same for every worker); 0 if never. */
+  sinceFirstFailureMs: number;
+  lastError: string | null;
+}
+
+type MediaKey = { messageId: string; ordinal: number };
+
+const attemptColumns = `attempts, last_error,
+  coalesce(extract(epoch from (now() - first_failure_at)) * 1000, 0)::float8 as since_ms`;
+
+function toAttempts(row: { attempts: number; last_error: string | null; since_ms: number } | undefined) {
+  return row
+    ? { attempts: row.attempts, sinceFirstFailureMs: row.since_ms, lastError: row.last_error }
+    : null;
+}
+
+/**
+ * Counts an attempt before it starts, so one that never ends (the worker killed mid-download, the
+ * activity timed out) counts too. Null when the row is no longer pending (another attempt recorded
+ * its result): there is nothing left to do.
+ */
+export async function startMediaAttempt(
+  db: Db,
+  tenantId: string,
+  ticketId: string,
+  item: MediaKey,
+): Promise<MediaAttempts | null> {
+  const { rows } = await db.query(
+    `update media set attempts = attempts + 1
+      where tenant_id = $1 and ticket_id = $2 and message_id = $3 and ordinal = $4 and status = 'pending'
+      returning ${attemptColumns}`,
+    [tenantId, ticketId, item.messageId, item.ordinal],
+  );
+  return toAttempts(rows[0]);
+}
+
+/** Hands an attempt back: it failed on our side (the object store, a cancellation), not the link's. */
+export async function releaseMediaAttempt(
+  db: Db,
+  tenantId: string,
+  ticketId: string,
+  item: MediaKey,
+): Promise<void> {
+  await db.query(
+    `update media set attempts = greatest(attempts - 1, 0)
+      where tenant_id = $1 and ticket_id = $2 and message_id = $3 and ordinal = $4 and status = 'pending'`,
+    [tenantId, ticketId, item.messageId, item.ordinal],
+  );
+}
+
+/** Records that the link failed this attempt; returns the record as it now stands. */
+export async function recordMediaFailure(
+  db: Db,
+  tenantId: string,
+  ticketId: string,
+  item: MediaKey,
+  error: string,
+): Promise<MediaAttempts | null> {
+  const { rows } = await db.query(
+    `update media set last_error = $5, first_failure_at = coalesce(first_failure_at, now())
+      where tenant_id = $1 and ticket_id = $2 and message_id = $3 and ordinal = $4 and status = 'pending'
+      returning ${attemptColumns}`,
+    [tenantId, ticketId, item.messageId, item.ordinal, error.slice(0, 500)],
+  );
+  return toAttempts(rows[0]);
+}

@@ -147,6 +147,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         BLIP_TIMEOUT_MS: '5000',
         LOG_LEVEL: 'silent',
         MEDIA_MAX_BYTES: String(64 * 1024 * 1024),
+        // The run injects media faults at ~12 % a request and kills workers mid-download (each kill
+        // spends an attempt): a generous budget keeps "nothing lost" about transient faults, while
+        // test/integration/media-budget.test.ts covers links that never recover.
+        MEDIA_MAX_ATTEMPTS: '25',
         WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000',
         ...(options.typesense ? { TYPESENSE_URL: options.typesense.url } : {}),
       },

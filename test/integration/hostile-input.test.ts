@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkMediaUrl, forbiddenAddress } from '../../activities/media-mirror';
 import { buildServer } from '../../api/server';
 import { createWebhookOptions } from '../../api/services/webhook';
 import { encryptionKey } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import { createLogger } from '../../lib/logger';
+import { checkMediaUrl, forbiddenAddress } from '../../lib/media/ssrf-guard';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage } from '../support/generated-tickets';

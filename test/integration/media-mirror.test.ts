@@ -2,12 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bucket, Storage } from '@google-cloud/storage';
-import {
-  MediaRetryableError,
-  mirrorMedia,
-  removeStalePartials,
-  SMALL_MEDIA_BYTES,
-} from '../../activities/media-mirror';
+import { MediaLinkError, MediaRetryableError } from '../../lib/media/errors';
+import { type MirrorDeps, mirrorMedia } from '../../lib/media/mirror';
+import { removeStalePartials } from '../../lib/media/partials';
+import { SMALL_MEDIA_BYTES } from '../../lib/media/store-media';
 import { createGcsStore, createStorageClient } from '../../lib/storage/gcs-store';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { stackEnv, uniqueSuffix } from '../support/stack-env';
@@ -16,7 +14,9 @@ import { stackEnv, uniqueSuffix } from '../support/stack-env';
  * The media mirror against the real GCS emulator and a local media host that can announce or
  * omit the length and cut a body short: both paths (small media in memory, large media streamed
  * to a partial object and copied) store exactly the source bytes under their sha-256, never
- * rewrite an object already there, and never leave anything behind when a transfer fails.
+ * rewrite an object already there, and never leave anything behind when a transfer fails. A link
+ * that misbehaves (5xx, a DNS lookup that fails for now, a body that trickles) fails with a
+ * MediaLinkError, which spends the item's attempt budget; trouble on our side (the store) does not.
  */
 
 const TENANT = 'mirrortenant';
@@ -25,7 +25,7 @@ const LARGE = randomBytes(SMALL_MEDIA_BYTES + 1_500_000);
 const MAX_BYTES = 2 * LARGE.length;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-type Mode = 'full' | 'chunked' | 'cut';
+type Mode = 'full' | 'chunked' | 'cut' | '503' | 'trickle';
 const bodies: Record<string, Buffer> = { small: SMALL, large: LARGE, huge: Buffer.alloc(MAX_BYTES + 1, 1) };
 
 let host: http.Server;
@@ -38,9 +38,20 @@ beforeAll(async () => {
     const [, name, mode] = (req.url ?? '').split('/') as [string, string, Mode];
     const body = bodies[name];
     if (!body) return res.writeHead(404).end();
+    if (mode === '503') return res.writeHead(503).end();
     res.setHeader('content-type', 'video/mp4');
     if (mode === 'chunked') return res.writeHead(200).end(body); // no Content-Length: chunked
     res.writeHead(200, { 'content-length': String(body.length) });
+    if (mode === 'trickle') {
+      // A byte every 100 ms: never idle long enough for the body timeout.
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || sent >= body.length) return clearInterval(timer);
+        res.write(body.subarray(sent, ++sent));
+      }, 100);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     if (mode === 'cut') {
       res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.destroy());
       return;
@@ -68,11 +79,19 @@ afterAll(async () => {
   await new Promise((r) => host?.close(r));
 });
 
-const mirror = (path: string) =>
+const mirror = (path: string, deps: Partial<MirrorDeps> = {}) =>
   mirrorMedia(
     TENANT,
-    { uri: `${origin}${path}`, declaredType: 'video/mp4' },
-    { store, allowedOrigins: [origin], maxBytes: MAX_BYTES, timeoutMs: 10_000, refresh: async () => null },
+    { uri: path.startsWith('http') ? path : `${origin}${path}`, declaredType: 'video/mp4' },
+    {
+      store,
+      allowedOrigins: [origin],
+      maxBytes: MAX_BYTES,
+      timeoutMs: 10_000,
+      deadlinePolicy: { floorMs: 10_000, minBytesPerSecond: 64 * 1024 },
+      refresh: async () => null,
+      ...deps,
+    },
   );
 
 async function tenantObjects() {
@@ -115,10 +134,10 @@ test.each([
   expect((await tenantObjects()).filter((k) => !k.startsWith(`${TENANT}/media/`))).toEqual([]);
 });
 
-test('a body cut short is retried and leaves no object behind (small and large)', async () => {
+test('a body cut short is retried as the link’s fault and leaves no object behind (small and large)', async () => {
   const before = await tenantObjects();
-  await expect(mirror('/small/cut')).rejects.toBeInstanceOf(MediaRetryableError);
-  await expect(mirror('/large/cut')).rejects.toBeInstanceOf(MediaRetryableError);
+  await expect(mirror('/small/cut')).rejects.toBeInstanceOf(MediaLinkError);
+  await expect(mirror('/large/cut')).rejects.toBeInstanceOf(MediaLinkError);
   expect(await tenantObjects()).toEqual(before);
 });
 
@@ -133,6 +152,49 @@ test('an unannounced body past MEDIA_MAX_BYTES is cut off, recorded unavailable,
     reason: `larger than the ${MAX_BYTES}-byte limit`,
   });
   expect(await tenantObjects()).toEqual(before);
+});
+
+test('a link answering 503 fails as the link’s fault (spends its budget), not as a plain retry', async () => {
+  const failure = await mirror('/small/503').catch((err) => err);
+  expect(failure).toBeInstanceOf(MediaLinkError);
+  expect(failure.message).toBe('media host answered HTTP 503');
+});
+
+test('a body that trickles a byte at a time is cut off at its deadline, as the link’s fault, nothing stored', async () => {
+  const before = await tenantObjects();
+  for (const path of ['/small/trickle', '/large/trickle']) {
+    const failure = await mirror(path, { deadlinePolicy: { floorMs: 700, minBytesPerSecond: 1024 } }).catch(
+      (err) => err,
+    );
+    expect(failure).toBeInstanceOf(MediaLinkError);
+    expect(failure.message).toMatch(/^download too slow: deadline of \d+ s passed after \d+ of \d+ bytes$/);
+  }
+  expect(await tenantObjects()).toEqual(before);
+});
+
+test('a transient DNS failure (EAI_AGAIN) is the link’s fault and retried; an unknown host is unavailable', async () => {
+  const failing = (code: string) => async () => {
+    throw Object.assign(new Error(`getaddrinfo ${code} media.example`), { code });
+  };
+  const again = await mirror('http://media.example/x.jpg', { lookup: failing('EAI_AGAIN') }).catch((e) => e);
+  expect(again).toBeInstanceOf(MediaLinkError);
+  expect(again.message).toBe('media host lookup failed: EAI_AGAIN');
+  await expect(mirror('http://media.example/x.jpg', { lookup: failing('ENOTFOUND') })).resolves.toEqual({
+    status: 'unavailable',
+    reason: 'not fetched: host media.example does not resolve',
+  });
+});
+
+test('a store that fails is our side: retried without spending the link’s budget', async () => {
+  const broken: ObjectStore = {
+    ...store,
+    putIfAbsent: async () => {
+      throw new Error('storage unavailable');
+    },
+  };
+  const failure = await mirror('/small/full', { store: broken }).catch((err) => err);
+  expect(failure).toBeInstanceOf(MediaRetryableError);
+  expect(failure).not.toBeInstanceOf(MediaLinkError);
 });
 
 test('partial uploads older than an hour are swept; younger ones and other objects stay', async () => {

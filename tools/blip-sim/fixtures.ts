@@ -36,6 +36,14 @@ export type MediaSource =
   | { kind: 'bytes'; bytes: Buffer }
   | { kind: 'generated'; seed: number };
 
+/**
+ * A media link that never serves its bytes properly, for tests of the mirror's budget (not Blip
+ * behaviour): `status` answers that status to every request, for ever; `trickle` announces the
+ * full length and then sends `bytesPerSecond` bytes a second (default 1), which never leaves an
+ * idle gap long enough for a body timeout.
+ */
+export type HostileMedia = { kind: 'status'; status: number } | { kind: 'trickle'; bytesPerSecond?: number };
+
 export interface SimMedia {
   /** The URL path exactly as links carry it (percent-encoded); the signature covers this string. */
   path: string;
@@ -44,6 +52,7 @@ export interface SimMedia {
   sha256?: string;
   requiresSignature: boolean;
   source: MediaSource;
+  hostile?: HostileMedia;
 }
 
 export interface FixtureSet {

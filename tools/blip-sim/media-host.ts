@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FixtureSet, SimMedia } from './fixtures';
 import { mediaStream } from './media-bytes';
 import { verifySignature } from './media-signing';
@@ -75,6 +76,25 @@ async function* counted(source: AsyncIterable<Buffer>, onBytes?: (count: number)
   }
 }
 
+/** The whole body with its full length announced, `bytesPerSecond` bytes a second, until done or cut. */
+async function trickle(
+  res: ServerResponse,
+  item: SimMedia,
+  bytesPerSecond: number,
+  deps: { onBytes?: (count: number) => void; closing?: AbortSignal },
+): Promise<void> {
+  res.writeHead(200, { 'Content-Type': item.contentType, 'Content-Length': String(item.size) });
+  const gone = () => res.destroyed || res.socket?.destroyed === true || deps.closing?.aborted === true;
+  for (let offset = 0; offset < item.size && !gone(); offset += bytesPerSecond) {
+    const end = Math.min(offset + bytesPerSecond, item.size) - 1;
+    for await (const chunk of mediaStream(item.source, offset, end)) res.write(chunk);
+    deps.onBytes?.(end - offset + 1);
+    await delay(1000, undefined, { signal: deps.closing }).catch(() => undefined);
+  }
+  if (gone()) res.destroy();
+  else res.end();
+}
+
 export async function serveMedia(
   req: IncomingMessage,
   res: ServerResponse,
@@ -84,6 +104,8 @@ export async function serveMedia(
     now: () => Date;
     truncate: boolean;
     onBytes?: (count: number) => void;
+    /** Aborted when the simulator closes: ends a trickling body. */
+    closing?: AbortSignal;
   },
 ): Promise<MediaAnswer> {
   const url = new URL(req.url ?? '/', 'http://sim.invalid');
@@ -101,6 +123,14 @@ export async function serveMedia(
       sendText(res, 403, forbidden.headers, forbidden.body, head);
       return { status: 403 };
     }
+  }
+  if (item.hostile?.kind === 'status') {
+    sendText(res, item.hostile.status, { 'Content-Type': 'text/plain' }, '', head);
+    return { status: item.hostile.status };
+  }
+  if (item.hostile?.kind === 'trickle' && !head) {
+    await trickle(res, item, item.hostile.bytesPerSecond ?? 1, deps);
+    return { status: 200 };
   }
   const range = parseRange(req.headers.range, item.size);
   if (range === 'unsatisfiable') {

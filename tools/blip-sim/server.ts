@@ -360,6 +360,7 @@ export class BlipSimulator {
       fixtures: this.fixtures,
       now: () => this.now(),
       truncate: decision.action.kind === 'truncate',
+      closing: this.closing.signal,
       onBytes: (count) => {
         entry.bytesSent = (entry.bytesSent ?? 0) + count;
       },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FixtureSet, JsonObject, SimBot, SimMedia, SimTicket } from './fixtures';
+import type { FixtureSet, HostileMedia, JsonObject, SimBot, SimMedia, SimTicket } from './fixtures';
 
 /**
  * Everything the simulated Blip knows: bots, tickets (with their thread, contact and tunnel) and
@@ -24,6 +24,8 @@ export interface AddMediaInput {
   /** Either the bytes, or a size (and seed) for generated content that is never held in memory. */
   bytes?: Buffer;
   generate?: { size: number; seed?: number };
+  /** Make the link misbehave for ever (see HostileMedia). */
+  hostile?: HostileMedia;
 }
 
 export class SimStore {
@@ -106,6 +108,7 @@ export class SimStore {
     } else {
       throw new TypeError('addMedia: give bytes or generate');
     }
+    if (input.hostile) item.hostile = input.hostile;
     this.media.set(mediaKey(path), item);
     return item;
   }
