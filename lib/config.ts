@@ -179,7 +179,9 @@ export const configSchema = z.object({
    * unavailable after this many attempts, or this long after its first failure, whichever comes
    * first, so the ticket is still sealed. Counted per item in Postgres, across worker restarts.
    */
-  MEDIA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
+  // Ten attempts under the mirror activity's back-off (2 s doubling, at most 3 min) span about ten
+  // minutes, so a short CDN outage does not lose a customer's media for good; five spanned 30 s.
+  MEDIA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
   MEDIA_MAX_WAIT_SECONDS: z.coerce
     .number()
     .int()
