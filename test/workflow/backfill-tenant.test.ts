@@ -43,7 +43,9 @@ test('continues as new every few tickets, carrying cursor and counters; every ti
     const continued: NonNullable<BackfillInput['state']>[] = [];
     let runId: string | undefined = handle.firstExecutionRunId;
     while (runId) {
-      const history = await wf.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      const history: Awaited<ReturnType<typeof handle.fetchHistory>> = await wf.client.workflow
+        .getHandle(workflowId, runId)
+        .fetchHistory();
       const last = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
       if (!last) break;
       const next = defaultPayloadConverter.fromPayload<BackfillInput>(last.input?.payloads?.[0] ?? {});
