@@ -75,7 +75,7 @@ export function configureBlipFaults(sim: BlipSimulator, seed: number): void {
 
 export interface Deliveries {
   /** Every webhook of every ticket delivered (accepted with a workflow id). */
-  all: Promise<void[]>;
+  all: Promise<unknown>;
   workflowIds: Map<string, string>;
   answers: Record<string, number>;
   sent: () => number;

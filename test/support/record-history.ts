@@ -13,11 +13,13 @@
  * again after a deliberate, versioned change to workflows/: the committed file is what running
  * workflows in production look like, and replaying it proves new code still drives them the same.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { repoRoot } from '../../infra/paths';
 import { startArchiveEnv } from './archive-env';
 import { botAuthorization } from './blip-fixtures';
 import { addClosedTicket, textMessages } from './generated-tickets';
@@ -38,6 +40,10 @@ type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 function writeHistory(file: string, history: History): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+  // In the layout `npm run lint` checks, so a re-recorded fixture needs no separate formatting.
+  execFileSync(path.join(repoRoot, 'node_modules/.bin/biome'), ['format', '--write', file], {
+    stdio: 'ignore',
+  });
 }
 
 const ENDINGS = {

@@ -80,7 +80,10 @@ describe.each([
     );
     // Five attempts with up to 16 s between them: the test server skips that time.
     expect(fake.renders()).toBe(5);
-    expect(fake.exports.get(exportId)).toEqual({ status: 'failed', error: 'Chromium crashed: Target closed' });
+    expect(fake.exports.get(exportId)).toEqual({
+      status: 'failed',
+      error: 'Chromium crashed: Target closed',
+    });
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(failure.cause).toMatchObject({
       type: 'ExportFailed',

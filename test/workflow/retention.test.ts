@@ -23,11 +23,7 @@ afterAll(async () => {
   await wf?.close();
 });
 
-const tickets = (
-  n: number,
-  make: (i: number) => Partial<FakeTicket>,
-  prefix = 't',
-): FakeTicket[] =>
+const tickets = (n: number, make: (i: number) => Partial<FakeTicket>, prefix = 't'): FakeTicket[] =>
   Array.from({ length: n }, (_, i) => ({
     id: `${prefix}${String(i).padStart(5, '0')}`,
     tenantId: 'tenant-a',
@@ -63,7 +59,9 @@ describe('applyRetention', () => {
     } satisfies RetentionTotals);
     expect([...fake.deleted].sort()).toEqual(store.slice(0, 150).map((t) => t.id));
     expect(fake.batches.map((b) => b.limit)).toEqual([100, 100]);
-    expect(new Set(fake.batches.map((b) => b.workflowId))).toEqual(new Set([retentionWorkflowId('tenant-a')]));
+    expect(new Set(fake.batches.map((b) => b.workflowId))).toEqual(
+      new Set([retentionWorkflowId('tenant-a')]),
+    );
   }, 60_000);
 
   test('a run longer than one history continues as new with the same cutoff and the totals so far', async () => {
@@ -80,7 +78,9 @@ describe('applyRetention', () => {
       const totals = (await handle.result()) as RetentionTotals;
       const first = await wf.client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
       const can = first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
-      const carried = defaultPayloadConverter.fromPayload<ApplyRetentionInput>(can?.input?.payloads?.[0] ?? {});
+      const carried = defaultPayloadConverter.fromPayload<ApplyRetentionInput>(
+        can?.input?.payloads?.[0] ?? {},
+      );
       return { totals, carried };
     });
     expect(carried.totals).toMatchObject({ tickets: 20_000, batches: 200 });
@@ -162,7 +162,7 @@ describe('eraseContact', () => {
       args: [{ tenantId: 'tenant-a', identity, requestedBy: 'dpo@example.test' }],
     }) as Promise<EraseContactResult>;
 
-  test("erases every unheld ticket of the contact, refuses held ones, and only then its exports and audit", async () => {
+  test('erases every unheld ticket of the contact, refuses held ones, and only then its exports and audit', async () => {
     const store = [
       ...tickets(130, () => ({})),
       ...tickets(2, () => ({ held: true }), 'held'),
