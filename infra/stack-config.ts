@@ -15,6 +15,8 @@ const schema = z.object({
   TEMPORAL_BIN: z.string().optional(),
   TYPESENSE_BIN: z.string().optional(),
   FAKE_GCS_BIN: z.string().optional(),
+  /** Temporal's time-skipping test server, for the workflow tests (test/workflow) only. */
+  TEMPORAL_TEST_SERVER_BIN: z.string().optional(),
   PG_BIN_DIR: z.string().optional(),
   CHROMIUM_PATH: z.string().optional(),
 });

@@ -1,14 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { WORKFLOW } from '../../lib/temporal/contract';
 
 /**
- * Replays the recorded history of a real archive run (test/support/record-history.ts) against the
- * current workflow code. A change that would make running archives take a different path on
- * replay (activities added, removed or reordered without patching) fails here before it ships.
+ * Replays recorded histories (test/support/record-history.ts) of every workflow type against the
+ * current workflow code. A change that would make running workflows take a different path on
+ * replay (activities or children added, removed or reordered without patching) fails here before
+ * it ships.
  */
+
+const HISTORIES_DIR = path.resolve(__dirname, '../fixtures/histories');
 
 const HISTORY_FILE = path.resolve(__dirname, '../fixtures/histories/archive-ticket.json');
 const history = historyFromJSON(JSON.parse(fs.readFileSync(HISTORY_FILE, 'utf8')));
@@ -32,10 +36,14 @@ test('the fixture is a completed archive that ran every activity', () => {
   ]);
 });
 
+// The workflows as the worker bundles them, built once for every replay of the current code.
+let current: WorkflowBundleWithSourceMap;
+beforeAll(async () => {
+  current = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') });
+}, 60_000);
+
 test('the current workflow code replays the recorded history', async () => {
-  await expect(
-    Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history),
-  ).resolves.toBeUndefined();
+  await expect(Worker.runReplayHistory({ workflowBundle: current }, history)).resolves.toBeUndefined();
 }, 60_000);
 
 test('a workflow that calls the activities in another order fails the replay', async () => {
@@ -48,7 +56,7 @@ test('a workflow that calls the activities in another order fails the replay', a
 
 describe('runs from before the mirror was skipped for tickets without media', () => {
   const replay = (h: ReturnType<typeof historyFromJSON>) =>
-    Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, h);
+    Worker.runReplayHistory({ workflowBundle: current }, h);
 
   test('a recorded run that called the mirror for a ticket without media still replays', async () => {
     const textOnly = historyFromJSON(textOnlyJson);
@@ -77,3 +85,107 @@ describe('runs from before the mirror was skipped for tickets without media', ()
     await expect(replay(historyFromJSON(mixed))).resolves.toBeUndefined();
   }, 60_000);
 });
+
+/**
+ * One recorded run (or more) of every other workflow type, along its interesting path: children,
+ * continue-as-new, holds, a failed render (test/support/history-scenarios.ts).
+ */
+const RECORDED: Array<{ file: string; type: string; ends: string; activities: string[] }> = [
+  {
+    file: 'export-ticket-pdf.json',
+    type: WORKFLOW.exportTicketPdf,
+    ends: 'Completed',
+    activities: ['renderExportPdf'],
+  },
+  {
+    file: 'export-contact-pdf-failed.json',
+    type: WORKFLOW.exportContactPdf,
+    ends: 'Failed',
+    activities: ['renderExportPdf', 'markExportFailed'],
+  },
+  {
+    file: 'backfill-tenant-first-run.json',
+    type: WORKFLOW.backfillTenant,
+    ends: 'ContinuedAsNew',
+    activities: ['listClosedTicketsPage', 'listClosedTicketsPage'],
+  },
+  {
+    file: 'backfill-tenant.json',
+    type: WORKFLOW.backfillTenant,
+    ends: 'Completed',
+    activities: ['listClosedTicketsPage'],
+  },
+  {
+    file: 'reindex-search.json',
+    type: WORKFLOW.reindexSearch,
+    ends: 'Completed',
+    activities: [
+      'reindexPrepare',
+      'reindexBatch',
+      'reindexBatch',
+      'reindexBatch',
+      'reindexSwap',
+      'reindexBatch',
+    ],
+  },
+  {
+    file: 'apply-retention.json',
+    type: WORKFLOW.applyRetention,
+    ends: 'Completed',
+    activities: ['purgeExpiredBatch', 'purgeExpiredBatch'],
+  },
+  {
+    file: 'apply-retention-all.json',
+    type: WORKFLOW.applyRetentionAll,
+    ends: 'Completed',
+    activities: ['listRetentionTenants'],
+  },
+  {
+    file: 'erase-contact.json',
+    type: WORKFLOW.eraseContact,
+    ends: 'Completed',
+    activities: ['eraseContactBatch', 'eraseContactBatch', 'finishErasure'],
+  },
+];
+
+const load = (file: string) =>
+  historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));
+
+test('every workflow type has a recorded history', () => {
+  const recorded = new Set([
+    'archiveTicket',
+    ...RECORDED.map(
+      (r) => load(r.file).events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name,
+    ),
+  ]);
+  expect([...Object.values(WORKFLOW)].filter((type) => !recorded.has(type))).toEqual([]);
+});
+
+describe.each(RECORDED)('$file', ({ file, type, ends, activities }) => {
+  const recorded = load(file);
+  const events = recorded.events ?? [];
+
+  test(`${type}: a run that ended ${ends} after the expected activities`, () => {
+    expect(events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name).toBe(type);
+    const last = events.at(-1) as Record<string, unknown>;
+    expect(last[`workflowExecution${ends}EventAttributes`]).toBeTruthy();
+    expect(
+      events
+        .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+        .filter((name): name is string => Boolean(name)),
+    ).toEqual(activities);
+  });
+
+  test('the current workflow code replays it', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: current }, recorded)).resolves.toBeUndefined();
+  }, 60_000);
+});
+
+test('a recorded erasure replayed against code that finishes before erasing fails', async () => {
+  const reordered = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../support/workflows/erase-contact-reordered'),
+  });
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: reordered }, load('erase-contact.json')),
+  ).rejects.toBeInstanceOf(DeterminismViolationError);
+}, 60_000);
