@@ -68,6 +68,7 @@ export async function verifyChaosRun(
     store: archive.store,
     search: archive.search,
     collections: archive.collections,
+    config: archive.config,
     tickets,
   });
   for (const t of tickets) {
