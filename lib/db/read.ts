@@ -182,3 +182,51 @@ export async function readContactTickets(
   );
   return rows.map(toTicketView);
 }
+
+/** What a document's cover says about one ticket's own part of the thread (in its window). */
+export interface TicketSummary {
+  /** Messages in the ticket's window, typing indicators not counted. */
+  messages: number;
+  media: number;
+  /** Agent identities that wrote in the ticket's window (as stored, e.g. url-encoded `…@blip.ai`). */
+  agents: string[];
+}
+
+export async function readTicketSummary(db: Db, tenantId: string, ticketId: string): Promise<TicketSummary> {
+  const { rows } = await db.query(
+    `select count(*) filter (where m.type <> 'application/vnd.lime.chatstate+json')::int as messages,
+            coalesce(array_agg(distinct m.sender) filter (where m.direction = 'agent' and m.sender is not null), '{}') as agents,
+            (select count(*)::int from media a join messages w using (tenant_id, ticket_id, message_id)
+              where a.tenant_id = $1 and a.ticket_id = $2 and w.in_ticket_window) as media
+       from messages m
+      where m.tenant_id = $1 and m.ticket_id = $2 and m.in_ticket_window`,
+    [tenantId, ticketId],
+  );
+  const r = rows[0] ?? {};
+  return { messages: r.messages ?? 0, media: r.media ?? 0, agents: r.agents ?? [] };
+}
+
+/**
+ * For a multi-ticket document: which of these tickets holds each message in its own window
+ * (Blip returns the customer's whole thread with every ticket, so one message is stored under
+ * several tickets). The first ticket in `ticketIds` wins when windows overlap.
+ */
+export async function readWindowOwners(
+  db: Db,
+  tenantId: string,
+  ticketIds: string[],
+): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ message_id: string; ticket_id: string }>(
+    `select message_id, ticket_id from messages
+      where tenant_id = $1 and ticket_id = any($2::text[]) and in_ticket_window`,
+    [tenantId, ticketIds],
+  );
+  const order = new Map(ticketIds.map((id, i) => [id, i]));
+  const owners = new Map<string, string>();
+  for (const r of rows) {
+    const current = owners.get(r.message_id);
+    if (current === undefined || (order.get(r.ticket_id) ?? 0) < (order.get(current) ?? 0))
+      owners.set(r.message_id, r.ticket_id);
+  }
+  return owners;
+}
