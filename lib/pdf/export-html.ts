@@ -88,6 +88,10 @@ const STYLE = `
   table.ids { border-collapse: collapse; width: 100%; font-size: 7.5pt; margin-bottom: 4mm; }
   table.ids th { text-align: left; border-bottom: 0.3mm solid #999; padding: 0.5mm 1.5mm 0.5mm 0; }
   table.ids td { vertical-align: top; padding: 0.3mm 1.5mm 0.3mm 0; font-family: 'Noto Sans Mono', monospace; overflow-wrap: anywhere; }
+  table.ids td.id { white-space: nowrap; }
+  .file { font-size: 8pt; margin: 0 0 2mm; break-inside: avoid; }
+  .file .no { display: inline-block; min-width: 8mm; color: #888; }
+  .file .mono { margin-left: 8mm; font-size: 7.5pt; }
   .note { font-size: 8.5pt; color: #444; }
 `;
 
@@ -337,20 +341,19 @@ export async function writeExportHtml(
     );
     if (hiddenStates > 0) await write(`<p class="note">${e(fill(t.hiddenStates, { n: hiddenStates }))}</p>`);
     if (messages.length > 0) {
-      const rowsHtml = messages.map((m) => `<tr><td>${m.no}</td><td>${e(m.messageId)}</td></tr>`);
+      const rowsHtml = messages.map((m) => `<tr><td>${m.no}</td><td class="id">${e(m.messageId)}</td></tr>`);
       await write(
         `<table class="ids"><tr><th>${e(t.messageNo)}</th><th>${e(t.messageId)}</th></tr>${rowsHtml.join('')}</table>`,
       );
     }
     const media = messages.flatMap((m) => m.media.map((x) => ({ no: m.no, ...x })));
     if (media.length > 0) {
-      const rowsHtml = media.map(
+      // One block per file, not a table: keys and hashes are long and must not be cut mid-word.
+      const items = media.map(
         (x) =>
-          `<tr><td>${x.no}</td><td dir="auto">${e(x.title ?? '—')}</td><td>${e(x.contentType ?? '—')}</td><td>${e(x.size ?? '—')}</td><td>${e(x.storageKey ?? x.reason ?? x.status)}</td><td>${e(x.sha256 ?? '—')}</td></tr>`,
+          `<div class="file"><div><span class="no">${x.no}</span><span dir="auto">${e(x.title ?? '—')}</span></div><div class="mono">${e(t.contentType)}: ${e(x.contentType ?? '—')} · ${e(t.size)}: ${e(x.size ?? '—')} B</div><div class="mono">${e(t.storageKey)}: ${e(x.storageKey ?? x.reason ?? x.status)}</div><div class="mono">${e(t.sha256)}: ${e(x.sha256 ?? '—')}</div></div>`,
       );
-      await write(
-        `<h3>${e(t.mediaFiles)}</h3><table class="ids"><tr><th>${e(t.messageNo)}</th><th></th><th>${e(t.contentType)}</th><th>${e(t.size)} (B)</th><th>${e(t.storageKey)}</th><th>${e(t.sha256)}</th></tr>${rowsHtml.join('')}</table>`,
-      );
+      await write(`<h3>${e(t.mediaFiles)}</h3>${items.join('')}`);
     }
   }
   await write('</section></body></html>');

@@ -13,8 +13,7 @@ const TICKET = 'application/vnd.iris.ticket+json';
 const CHATSTATE = 'application/vnd.lime.chatstate+json';
 const MEDIA_LINK = 'application/vnd.lime.media-link+json';
 const LOCATION = 'application/vnd.lime.location+json';
-const CONTACT = 'application/vnd.lime.contact+json';
-const REACTION = 'application/vnd.lime.reaction+json';
+const REDIRECT = 'application/vnd.lime.redirect+json';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -27,6 +26,23 @@ export function isFoldedAway(type: string): boolean {
 /** `[image/png]`: how the display text writes a nested file it has no caption for. */
 const BRACKETED_TYPE = /\[((?:image|audio|video|application|text)\/[a-z0-9.+-]+)\]/gi;
 const UNSUPPORTED = /^unsupported content \([^)]*\)$/;
+
+/**
+ * The display text's English line heads (contact cards, reactions, also when quoted in a reply
+ * as `> …`) in the reader's language. Only for structured contents, never typed text.
+ */
+function translateLine(line: string, t: PdfLabels): string {
+  const m = /^((?:> )*)(.*)$/.exec(line) as RegExpExecArray;
+  const quote = m[1] ?? '';
+  const rest = m[2] ?? '';
+  if (rest.startsWith('Location: ')) return quote + fill(t.location, { text: rest.slice(10) });
+  if (rest.startsWith('Contact card: ')) return quote + fill(t.contactCard, { text: rest.slice(14) });
+  const reacted = /^Reacted (.*?)( to:)?$/.exec(rest);
+  if (reacted) return quote + fill(t.reacted, { emoji: reacted[1] ?? '' }) + (reacted[2] ? ':' : '');
+  const removed = /^Removed reaction( to:)?$/.exec(rest);
+  if (removed) return quote + t.reactionRemoved + (removed[1] ? ':' : '');
+  return line;
+}
 
 export function messageBodyText(
   m: { type: string; text: string; content: unknown },
@@ -58,23 +74,19 @@ export function messageBodyText(
       const coords = lat !== null && lon !== null ? `(${lat}, ${lon})` : '';
       return fill(t.location, { text: [str(content.text), coords].filter(Boolean).join(' ') });
     }
-    case CONTACT:
-      return m.text.startsWith('Contact card: ')
-        ? fill(t.contactCard, { text: m.text.slice('Contact card: '.length) })
-        : m.text;
-    case REACTION: {
-      const added = /^Reacted (.*?)(?:( to:\n)([\s\S]*))?$/.exec(m.text);
-      if (added)
-        return `${fill(t.reacted, { emoji: added[1] ?? '' })}${added[2] ? `:\n${added[3] ?? ''}` : ''}`;
-      const removed = /^Removed reaction(?: to:\n([\s\S]*))?$/.exec(m.text);
-      if (removed) return `${t.reactionRemoved}${removed[1] ? `:\n${removed[1]}` : ''}`;
-      return m.text;
+    case REDIRECT: {
+      const to = isObject(content) ? str(content.address) : '';
+      return to ? fill(t.redirected, { to }) : t.redirectedNowhere;
     }
     case 'text/plain':
       // What a person typed is printed exactly as typed.
       return m.text;
     default:
       if (UNSUPPORTED.test(m.text.trim())) return t.contentNotShown;
-      return m.text.replace(BRACKETED_TYPE, (_, type: string) => `[${t[mediaKind(type)]}]`);
+      return m.text
+        .split('\n')
+        .map((line) => translateLine(line, t))
+        .join('\n')
+        .replace(BRACKETED_TYPE, (_, type: string) => `[${t[mediaKind(type)]}]`);
   }
 }

@@ -263,6 +263,32 @@ test('message bodies in the reader language, never a MIME type, typed text untou
       pt,
     ),
   ).toBe('Plano 500\n[imagem]');
+  expect(
+    messageBodyText(
+      {
+        type: 'application/vnd.lime.redirect+json',
+        text: '(redirected to atendimento)',
+        content: { address: 'atendimento' },
+      },
+      es,
+    ),
+  ).toBe('(transferido a atendimento)');
+  expect(
+    messageBodyText(
+      {
+        type: 'application/vnd.lime.reply+json',
+        text: 'Perfecto\n> Location: Av. Álvaro Obregón 120 (19.4, -99.1)',
+        content: {},
+      },
+      es,
+    ),
+  ).toBe('Perfecto\n> Ubicación: Av. Álvaro Obregón 120 (19.4, -99.1)');
+  expect(
+    messageBodyText(
+      { type: 'application/vnd.lime.contact+json', text: 'Contact card: Guadalupe · +52155', content: {} },
+      pt,
+    ),
+  ).toBe('Cartão de contato: Guadalupe · +52155');
   // What a customer typed is evidence: printed exactly, even when it looks like a MIME type.
   expect(messageBodyText({ type: 'text/plain', text: 'see [image/png] <b>x</b>', content: 'x' }, pt)).toBe(
     'see [image/png] <b>x</b>',
