@@ -183,27 +183,18 @@ export async function readContactTickets(
   return rows.map(toTicketView);
 }
 
-/** What a document's cover says about one ticket's own part of the thread (in its window). */
-export interface TicketSummary {
-  /** Messages in the ticket's window, typing indicators not counted. */
-  messages: number;
-  media: number;
-  /** Agent identities that wrote in the ticket's window (as stored, e.g. url-encoded `…@blip.ai`). */
-  agents: string[];
-}
-
-export async function readTicketSummary(db: Db, tenantId: string, ticketId: string): Promise<TicketSummary> {
-  const { rows } = await db.query(
-    `select count(*) filter (where m.type <> 'application/vnd.lime.chatstate+json')::int as messages,
-            coalesce(array_agg(distinct m.sender) filter (where m.direction = 'agent' and m.sender is not null), '{}') as agents,
-            (select count(*)::int from media a join messages w using (tenant_id, ticket_id, message_id)
-              where a.tenant_id = $1 and a.ticket_id = $2 and w.in_ticket_window) as media
-       from messages m
-      where m.tenant_id = $1 and m.ticket_id = $2 and m.in_ticket_window`,
+/**
+ * Agent identities that wrote in the ticket's own window (as stored, e.g. url-encoded `…@blip.ai`);
+ * with the ticket's assigned agent, the cover's "agent(s)" after a transfer.
+ */
+export async function readTicketAgents(db: Db, tenantId: string, ticketId: string): Promise<string[]> {
+  const { rows } = await db.query<{ sender: string }>(
+    `select distinct sender from messages
+      where tenant_id = $1 and ticket_id = $2 and in_ticket_window and direction = 'agent' and sender is not null
+      order by sender`,
     [tenantId, ticketId],
   );
-  const r = rows[0] ?? {};
-  return { messages: r.messages ?? 0, media: r.media ?? 0, agents: r.agents ?? [] };
+  return rows.map((r) => r.sender);
 }
 
 /**
@@ -229,4 +220,26 @@ export async function readWindowOwners(
       owners.set(r.message_id, r.ticket_id);
   }
   return owners;
+}
+
+/**
+ * What a document of these tickets prints: each distinct message once (typing indicators not
+ * counted) and the media of those messages, so the cover's counts match the numbered body.
+ */
+export async function readDocumentCounts(
+  db: Db,
+  tenantId: string,
+  ticketIds: string[],
+): Promise<{ messages: number; media: number }> {
+  const { rows } = await db.query(
+    `with shown as (
+       select distinct on (message_id) ticket_id, message_id
+         from messages
+        where tenant_id = $1 and ticket_id = any($2::text[]) and type <> 'application/vnd.lime.chatstate+json'
+        order by message_id, ticket_id)
+     select (select count(*)::int from shown) as messages,
+            (select count(*)::int from media a join shown s using (ticket_id, message_id) where a.tenant_id = $1) as media`,
+    [tenantId, ticketIds],
+  );
+  return { messages: rows[0]?.messages ?? 0, media: rows[0]?.media ?? 0 };
 }

@@ -1,10 +1,10 @@
 import type { Db } from '../db/pool';
 import {
   type MessageView,
+  readDocumentCounts,
   readMessages,
-  readTicketSummary,
+  readTicketAgents,
   readWindowOwners,
-  type TicketSummary,
   type TicketView,
 } from '../db/read';
 import type { ObjectStore } from '../storage/object-store';
@@ -173,13 +173,16 @@ export async function writeExportHtml(
     botName,
   });
 
-  const summaries = new Map<string, TicketSummary>();
+  const writers = new Map<string, string[]>();
   for (const ticket of doc.tickets)
-    summaries.set(ticket.ticketId, await readTicketSummary(deps.db, doc.tenantId, ticket.ticketId));
+    writers.set(ticket.ticketId, await readTicketAgents(deps.db, doc.tenantId, ticket.ticketId));
   const agentsOf = (ticket: TicketView) =>
-    uniq([ticket.agent, ...(summaries.get(ticket.ticketId)?.agents ?? [])].map(agentName));
-  const totalMessages = [...summaries.values()].reduce((n, s) => n + s.messages, 0);
-  const totalMedia = [...summaries.values()].reduce((n, s) => n + s.media, 0);
+    uniq([ticket.agent, ...(writers.get(ticket.ticketId) ?? [])].map(agentName));
+  const counts = await readDocumentCounts(
+    deps.db,
+    doc.tenantId,
+    doc.tickets.map((x) => x.ticketId),
+  );
   const single = doc.kind === 'ticket' && first !== undefined ? first : null;
   const closedByOf = (ticket: TicketView) =>
     ticket.closedAt || ticket.closedBy ? personInWords(personOf(ticket.closedBy, peopleOf(ticket)), t) : null;
@@ -213,6 +216,7 @@ export async function writeExportHtml(
       [t.closed, at(single.closedAt)],
       [t.closedBy, closedByOf(single)],
       [t.duration, formatDuration(single.openedAt, single.closedAt)],
+      ...(single.tags.length > 0 ? [[t.tags, single.tags.join(', ')] as [string, unknown]] : []),
     );
   } else {
     rows.push(
@@ -222,8 +226,8 @@ export async function writeExportHtml(
     );
   }
   rows.push(
-    [t.messages, totalMessages],
-    [t.media, totalMedia],
+    [t.messages, counts.messages],
+    [t.media, counts.media],
     [t.exportedAt, at(doc.generatedAt)],
     [t.requestedBy, doc.requestedBy],
     [t.timeZone, `${zone} (${referenceOffset})`],
@@ -273,11 +277,10 @@ export async function writeExportHtml(
           [t.duration, formatDuration(ticket.openedAt, ticket.closedAt)],
           [t.agents, agentsOf(ticket).join(', ')],
           [t.team, ticket.team],
-          [t.messages, summaries.get(ticket.ticketId)?.messages ?? 0],
+          ...(ticket.tags.length > 0 ? [[t.tags, ticket.tags.join(', ')] as [string, unknown]] : []),
         ]),
       );
     }
-    if (ticket.tags.length > 0) await write(facts([[t.tags, ticket.tags.join(', ')]]));
     let shown = 0;
     for (let after = -1; ; ) {
       const page = await readMessages(deps.db, doc.tenantId, ticket.ticketId, after, PAGE);

@@ -185,6 +185,8 @@ test('a contact export shows each message once, under the ticket whose window ho
   const listed = annexMessageIds(annex);
   expect(listed.map((r) => r.no)).toEqual(listed.map((_, i) => i + 1));
   expect(listed.map((r) => r.id).sort()).toEqual(shown.map((r) => r.message_id).sort());
+  // The cover counts what the body numbers.
+  expect(squash(body)).toContain(squash(`${PDF_LABELS['pt-BR'].messages} ${listed.length}`));
 
   // A sentence said once in #1039 appears once in the body, not again inside #1044's section.
   const { rows: own } = await env.db.query<{ text: string }>(
