@@ -3,6 +3,14 @@ export interface ExportRef {
   exportId: string;
 }
 
+/**
+ * What the render activity is asked for. `lang` (pt-BR, es, en) came with issue 15: workflows
+ * started before it pass none, and those documents are rendered in pt-BR as before.
+ */
+export interface RenderRef extends ExportRef {
+  lang?: string;
+}
+
 export interface ExportResult {
   exportId: string;
   sha256: string;
@@ -13,7 +21,7 @@ export interface ExportResult {
 
 export interface ExportActivities {
   /** Renders the document from Postgres, prints it, stores `<tenant>/exports/<id>.pdf`, records it. */
-  renderExportPdf(ref: ExportRef): Promise<ExportResult>;
+  renderExportPdf(ref: RenderRef): Promise<ExportResult>;
   /** Records why an export failed, so the API can say so. */
   markExportFailed(ref: ExportRef & { error: string }): Promise<void>;
 }

@@ -10,7 +10,11 @@ import { failExport, finishExport, getExport } from '../lib/db/exports';
 import type { Db } from '../lib/db/pool';
 import { readContactTickets, readTicket, type TicketView } from '../lib/db/read';
 import { getTenant } from '../lib/db/tenants';
+import type { SealKeyProvider } from '../lib/integrity/key-provider';
+import { verifyTicket } from '../lib/integrity/verify';
 import { writeExportHtml } from '../lib/pdf/export-html';
+import { DEFAULT_TIME_ZONE, exportFileName } from '../lib/pdf/format';
+import { DEFAULT_PDF_LANG, fill, PDF_LABELS, parseLang } from '../lib/pdf/i18n';
 import { printPdf } from '../lib/pdf/print';
 import type { ObjectStore } from '../lib/storage/object-store';
 import { heartbeat } from './activity-context';
@@ -29,6 +33,8 @@ export interface ExportDeps {
   publicApiUrl: string;
   maxEmbeddedImageBytes: number;
   printTimeoutMs: number;
+  /** The installation's seal keys: "verified at export" checks the v2 seal's signature too. */
+  sealKeys: SealKeyProvider;
 }
 
 const inRange = (t: TicketView, from?: string, to?: string) =>
@@ -36,13 +42,16 @@ const inRange = (t: TicketView, from?: string, to?: string) =>
 
 export function createExportActivities(deps: ExportDeps): ExportActivities {
   return {
-    async renderExportPdf({ exportId }) {
+    async renderExportPdf({ exportId, lang: asked }) {
       const record = await getExport(deps.db, exportId);
       if (!record)
         throw ApplicationFailure.nonRetryable(`export ${exportId} does not exist`, 'ExportNotFound');
       const tenant = await getTenant(deps.db, record.tenantId);
+      // The workflow input's language; workflows started before issue 15 carry none.
+      const lang = parseLang(asked) ?? parseLang(record.lang) ?? DEFAULT_PDF_LANG;
+      const timeZone = tenant?.timeZone ?? DEFAULT_TIME_ZONE;
+      const t = PDF_LABELS[lang];
       let tickets: TicketView[];
-      let subject: string;
       if (record.kind === 'ticket') {
         const ticket = await readTicket(deps.db, record.tenantId, record.target);
         if (!ticket)
@@ -51,14 +60,49 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
             'TicketNotArchived',
           );
         tickets = [ticket];
-        subject = `ticket #${ticket.sequentialId ?? '—'} (${ticket.ticketId})`;
       } else {
         const { from, to } = record.params ?? {};
         // Oldest first reads as a history; the API lists newest first.
         tickets = (await readContactTickets(deps.db, record.tenantId, record.target, 10_000))
-          .filter((t) => inRange(t, from, to))
+          .filter((x) => inRange(x, from, to))
           .reverse();
-        subject = `contact ${record.target}${from || to ? `, closed ${from ?? '…'} – ${to ?? '…'}` : ''}`;
+      }
+      const first = tickets[0];
+      const contactName = first?.contact.name ?? first?.contact.phone ?? null;
+      const downloadName =
+        record.kind === 'ticket'
+          ? exportFileName({
+              kind: 'ticket',
+              sequentialId: first?.sequentialId ?? null,
+              contactName,
+              closedAt: first?.closedAt ?? null,
+              timeZone,
+            })
+          : exportFileName({
+              kind: 'contact',
+              contactName,
+              from: first?.closedAt ?? null,
+              to: tickets[tickets.length - 1]?.closedAt ?? null,
+              timeZone,
+            });
+      const footerTitle =
+        record.kind === 'ticket'
+          ? `${fill(t.ticketTitle, { n: first?.sequentialId ?? '—' })}${contactName ? ` · ${contactName}` : ''}`
+          : fill(t.contactTitle, { name: contactName ?? t.roleCustomer });
+
+      // "Verified at export" on the cover means this: every field recomputed now from the stored
+      // messages and media bytes matches the seal, and the seal's signature and chain hold.
+      const sealVerified = new Map<string, boolean | null>();
+      const verifying = setInterval(heartbeat, 5_000);
+      try {
+        for (const ticket of tickets) {
+          const result = ticket.digest
+            ? await verifyTicket(deps.db, deps.store, record.tenantId, ticket.ticketId, deps.sealKeys)
+            : null;
+          sealVerified.set(ticket.ticketId, result ? result.ok : null);
+        }
+      } finally {
+        clearInterval(verifying);
       }
 
       const work = fs.mkdtempSync(path.join(os.tmpdir(), `tv-export-${randomUUID()}-`));
@@ -75,13 +119,16 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
           { db: deps.db, store: deps.store, maxEmbeddedImageBytes: deps.maxEmbeddedImageBytes },
           {
             exportId,
+            kind: record.kind,
             tenantId: record.tenantId,
             botIdentity: tenant?.botIdentity ?? record.tenantId,
             tenantName: tenant?.name ?? null,
             requestedBy: record.requestedBy,
             generatedAt: new Date(),
-            subject,
+            lang,
+            timeZone,
             tickets,
+            sealVerified,
             verifyUrlOf: (id) => `${deps.publicApiUrl}/v1/tickets/${id}/verify`,
           },
           write,
@@ -93,7 +140,8 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
         const beat = setInterval(heartbeat, 5_000);
         try {
           await printPdf(await deps.browser(), htmlPath, pdfPath, {
-            exportId,
+            footerTitle,
+            pageWords: { page: t.page, of: t.of },
             timeoutMs: deps.printTimeoutMs,
           });
         } finally {
@@ -113,13 +161,15 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
           pages,
           size: bytes.length,
           messageCount: messages,
+          lang,
+          downloadName,
         });
         await writeAudit(deps.db, {
           tenantId: record.tenantId,
           actor: record.requestedBy,
           action: 'export.done',
           target: `${record.kind}:${record.target}`,
-          details: { exportId, sha256, pages },
+          details: { exportId, sha256, pages, lang },
         });
         return { exportId, sha256, pages, size: bytes.length, messageCount: messages };
       } finally {

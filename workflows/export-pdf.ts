@@ -11,6 +11,12 @@ export interface ExportTicketPdfInput {
   tenantId: string;
   ticketId: string;
   requestedBy: string;
+  /**
+   * The document's language (pt-BR, es, en). Optional: workflows started before issue 15 have
+   * none and render in pt-BR. Only the activity's input changes, not the command sequence, so
+   * histories recorded without it replay unchanged (no patch needed).
+   */
+  lang?: string;
 }
 
 export interface ExportContactPdfInput {
@@ -20,6 +26,8 @@ export interface ExportContactPdfInput {
   from?: string;
   to?: string;
   requestedBy: string;
+  /** As for ExportTicketPdfInput. */
+  lang?: string;
 }
 
 const render = proxyActivities<ExportActivities>({
@@ -33,9 +41,9 @@ const record = proxyActivities<ExportActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-async function runExport(exportId: string): Promise<ExportResult> {
+async function runExport(exportId: string, lang: string | undefined): Promise<ExportResult> {
   try {
-    return await render.renderExportPdf({ exportId });
+    return await render.renderExportPdf(lang === undefined ? { exportId } : { exportId, lang });
   } catch (err) {
     const cause = (err as { cause?: Error }).cause ?? (err as Error);
     await record.markExportFailed({ exportId, error: cause.message });
@@ -44,9 +52,9 @@ async function runExport(exportId: string): Promise<ExportResult> {
 }
 
 export async function exportTicketPdf(input: ExportTicketPdfInput): Promise<ExportResult> {
-  return runExport(input.exportId);
+  return runExport(input.exportId, input.lang);
 }
 
 export async function exportContactPdf(input: ExportContactPdfInput): Promise<ExportResult> {
-  return runExport(input.exportId);
+  return runExport(input.exportId, input.lang);
 }

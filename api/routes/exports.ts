@@ -1,11 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync } from 'fastify';
 import { writeAudit } from '../../lib/db/audit';
-import { getExport } from '../../lib/db/exports';
+import { downloadNameOf, getExport } from '../../lib/db/exports';
 import type { Db } from '../../lib/db/pool';
 import { readContactTickets, readTicket } from '../../lib/db/read';
 import type { SealKeyProvider } from '../../lib/integrity/key-provider';
 import { verifyTicket } from '../../lib/integrity/verify';
+import { langFromAcceptLanguage, PDF_LANGS, type PdfLang, parseLang } from '../../lib/pdf/i18n';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { startExport } from '../../lib/temporal/export-starter';
@@ -46,6 +47,23 @@ const problemSchema = {
   },
 } as const;
 
+/** `lang` in the body wins; else the browser's Accept-Language; else pt-BR. */
+const langProperty = {
+  type: 'string',
+  maxLength: 20,
+  description: `the document's language: ${PDF_LANGS.join(', ')} (pt, es-MX, en-US… accepted); default from Accept-Language, else pt-BR`,
+} as const;
+
+function requestLang(
+  body: { lang?: string } | null | undefined,
+  acceptLanguage: string | undefined,
+): PdfLang {
+  if (body?.lang === undefined) return langFromAcceptLanguage(acceptLanguage);
+  const lang = parseLang(body.lang);
+  if (!lang) throw badRequest(`lang must be one of ${PDF_LANGS.join(', ')}`);
+  return lang;
+}
+
 const accepted = {
   202: { type: 'object', required: ['exportId'], properties: { exportId: { type: 'string' } } },
   '4xx': { $ref: 'Error#' },
@@ -58,32 +76,42 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     kind: 'ticket' | 'contact',
     target: string,
     params: { from?: string; to?: string } | null,
+    lang: PdfLang,
   ): Promise<string> {
-    const { exportId } = await startExport(opts, { tenantId, actor, kind, target, params });
+    const { exportId } = await startExport(opts, { tenantId, actor, kind, target, params, lang });
     return exportId;
   }
 
-  app.post<{ Params: { ticketId: string } }>(
+  app.post<{ Params: { ticketId: string }; Body: { lang?: string } | undefined }>(
     '/v1/tickets/:ticketId/exports',
     {
       schema: {
         tags: ['exports'],
         summary: 'Export one archived ticket as a PDF (a Temporal workflow); poll GET /v1/exports/:exportId',
         params: ticketIdParam,
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { lang: langProperty },
+        },
         response: accepted,
       },
     },
     async (req, reply) => {
       const session = await opts.access.sessionOf(req);
       const ticketId = req.params.ticketId.toLowerCase();
+      const lang = requestLang(req.body, req.headers['accept-language']);
       if (!(await readTicket(opts.db, session.tenantId, ticketId)))
         throw notFound(`ticket ${ticketId} is not in this archive`);
-      const exportId = await start(session.tenantId, session.actor, 'ticket', ticketId, null);
+      const exportId = await start(session.tenantId, session.actor, 'ticket', ticketId, null, lang);
       return reply.code(202).send({ exportId });
     },
   );
 
-  app.post<{ Params: { identity: string }; Body: { from?: string; to?: string } | undefined }>(
+  app.post<{
+    Params: { identity: string };
+    Body: { from?: string; to?: string; lang?: string } | undefined;
+  }>(
     '/v1/contacts/:identity/exports',
     {
       schema: {
@@ -110,6 +138,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
               maxLength: 40,
               description: 'closed on or before (2025-03-31 = whole day)',
             },
+            lang: langProperty,
           },
         },
         response: accepted,
@@ -118,6 +147,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     async (req, reply) => {
       const session = await opts.access.sessionOf(req);
       const { from, to } = req.body ?? {};
+      const lang = requestLang(req.body, req.headers['accept-language']);
       let range: { from?: string; to?: string } = {};
       try {
         const f = from === undefined ? undefined : parseDateBound('from', from);
@@ -133,7 +163,14 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
       }
       const tickets = await readContactTickets(opts.db, session.tenantId, req.params.identity, 1);
       if (tickets.length === 0) throw notFound(`contact ${req.params.identity} has no archived tickets here`);
-      const exportId = await start(session.tenantId, session.actor, 'contact', req.params.identity, range);
+      const exportId = await start(
+        session.tenantId,
+        session.actor,
+        'contact',
+        req.params.identity,
+        range,
+        lang,
+      );
       return reply.code(202).send({ exportId });
     },
   );
@@ -157,6 +194,8 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
               exportId: { type: 'string' },
               status: { type: 'string', enum: ['running', 'done', 'failed'] },
               url: { type: 'string' },
+              fileName: { type: 'string', description: 'the name the signed URL saves the PDF as' },
+              lang: { type: 'string' },
               sha256: { type: 'string' },
               pages: { type: 'integer' },
               size: { type: 'integer' },
@@ -175,9 +214,10 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
         return { exportId: record.exportId, status: 'failed', error: record.error ?? 'unknown error' };
       if (record.status !== 'done' || !record.storageKey)
         return { exportId: record.exportId, status: 'running' };
+      const fileName = downloadNameOf(record);
       const url = await opts.store.signedReadUrl(record.storageKey, {
         expiresInSeconds: opts.signedUrlTtlSeconds,
-        downloadName: `ticket-vault-${record.kind}-${record.exportId}.pdf`,
+        downloadName: fileName,
       });
       await writeAudit(opts.db, {
         tenantId: session.tenantId,
@@ -190,6 +230,8 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
         exportId: record.exportId,
         status: 'done',
         url,
+        fileName,
+        lang: record.lang ?? undefined,
         sha256: record.sha256 ?? undefined,
         pages: record.pages ?? undefined,
         size: record.size ?? undefined,

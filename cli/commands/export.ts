@@ -2,8 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { writeAudit } from '../../lib/db/audit';
-import { getExport } from '../../lib/db/exports';
+import { downloadNameOf, getExport } from '../../lib/db/exports';
 import { readTicket } from '../../lib/db/read';
+import { DEFAULT_PDF_LANG, PDF_LANGS, parseLang } from '../../lib/pdf/i18n';
 import { startExport } from '../../lib/temporal/export-starter';
 import type { CliDeps, CliIo } from '../context';
 import {
@@ -12,6 +13,7 @@ import {
   progressLine,
   tenantArg,
   ticketArg,
+  UsageError,
   withJson,
 } from './common';
 
@@ -22,10 +24,12 @@ export async function exportCommand(
   io: CliIo,
   tenant: string,
   ticket: string,
-  opts: { out?: string },
+  opts: { out?: string; lang?: string },
 ): Promise<CommandResult> {
   const tenantId = tenantArg(tenant);
   const ticketId = ticketArg(ticket);
+  const lang = opts.lang === undefined ? DEFAULT_PDF_LANG : parseLang(opts.lang);
+  if (!lang) throw new UsageError(`--lang must be one of ${PDF_LANGS.join(', ')}`);
   if (!(await readTicket(deps.db, tenantId, ticketId))) {
     return {
       code: 1,
@@ -36,7 +40,7 @@ export async function exportCommand(
   const temporal = await deps.temporal();
   const { exportId, workflowId } = await startExport(
     { db: deps.db, temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE },
-    { tenantId, actor: deps.actor, kind: 'ticket', target: ticketId, auditDetails: { via: 'cli' } },
+    { tenantId, actor: deps.actor, kind: 'ticket', target: ticketId, lang, auditDetails: { via: 'cli' } },
   );
   const handle = temporal.workflow.getHandle(workflowId);
   const line = progressLine(io);
@@ -68,6 +72,8 @@ export async function exportCommand(
     sha256: record.sha256,
     pages: record.pages,
     size: record.size,
+    lang,
+    fileName: downloadNameOf(record),
   };
   let text: string;
   if (opts.out) {
@@ -77,7 +83,7 @@ export async function exportCommand(
   } else {
     const url = await deps.store.signedReadUrl(record.storageKey, {
       expiresInSeconds: deps.config.SIGNED_URL_TTL_SECONDS,
-      downloadName: `ticket-${ticketId}.pdf`,
+      downloadName: downloadNameOf(record),
     });
     data.url = url;
     text = url;
@@ -99,8 +105,12 @@ export function registerExportCommands(program: Command, { run, io }: CommandCon
       .description(
         'export an archived ticket to PDF (workflow exportTicketPdf); write it to --out or print a signed URL',
       )
-      .option('--out <file>', 'write the PDF here'),
-  ).action((tenant: string, ticket: string, o: { json?: boolean; out?: string }) =>
+      .option('--out <file>', 'write the PDF here')
+      .option(
+        '--lang <lang>',
+        `the document's language: ${PDF_LANGS.join(', ')} (default ${DEFAULT_PDF_LANG})`,
+      ),
+  ).action((tenant: string, ticket: string, o: { json?: boolean; out?: string; lang?: string }) =>
     run((d) => exportCommand(d, io, tenant, ticket, o), Boolean(o.json)),
   );
 }

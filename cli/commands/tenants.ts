@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { allowTenant, disableTenant, listTenants } from '../../lib/db/tenant-access';
-import { setTenantCommandsUrl } from '../../lib/db/tenants';
+import { setTenantCommandsUrl, setTenantTimeZone } from '../../lib/db/tenants';
+import { utcOffset } from '../../lib/pdf/format';
 import type { CliDeps } from '../context';
 import { type CommandContext, type CommandResult, tenantArg, UsageError, withJson } from './common';
 
-/** `tenants list|allow|disable|set-commands-url`: who may archive, and where their Blip is. */
+/** `tenants list|allow|disable|set-commands-url|set-time-zone`: who may archive, where their Blip is, their zone. */
 
 export async function tenantsList(deps: CliDeps): Promise<CommandResult> {
   const tenants = await listTenants(deps.db);
@@ -61,10 +62,28 @@ export async function tenantsSetCommandsUrl(deps: CliDeps, bot: string, url: str
   };
 }
 
+/** The zone the tenant's PDFs show dates in; validated against Intl before it is stored. */
+export async function tenantsSetTimeZone(deps: CliDeps, bot: string, zone: string): Promise<CommandResult> {
+  const tenantId = tenantArg(bot);
+  let timeZone: string;
+  try {
+    timeZone = await setTenantTimeZone(deps.db, tenantId, zone);
+  } catch (err) {
+    if (err instanceof TypeError)
+      throw new UsageError(`${err.message} (e.g. America/Sao_Paulo, America/Mexico_City)`);
+    throw err;
+  }
+  return {
+    code: 0,
+    data: { tenantId, timeZone },
+    text: `${tenantId} time zone: ${timeZone} (now ${utcOffset(new Date(), timeZone)})`,
+  };
+}
+
 export function registerTenantCommands(program: Command, { run }: CommandContext): void {
   const tenants = program
     .command('tenants')
-    .description('list, allow, disable tenants (bots) and set their Blip URL');
+    .description('list, allow, disable tenants (bots) and set their Blip URL and time zone');
   withJson(
     tenants.command('list').description('every tenant with its status, allowlist state and archived count'),
   ).action((o: { json?: boolean }) => run((d) => tenantsList(d), Boolean(o.json)));
@@ -86,5 +105,12 @@ export function registerTenantCommands(program: Command, { run }: CommandContext
       .description('the Blip commands URL used for this tenant ("default" = BLIP_API_URL)'),
   ).action((bot: string, url: string, o: { json?: boolean }) =>
     run((d) => tenantsSetCommandsUrl(d, bot, url), Boolean(o.json)),
+  );
+  withJson(
+    tenants
+      .command('set-time-zone <bot> <zone>')
+      .description("the IANA time zone this tenant's PDF exports show dates in (default America/Sao_Paulo)"),
+  ).action((bot: string, zone: string, o: { json?: boolean }) =>
+    run((d) => tenantsSetTimeZone(d, bot, zone), Boolean(o.json)),
   );
 }

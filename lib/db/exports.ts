@@ -20,6 +20,15 @@ export interface ExportRecord {
   error: string | null;
   createdAt: Date;
   finishedAt: Date | null;
+  /** The language asked for (null: made before migration 009). */
+  lang: string | null;
+  /** The file name people download it as (null: not done, or made before migration 009). */
+  downloadName: string | null;
+}
+
+/** The name people save the PDF as; exports made before migration 009 keep their old name. */
+export function downloadNameOf(record: Pick<ExportRecord, 'downloadName' | 'kind' | 'exportId'>): string {
+  return record.downloadName ?? `ticket-vault-${record.kind}-${record.exportId}.pdf`;
 }
 
 export async function createExport(
@@ -31,12 +40,21 @@ export async function createExport(
     target: string;
     params?: object | null;
     requestedBy: string;
+    lang?: string | null;
   },
 ): Promise<void> {
   await db.query(
-    `insert into exports (export_id, tenant_id, kind, target, params, requested_by, status)
-     values ($1, $2, $3, $4, $5::jsonb, $6, 'running')`,
-    [e.exportId, e.tenantId, e.kind, e.target, jsonParam(e.params ?? null), e.requestedBy.slice(0, 200)],
+    `insert into exports (export_id, tenant_id, kind, target, params, requested_by, status, lang)
+     values ($1, $2, $3, $4, $5::jsonb, $6, 'running', $7)`,
+    [
+      e.exportId,
+      e.tenantId,
+      e.kind,
+      e.target,
+      jsonParam(e.params ?? null),
+      e.requestedBy.slice(0, 200),
+      e.lang ?? null,
+    ],
   );
 }
 
@@ -64,19 +82,29 @@ export async function getExport(db: Db, exportId: string, tenantId?: string): Pr
     error: r.error,
     createdAt: r.created_at,
     finishedAt: r.finished_at,
+    lang: r.lang ?? null,
+    downloadName: r.download_name ?? null,
   };
 }
 
 export async function finishExport(
   db: Db,
   exportId: string,
-  r: { storageKey: string; sha256: string; pages: number; size: number; messageCount: number },
+  r: {
+    storageKey: string;
+    sha256: string;
+    pages: number;
+    size: number;
+    messageCount: number;
+    lang: string;
+    downloadName: string;
+  },
 ): Promise<void> {
   await db.query(
     `update exports set status = 'done', storage_key = $2, sha256 = $3, pages = $4, size = $5, message_count = $6,
-            error = null, finished_at = now()
+            lang = $7, download_name = $8, error = null, finished_at = now()
       where export_id = $1`,
-    [exportId, r.storageKey, r.sha256, r.pages, r.size, r.messageCount],
+    [exportId, r.storageKey, r.sha256, r.pages, r.size, r.messageCount, r.lang, r.downloadName],
   );
 }
 

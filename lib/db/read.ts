@@ -194,3 +194,64 @@ export async function readContactTickets(
   );
   return rows.map(toTicketView);
 }
+
+/**
+ * Agent identities that wrote in the ticket's own window (as stored, e.g. url-encoded `…@blip.ai`);
+ * with the ticket's assigned agent, the cover's "agent(s)" after a transfer.
+ */
+export async function readTicketAgents(db: Db, tenantId: string, ticketId: string): Promise<string[]> {
+  const { rows } = await db.query<{ sender: string }>(
+    `select distinct sender from messages
+      where tenant_id = $1 and ticket_id = $2 and in_ticket_window and direction = 'agent' and sender is not null
+      order by sender`,
+    [tenantId, ticketId],
+  );
+  return rows.map((r) => r.sender);
+}
+
+/**
+ * For a multi-ticket document: which of these tickets holds each message in its own window
+ * (Blip returns the customer's whole thread with every ticket, so one message is stored under
+ * several tickets). The first ticket in `ticketIds` wins when windows overlap.
+ */
+export async function readWindowOwners(
+  db: Db,
+  tenantId: string,
+  ticketIds: string[],
+): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ message_id: string; ticket_id: string }>(
+    `select message_id, ticket_id from messages
+      where tenant_id = $1 and ticket_id = any($2::text[]) and in_ticket_window`,
+    [tenantId, ticketIds],
+  );
+  const order = new Map(ticketIds.map((id, i) => [id, i]));
+  const owners = new Map<string, string>();
+  for (const r of rows) {
+    const current = owners.get(r.message_id);
+    if (current === undefined || (order.get(r.ticket_id) ?? 0) < (order.get(current) ?? 0))
+      owners.set(r.message_id, r.ticket_id);
+  }
+  return owners;
+}
+
+/**
+ * What a document of these tickets prints: each distinct message once (typing indicators not
+ * counted) and the media of those messages, so the cover's counts match the numbered body.
+ */
+export async function readDocumentCounts(
+  db: Db,
+  tenantId: string,
+  ticketIds: string[],
+): Promise<{ messages: number; media: number }> {
+  const { rows } = await db.query(
+    `with shown as (
+       select distinct on (message_id) ticket_id, message_id
+         from messages
+        where tenant_id = $1 and ticket_id = any($2::text[]) and type <> 'application/vnd.lime.chatstate+json'
+        order by message_id, ticket_id)
+     select (select count(*)::int from shown) as messages,
+            (select count(*)::int from media a join shown s using (ticket_id, message_id) where a.tenant_id = $1) as media`,
+    [tenantId, ticketIds],
+  );
+  return { messages: rows[0]?.messages ?? 0, media: rows[0]?.media ?? 0 };
+}

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { SecretBox } from '../crypto/secret-box';
+import { canonicalTimeZone } from '../pdf/format';
 import type { Db } from './pool';
 
 /**
@@ -25,6 +26,8 @@ export interface Tenant {
   /** null = the installation's BLIP_API_URL. */
   commandsUrl: string | null;
   name: string | null;
+  /** IANA zone the tenant's documents show dates in (default America/Sao_Paulo). */
+  timeZone: string;
 }
 
 export class TenantNotFoundError extends Error {
@@ -114,10 +117,19 @@ export async function getTenant(db: Db, tenantId: string): Promise<Tenant | null
     bot_identity: string;
     commands_url: string | null;
     name: string | null;
-  }>('select tenant_id, bot_identity, commands_url, name from tenants where tenant_id = $1', [tenantId]);
+    time_zone: string;
+  }>('select tenant_id, bot_identity, commands_url, name, time_zone from tenants where tenant_id = $1', [
+    tenantId,
+  ]);
   const r = rows[0];
   return r
-    ? { tenantId: r.tenant_id, botIdentity: r.bot_identity, commandsUrl: r.commands_url, name: r.name }
+    ? {
+        tenantId: r.tenant_id,
+        botIdentity: r.bot_identity,
+        commandsUrl: r.commands_url,
+        name: r.name,
+        timeZone: r.time_zone,
+      }
     : null;
 }
 
@@ -220,6 +232,21 @@ export async function setTenantCommandsUrl(db: Db, tenantId: string, url: string
     [tenantId, url],
   );
   if (res.rowCount !== 1) throw new TenantNotFoundError(tenantId);
+}
+
+/**
+ * Sets the zone the tenant's documents show dates in. Throws TypeError for a name Intl does not
+ * know (so a typo never reaches a PDF), TenantNotFoundError for an unknown tenant.
+ */
+export async function setTenantTimeZone(db: Db, tenantId: string, timeZone: string): Promise<string> {
+  const zone = canonicalTimeZone(timeZone);
+  if (!zone) throw new TypeError(`not an IANA time zone: ${JSON.stringify(timeZone.slice(0, 60))}`);
+  const res = await db.query('update tenants set time_zone = $2, updated_at = now() where tenant_id = $1', [
+    tenantId,
+    zone,
+  ]);
+  if (res.rowCount !== 1) throw new TenantNotFoundError(tenantId);
+  return zone;
 }
 
 /** Every tenant id this installation has stored a key for. */

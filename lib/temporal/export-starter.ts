@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { writeAudit } from '../db/audit';
 import { createExport } from '../db/exports';
 import type { Db } from '../db/pool';
+import type { PdfLang } from '../pdf/i18n';
 import { exportWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from './contract';
 
 export interface ExportRequest {
@@ -14,6 +15,8 @@ export interface ExportRequest {
   target: string;
   /** Contact exports: the close-date window. */
   params?: { from?: string; to?: string } | null;
+  /** The document's language (pt-BR, es, en), decided by the caller (request body, Accept-Language). */
+  lang: PdfLang;
   /** Extra audit details (e.g. `{ via: 'cli' }`). */
   auditDetails?: Record<string, unknown>;
 }
@@ -26,14 +29,14 @@ export async function startExport(
   deps: { db: Db; temporal: Client; taskQueue: string },
   req: ExportRequest,
 ): Promise<{ exportId: string; workflowId: string }> {
-  const { tenantId, actor, kind, target } = req;
+  const { tenantId, actor, kind, target, lang } = req;
   const params = req.params ?? null;
   const exportId = randomUUID();
-  await createExport(deps.db, { exportId, tenantId, kind, target, params, requestedBy: actor });
+  await createExport(deps.db, { exportId, tenantId, kind, target, params, requestedBy: actor, lang });
   const args =
     kind === 'ticket'
-      ? { exportId, tenantId, ticketId: target, requestedBy: actor }
-      : { exportId, tenantId, identity: target, ...params, requestedBy: actor };
+      ? { exportId, tenantId, ticketId: target, requestedBy: actor, lang }
+      : { exportId, tenantId, identity: target, ...params, requestedBy: actor, lang };
   const workflowId = exportWorkflowId(tenantId, exportId);
   await deps.temporal.workflow.start(
     kind === 'ticket' ? WORKFLOW.exportTicketPdf : WORKFLOW.exportContactPdf,
@@ -52,7 +55,7 @@ export async function startExport(
     actor,
     action: 'export.request',
     target: `${kind}:${target}`,
-    details: { exportId, ...req.auditDetails },
+    details: { exportId, lang, ...req.auditDetails },
   });
   return { exportId, workflowId };
 }

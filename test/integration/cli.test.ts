@@ -130,10 +130,16 @@ describe('verify and export', () => {
   test('export writes a valid PDF to --out, or prints a signed URL', async () => {
     const file = path.join(os.tmpdir(), `tv-cli-${randomUUID()}.pdf`);
     try {
-      const res = await cli('export', LATAM, FIRST, '--out', file, '--json');
+      const res = await cli('export', LATAM, FIRST, '--out', file, '--lang', 'es', '--json');
       expect(res.code).toBe(0);
       const body = res.json();
-      expect(body).toMatchObject({ status: 'done', file, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(body).toMatchObject({
+        status: 'done',
+        file,
+        lang: 'es',
+        fileName: expect.stringMatching(/^ticket-\d+-[a-z0-9-]+-\d{4}-\d{2}-\d{2}\.pdf$/),
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
       const bytes = fs.readFileSync(file);
       expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
       const info = await run('pdfinfo', [file]);
@@ -153,6 +159,21 @@ describe('verify and export', () => {
     expect(audit.rows.map((r) => r.action)).toEqual(
       expect.arrayContaining(['export.request', 'export.download']),
     );
+  });
+
+  test('tenants set-time-zone takes only zones Intl knows; export --lang only pt-BR, es, en', async () => {
+    const bad = await cli('tenants', 'set-time-zone', LATAM, 'Mars/Olympus_Mons');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/not an IANA time zone/);
+    const set = await cli('tenants', 'set-time-zone', LATAM, 'america/mexico_city', '--json');
+    expect(set.code).toBe(0);
+    expect(set.json()).toEqual({ tenantId: LATAM, timeZone: 'America/Mexico_City' });
+    const stored = await env.db.query('select time_zone from tenants where tenant_id = $1', [LATAM]);
+    expect(stored.rows[0]).toEqual({ time_zone: 'America/Mexico_City' });
+    expect((await cli('tenants', 'set-time-zone', LATAM, 'America/Sao_Paulo')).code).toBe(0);
+    const lang = await cli('export', LATAM, FIRST, '--lang', 'fr');
+    expect(lang.code).toBe(2);
+    expect(lang.stderr).toMatch(/--lang must be one of pt-BR, es, en/);
   });
 
   test('verify passes on intact tickets and exits 1 naming the ticket after tampering', async () => {

@@ -5,13 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
+import { setTenantTimeZone } from '../../lib/db/tenants';
+import { PDF_LABELS, type PdfLang } from '../../lib/pdf/i18n';
+import { messageBodyText } from '../../lib/pdf/message-text';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
 import { exportToEnd, sessionApi } from '../support/session-api';
 
 /**
  * PDF export as evidence: exported through the API and the Temporal workflow, then checked with
- * poppler (pdftotext, pdfinfo, pdfimages) against what the archive holds.
+ * poppler (pdftotext, pdfinfo, pdfimages) against what the archive holds, and as a document for
+ * people (issue 15) in each language. TEST_KEEP_PDFS=<dir> keeps the PDFs there to look at.
  */
 
 let env: ArchiveEnv;
@@ -45,14 +49,22 @@ const api = sessionApi(
 );
 
 /** Starts an export, waits for it (bounded), downloads the PDF. */
-async function exportPdf(url: string, payload?: unknown) {
-  const { exportId, state } = await exportToEnd(api, url, payload);
+async function exportPdf(url: string, payload?: unknown, call = api) {
+  const { exportId, state } = await exportToEnd(call, url, payload);
   expect(state).toMatchObject({ status: 'done' });
   const res = await request(state.url);
   expect(res.statusCode).toBe(200);
   const bytes = Buffer.from(await res.body.arrayBuffer());
   const file = path.join(work, `${exportId}.pdf`);
   fs.writeFileSync(file, bytes);
+  const keep = process.env.TEST_KEEP_PDFS;
+  if (keep) {
+    fs.mkdirSync(keep, { recursive: true });
+    fs.copyFileSync(
+      file,
+      path.join(keep, `${exportId.slice(0, 8)}-${state.lang ?? ''}-${state.fileName ?? ''}`),
+    );
+  }
   return { exportId, state, bytes, file };
 }
 
@@ -74,12 +86,14 @@ test('a ticket export: every message in order, the digest the verify endpoint gi
   expect(pdfPages(file)).toBe(state.pages);
   const text = squash(pdftotext(file));
 
-  const { rows } = await env.db.query<{ text: string }>(
-    'select text from messages where tenant_id = $1 and ticket_id = $2 order by position',
+  const { rows } = await env.db.query<{ text: string; type: string; content: unknown }>(
+    'select text, type, content from messages where tenant_id = $1 and ticket_id = $2 order by position',
     [LATAM, id],
   );
+  // What the body prints for each message (in pt-BR, the default): typed text verbatim.
+  const printed = rows.map((r) => messageBodyText(r, PDF_LABELS['pt-BR']) ?? '');
   let at = 0;
-  for (const { text: message } of rows.filter((r) => r.text.trim() && extractable(r.text))) {
+  for (const message of printed.filter((p) => p.trim() && extractable(p))) {
     const found = text.indexOf(squash(message), at);
     expect({ message, found: found >= 0 }).toEqual({ message, found: true });
     at = found;
@@ -89,7 +103,7 @@ test('a ticket export: every message in order, the digest the verify endpoint gi
   expect(verify.body).toMatchObject({ ok: true, problems: [] });
   expect(text).toContain(verify.body.digest);
   expect(text).toContain(squash(exportId));
-  expect(text).toContain('page1of');
+  expect(text).toContain('página1de'); // pt-BR when nothing asks for another language
 
   const images = execFileSync('pdfimages', ['-list', file], { encoding: 'utf8' }).trim().split('\n').slice(2);
   expect(images.length).toBeGreaterThanOrEqual(1);
@@ -122,21 +136,185 @@ test("the hostile ticket's markup is printed as text, never interpreted", async 
   expect(text).toContain('<img src=x onerror=');
 });
 
+const RAFAEL = encodeURIComponent('b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d.atendimentolatam@0mn.io');
+const T1039 = '1d91807c-ee64-51bd-9310-963620a44bca';
+const T1044 = '805c6e79-257e-5075-933c-0cdd20578e04';
+
+/** The body (cover and conversation) and the technical annex of a document, as pdftotext gives them. */
+function bodyAndAnnex(text: string, lang: PdfLang) {
+  const at = text.lastIndexOf(PDF_LABELS[lang].annex);
+  expect(at).toBeGreaterThan(0);
+  return { body: text.slice(0, at), annex: text.slice(at) };
+}
+
+/** `<n> <message id>` rows of the annex's message tables (message ids have no `/`, and a `-` or `:`). */
+const annexMessageIds = (annex: string) =>
+  annex
+    .split('\n')
+    .map((line) => /^(\d+) ([^\s/]*[-:][^\s/]*)$/.exec(line.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ no: Number(m[1]), id: m[2] as string }));
+
 test("a contact's history exports its tickets oldest first, limited to the date range", async () => {
-  const identity = encodeURIComponent('b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d.atendimentolatam@0mn.io');
-  // Headings are "Ticket #<sequential> · <id>"; the cover counts the tickets.
-  const heading1039 = 'Ticket#1039·1d91807c-ee64-51bd-9310-963620a44bca';
-  const heading1044 = 'Ticket#1044·805c6e79-257e-5075-933c-0cdd20578e04';
-  const all = squash(pdftotext((await exportPdf(`/v1/contacts/${identity}/exports`, {})).file));
-  expect(all).toContain('Tickets2');
+  // A ticket's heading is followed by its facts (#1039 is also named, as context, inside #1044).
+  const heading1039 = `Ticket#1039${squash(PDF_LABELS['pt-BR'].status)}`;
+  const heading1044 = `Ticket#1044${squash(PDF_LABELS['pt-BR'].status)}`;
+  const all = squash(pdftotext((await exportPdf(`/v1/contacts/${RAFAEL}/exports`, {})).file));
+  expect(all).toContain('Tickets#1039,#1044');
   expect(all.indexOf(heading1039)).toBeGreaterThanOrEqual(0);
-  expect(all.indexOf(heading1044)).toBeGreaterThan(all.indexOf(heading1039));
+  expect(all.indexOf(heading1044, all.indexOf(heading1039) + 1)).toBeGreaterThan(all.indexOf(heading1039));
   const one = squash(
-    pdftotext((await exportPdf(`/v1/contacts/${identity}/exports`, { from: '2025-03-12T14:00:00Z' })).file),
+    pdftotext((await exportPdf(`/v1/contacts/${RAFAEL}/exports`, { from: '2025-03-12T14:00:00Z' })).file),
   );
-  expect(one).toContain('Tickets1');
+  expect(one).toContain('Tickets#1044');
   expect(one).toContain(heading1044);
   expect(one).not.toContain(heading1039);
+});
+
+test('a contact export shows each message once, under the ticket whose window holds it', async () => {
+  const { file, state } = await exportPdf(`/v1/contacts/${RAFAEL}/exports`, { lang: 'pt-BR' });
+  expect(state.fileName).toBe('contact-rafael-nogueira-2025-03-12.pdf');
+  const text = pdftotext(file);
+  const { body, annex } = bodyAndAnnex(text, 'pt-BR');
+
+  // Blip returned #1039's messages again with #1044 (outside its window): they are printed once.
+  const { rows } = await env.db.query<{ message_id: string; text: string; type: string }>(
+    `select message_id, text, type from messages where tenant_id = $1 and ticket_id = any($2::text[])`,
+    [LATAM, [T1039, T1044]],
+  );
+  const distinct = new Map(rows.map((r) => [r.message_id, r]));
+  const shown = [...distinct.values()].filter((r) => r.type !== 'application/vnd.lime.chatstate+json');
+  const listed = annexMessageIds(annex);
+  expect(listed.map((r) => r.no)).toEqual(listed.map((_, i) => i + 1));
+  expect(listed.map((r) => r.id).sort()).toEqual(shown.map((r) => r.message_id).sort());
+  // The cover counts what the body numbers.
+  expect(squash(body)).toContain(squash(`${PDF_LABELS['pt-BR'].messages} ${listed.length}`));
+
+  // A sentence said once in #1039 appears once in the body, not again inside #1044's section.
+  const { rows: own } = await env.db.query<{ text: string }>(
+    `select text from messages where tenant_id = $1 and ticket_id = $2 and in_ticket_window
+        and direction = 'customer' and type = 'text/plain' and length(text) > 30 order by position`,
+    [LATAM, T1039],
+  );
+  const squashedBody = squash(body);
+  const unique = own
+    .map((r) => squash(r.text))
+    .filter((s) => extractable(s) && own.filter((o) => squash(o.text) === s).length === 1);
+  expect(unique.length).toBeGreaterThan(0);
+  for (const s of unique) expect({ s, times: squashedBody.split(s).length - 1 }).toEqual({ s, times: 1 });
+});
+
+const MIME =
+  /\b(?:image|audio|video|application|text)\/(?:jpeg|png|gif|webp|heic|ogg|mp4|pdf|plain|json|octet-stream|vnd\.[a-z0-9.+-]+)/i;
+
+describe.each([
+  ['pt-BR', { headers: { 'accept-language': 'pt-BR,pt;q=0.9,en;q=0.5' } }],
+  ['es', { body: { lang: 'es-MX' } }],
+  ['en', { body: { lang: 'en' }, headers: { 'accept-language': 'es-MX' } }],
+] as Array<[PdfLang, { headers?: Record<string, string>; body?: unknown }]>)(
+  'a ticket document in %s',
+  (lang, how) => {
+    const t = PDF_LABELS[lang];
+    let text: string;
+    let state: Record<string, unknown>;
+    beforeAll(async () => {
+      // The language from the body, or from the browser's Accept-Language when the body names none.
+      const call: typeof api = async (method, url, payload) => {
+        const res = await env.app.inject({
+          method,
+          url,
+          headers: {
+            cookie,
+            ...how.headers,
+            ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
+        });
+        return { statusCode: res.statusCode, body: res.json() };
+      };
+      const id = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67'; // #1043, Mexico, agent mariana.lopez
+      const done = await exportPdf(`/v1/tickets/${id}/exports`, how.body, call);
+      text = pdftotext(done.file);
+      state = done.state;
+    });
+
+    test('labels, roles and media kinds in the language; the decoded agent; the zone offset', () => {
+      const flat = squash(text);
+      for (const label of [
+        t.documentTitle,
+        t.company,
+        t.agents,
+        t.closedBy,
+        t.exportedAt,
+        t.requestedBy,
+        t.seal,
+        t.sealVerified,
+        t.annex,
+        t.roleCustomer,
+        t.kindPdf,
+        t.kindAudio,
+        t.kindVideo,
+        `${t.page}1${t.of}`,
+      ])
+        expect({ lang, label, found: flat.includes(squash(label)) }).toEqual({ lang, label, found: true });
+      expect(flat).toContain(squash(`mariana.lopez@lojaexemplo.com.mx (${t.roleAgent})`));
+      expect(text).not.toContain('%40');
+      // Closed 2025-03-11T15:33Z, shown in the tenant's zone (São Paulo by default) with its offset.
+      expect(text).toContain('UTC\u221203:00');
+      expect(flat).toContain(squash(lang === 'en' ? '11 Mar 2025 12:33' : '11/03/2025 12:33'));
+    });
+
+    test('no MIME type and no internal id before the annex; the ids and hashes in it', async () => {
+      const { body, annex } = bodyAndAnnex(text, lang);
+      expect({ lang, mime: MIME.exec(body)?.[0] ?? null }).toEqual({ lang, mime: null });
+      expect(body).not.toContain('e3b7acca-a3f2-537a-a08c-b490a42bcf67');
+      expect(body).not.toContain('@wa.gw.msging.net');
+      expect(body).not.toContain('fwd:fwd:');
+      expect(annex).toContain('e3b7acca-a3f2-537a-a08c-b490a42bcf67');
+      expect(annex).toMatch(MIME);
+      const { rows } = await env.db.query<{ sha256: string }>(
+        "select sha256 from media where tenant_id = $1 and ticket_id = $2 and status = 'stored'",
+        [LATAM, 'e3b7acca-a3f2-537a-a08c-b490a42bcf67'],
+      );
+      expect(rows.length).toBeGreaterThan(0);
+      const flatAnnex = squash(annex);
+      for (const r of rows) expect(flatAnnex).toContain(r.sha256);
+      const flatBody = squash(body);
+      for (const r of rows) expect(flatBody).not.toContain(r.sha256);
+    });
+
+    test('the download is named for people', () => {
+      expect(state.fileName).toMatch(/^ticket-1043-[a-z0-9-]+-2025-03-11\.pdf$/);
+      const disposition = new URL(state.url as string).searchParams.get('response-content-disposition');
+      expect(disposition).toContain(`filename*=UTF-8''${state.fileName}`);
+    });
+  },
+);
+
+test("dates follow the tenant's time zone setting", async () => {
+  await expect(setTenantTimeZone(env.db, 'clinicavidasana', 'Mars/Olympus_Mons')).rejects.toThrow(
+    /not an IANA time zone/,
+  );
+  expect(await setTenantTimeZone(env.db, 'clinicavidasana', 'america/bogota')).toBe('America/Bogota');
+  const login = await env.app.inject({
+    method: 'POST',
+    url: '/v1/session',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ auth: botAuthorization('clinicavidasana') }),
+  });
+  const other = String(login.headers['set-cookie']).split(';')[0] as string;
+  const asClinic = sessionApi(
+    () => env.app,
+    () => other,
+  );
+  const { file } = await exportPdf(
+    '/v1/tickets/ec76db3c-68c3-513c-9d01-a54ee7ba0146/exports',
+    { lang: 'es' },
+    asClinic,
+  );
+  const text = pdftotext(file);
+  expect(text).toContain('America/Bogota (UTC\u221205:00)');
+  expect(text).not.toContain('UTC\u221203:00');
 });
 
 test('export requests name their problems', async () => {
@@ -148,6 +326,11 @@ test('export requests name their problems', async () => {
   });
   expect(badRange.statusCode).toBe(400);
   expect(badRange.body.message).toMatch(/from must be a date/);
+  const badLang = await api('POST', '/v1/tickets/e3b7acca-a3f2-537a-a08c-b490a42bcf67/exports', {
+    lang: 'fr',
+  });
+  expect(badLang.statusCode).toBe(400);
+  expect(badLang.body.message).toMatch(/lang must be one of pt-BR, es, en/);
   expect((await api('GET', '/v1/exports/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
   expect((await api('GET', '/v1/exports/not-a-uuid')).statusCode).toBe(400);
 });

@@ -130,6 +130,8 @@ export interface paths {
                     "application/json": {
                         /** @description closed on or after (2025-03-01 or ISO date-time) */
                         from?: string;
+                        /** @description the document's language: pt-BR, es, en (pt, es-MX, en-US… accepted); default from Accept-Language, else pt-BR */
+                        lang?: string;
                         /** @description closed on or before (2025-03-31 = whole day) */
                         to?: string;
                     } | null;
@@ -283,6 +285,9 @@ export interface paths {
                         "application/json": {
                             error?: string;
                             exportId: string;
+                            /** @description the name the signed URL saves the PDF as */
+                            fileName?: string;
+                            lang?: string;
                             pages?: number;
                             sha256?: string;
                             size?: number;
@@ -758,7 +763,14 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the document's language: pt-BR, es, en (pt, es-MX, en-US… accepted); default from Accept-Language, else pt-BR */
+                        lang?: string;
+                    } | null;
+                };
+            };
             responses: {
                 /** @description Default Response */
                 "4XX": {
