@@ -130,7 +130,8 @@ export function createReadAccess(deps: ReadAccessDeps) {
         `bot ${key.tenantId} has no archive here, or this is not its current key (the key of its last webhook)`,
       );
     }
-    await blipStillAccepts(key.tenantId, tenant.commandsUrl, key.authorization);
+    // Blip is asked with the key exactly as given: that is the form Blip accepted at the webhook.
+    await blipStillAccepts(key.tenantId, tenant.commandsUrl, raw);
     return key.tenantId;
   }
 
