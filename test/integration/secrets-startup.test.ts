@@ -55,7 +55,7 @@ function run(entry: string[], env: Record<string, string>): Promise<{ code: numb
 }
 
 const API = [TSX, 'api/main.ts'];
-const WORKER = [TSX, 'activities/worker.ts'];
+const WORKER = [TSX, 'worker/main.ts'];
 const CLI = [process.execPath, 'cli/bin.js', 'tenants', 'list'];
 
 test.each([
