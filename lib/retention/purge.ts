@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import type { SecretBox } from '../crypto/secret-box';
 import type { Db } from '../db/pool';
 import { HELD_TICKET_SQL } from '../db/retention';
 import { eraseSealData } from '../db/seals';
@@ -7,6 +7,7 @@ import { writeTarget } from '../search/migrate';
 import type { CollectionNames } from '../search/schema';
 import { withTenantFilter } from '../search/tenant-scope';
 import type { ObjectStore } from '../storage/object-store';
+import { writeTombstone } from './erasure-hash';
 
 /**
  * Deletes one archived ticket everywhere it lives, for retention or an erasure request:
@@ -30,6 +31,8 @@ export interface PurgeDeps {
   store: ObjectStore;
   search: SearchClient;
   collections: CollectionNames;
+  /** Keys the erasure tombstones (lib/retention/erasure-hash.ts). */
+  box: SecretBox;
   /** Test seam: runs after the hold check, under the ticket lock, before anything is deleted. */
   hooks?: { afterDecision?: (ticketId: string) => Promise<void> };
 }
@@ -64,6 +67,8 @@ export interface PurgeRequest {
   action: string;
   /** Extra audit details (no content): the workflow id, the cutoff, the request. */
   details?: Record<string, unknown>;
+  /** An erasure: leave a tombstone so no webhook or backfill brings the ticket back. */
+  tombstone?: boolean;
 }
 
 export type PurgeOutcome = { status: 'deleted' | 'absent' | 'held'; counts: PurgeCounts };
@@ -200,6 +205,7 @@ export async function purgeTicket(
     // Seals are append-only: their sealed data (the personal content) goes, their signed envelope,
     // root and place in the tenant's chain stay (docs/evidence.md, "Erasure").
     const sealsErased = await eraseSealData(client, tenantId, ticketId);
+    if (req.tombstone) await writeTombstone(client, deps.box, { tenantId, kind: 'ticket', value: ticketId });
     const counts: PurgeCounts = {
       tickets: 1,
       messages: messages.rowCount ?? 0,
@@ -244,7 +250,3 @@ export async function purgeTicket(
     client.release();
   }
 }
-
-/** The identity as the audit log and workflow ids keep it: a fingerprint, so an erased contact is not named again. */
-export const identityFingerprint = (tenantId: string, identity: string) =>
-  `sha256:${createHash('sha256').update(`${tenantId}\n${identity}`).digest('hex')}`;

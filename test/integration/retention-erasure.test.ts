@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { startErasure } from '../../cli/commands/erase';
 import { placeHold, releaseHold } from '../../cli/commands/hold';
 import { setRetention, startRetention } from '../../cli/commands/retention';
-import { identityFingerprint, type PurgeDeps, purgeTicket } from '../../lib/retention/purge';
+import { identityFingerprint } from '../../lib/retention/erasure-hash';
+import { type PurgeDeps, purgeTicket } from '../../lib/retention/purge';
 import { ticketDocId } from '../../lib/search/schema';
 import type { EraseContactResult, RetentionTotals } from '../../workflows/retention';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
@@ -18,7 +20,12 @@ let env: ArchiveEnv;
 let cookie: string;
 const LATAM = 'atendimentolatam';
 const DAY = 86_400_000;
-const ctx = () => ({ db: env.db, temporal: env.temporal, taskQueue: env.config.TEMPORAL_TASK_QUEUE });
+const ctx = () => ({
+  db: env.db,
+  box: env.box,
+  temporal: env.temporal,
+  taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+});
 
 interface Media {
   uri: string;
@@ -308,7 +315,7 @@ describe('erasure', () => {
     expect(summary).toHaveLength(1);
     expect(summary[0]).toMatchObject({
       actor: 'dpo@loja.example',
-      target: `contact:${identityFingerprint(LATAM, contact)}`,
+      target: `contact:${identityFingerprint(env.box, LATAM, contact)}`,
       details: { tickets: 2, messages: 6, media: 2, objects: 3, exports: 2, heldTicketIds: [t.held] },
     });
     // The audit log says what was erased, not who: the identity is not written again.
@@ -382,6 +389,7 @@ describe('a hold placed while a purge runs', () => {
   const at = new Date(Date.now() - 40 * DAY);
   const purgeDeps = (hooks?: PurgeDeps['hooks']): PurgeDeps => ({
     db: env.db,
+    box: env.box,
     store: env.store,
     search: env.search,
     collections: env.collections,
@@ -519,5 +527,43 @@ describe('a hold placed while a purge runs', () => {
       [LATAM, [missingTicket, missingContact]],
     );
     expect(rows).toHaveLength(0);
+  });
+});
+
+describe('erasure tombstones', () => {
+  test('a webhook for an erased ticket answers 202 erased and imports nothing; hashes are keyed', async () => {
+    const person = customer();
+    const ticketId = await archiveTicket(person, new Date(Date.now() - 5 * DAY), [newMedia()]);
+    const { result } = await startErasure(ctx(), {
+      tenantId: LATAM,
+      identity: person,
+      requestedBy: 'dpo@loja.example',
+      wait: true,
+    });
+    expect(result).toMatchObject({ tickets: 1 });
+
+    // Blip still has the ticket and the Builder action fires again (or an operator replays it).
+    const again = await env.webhook(ticketId, botAuthorization(LATAM));
+    expect(again.statusCode).toBe(202);
+    expect(again.body).toMatchObject({ status: 'erased' });
+    expect(await rowCounts(ticketId)).toEqual({ tickets: 0, messages: 0, media: 0, exports: 0 });
+    expect(await searchDocs(ticketId)).toEqual({ ticket: false, messages: 0 });
+
+    const { rows } = await env.db.query<{ kind: string; key_hash: string }>(
+      'select kind, key_hash from erasure_tombstones where tenant_id = $1 order by kind',
+      [LATAM],
+    );
+    const hashes = rows.map((r) => r.key_hash);
+    expect(hashes).toEqual(
+      expect.arrayContaining([
+        identityFingerprint(env.box, LATAM, person),
+        expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/),
+      ]),
+    );
+    // Neither the id nor the identity in clear, nor their unkeyed sha-256 (reversible by guessing).
+    const unkeyed = (v: string) => createHash('sha256').update(`${LATAM}\n${v}`).digest('hex');
+    const stored = JSON.stringify(rows) + JSON.stringify(await audit('contact.erase'));
+    for (const clear of [ticketId, person.split('@')[0] as string, unkeyed(person), unkeyed(ticketId)])
+      expect(stored).not.toContain(clear);
   });
 });
