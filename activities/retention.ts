@@ -1,13 +1,8 @@
 import { writeAudit } from '../lib/db/audit';
 import type { Db } from '../lib/db/pool';
 import { contactTicketIds, expiredTicketIds, isContactHeld, tenantsWithRetention } from '../lib/db/retention';
-import {
-  addCounts,
-  emptyCounts,
-  identityFingerprint,
-  type PurgeDeps,
-  purgeTicket,
-} from '../lib/retention/purge';
+import { identityFingerprint, writeTombstone } from '../lib/retention/erasure-hash';
+import { addCounts, emptyCounts, type PurgeDeps, purgeTicket } from '../lib/retention/purge';
 import { heartbeat } from './activity-context';
 import type { RetentionActivities } from './retention-types';
 
@@ -90,8 +85,9 @@ export function createRetentionActivities(deps: RetentionDeps): RetentionActivit
             details: {
               workflowId,
               reason: 'erasure request',
-              contact: identityFingerprint(tenantId, identity),
+              contact: identityFingerprint(deps.box, tenantId, identity),
             },
+            tombstone: true,
           },
           heartbeat,
         );
@@ -111,7 +107,9 @@ export function createRetentionActivities(deps: RetentionDeps): RetentionActivit
       const removed = contactHeld
         ? { exports: 0, objects: 0 }
         : await deleteContactExports(deps.db, deps, tenantId, identity);
-      const target = `contact:${identityFingerprint(tenantId, identity)}`;
+      if (!contactHeld)
+        await writeTombstone(deps.db, deps.box, { tenantId, kind: 'contact', value: identity });
+      const target = `contact:${identityFingerprint(deps.box, tenantId, identity)}`;
       // Written once per workflow run: a retried activity finds its own entry and leaves it.
       const { rowCount } = await deps.db.query(
         `select 1 from audit_log where tenant_id = $1 and action = 'contact.erase' and details->>'workflowRun' = $2`,

@@ -6,7 +6,7 @@ import { createBlipClient } from '../lib/blip';
 import { connectDatabase, createObjectStore, createSearch } from '../lib/clients';
 import type { Config } from '../lib/config';
 import { secretsOf } from '../lib/config';
-import { createSecretBox } from '../lib/crypto';
+import { createSecretBox, type SecretBox } from '../lib/crypto';
 import { getTenant, TenantNotFoundError, tenantAuthorization } from '../lib/db/tenants';
 import { createSealKeyProvider } from '../lib/integrity/key-provider';
 import type { Logger } from '../lib/logger';
@@ -20,7 +20,7 @@ import { ensureCollections } from '../lib/search/migrate';
 export async function createWorkerDeps(
   config: Config,
   logger: Logger,
-): Promise<ArchiveDeps & ExportDeps & { close: () => Promise<void> }> {
+): Promise<ArchiveDeps & ExportDeps & { box: SecretBox; close: () => Promise<void> }> {
   // Before connecting to anything: a process without its secrets does not start.
   const secrets = secretsOf(config);
   const db = await connectDatabase(config);
@@ -67,6 +67,7 @@ export async function createWorkerDeps(
 
   return {
     db,
+    box,
     store,
     search,
     collections,

@@ -82,7 +82,7 @@ export const ticketHistoryRoutes: FastifyPluginAsync<TicketHistoryOptions> = asy
             required: ['workflowId', 'status'],
             properties: {
               workflowId: { type: 'string' },
-              status: { type: 'string', enum: ['started', 'running', 'archived'] },
+              status: { type: 'string', enum: ['started', 'running', 'archived', 'erased'] },
             },
           },
           '4xx': { $ref: 'Error#' },

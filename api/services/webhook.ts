@@ -8,6 +8,7 @@ import { insertTenantEvent, inTransaction } from '../../lib/db/tenant-sessions';
 import { getTenant, tenantKeyMatches, upsertTenant } from '../../lib/db/tenants';
 import { isTicketArchived } from '../../lib/db/tickets';
 import type { Metrics } from '../../lib/metrics';
+import { isErased } from '../../lib/retention/erasure-hash';
 import { createArchiveStarter } from '../../lib/temporal/archive-starter';
 import type { TicketHistoryOptions } from '../routes/tickethistory';
 import { createTenantAdmission } from './tenant-admission';
@@ -80,8 +81,11 @@ export function createWebhookOptions(deps: WebhookDeps): TicketHistoryOptions {
     onAccepted: (status) => deps.metrics?.webhooks.inc({ outcome: status }),
     admitTenant: admission.admitTenant,
     verifiedTenant: admission.verifiedTenant,
-    startArchive: createArchiveStarter(deps.temporal, deps.taskQueue, (tenantId, ticketId) =>
-      isTicketArchived(deps.db, tenantId, ticketId),
+    startArchive: createArchiveStarter(
+      deps.temporal,
+      deps.taskQueue,
+      (tenantId, ticketId) => isTicketArchived(deps.db, tenantId, ticketId),
+      (tenantId, ticketId) => isErased(deps.db, deps.box, { tenantId, kind: 'ticket', value: ticketId }),
     ),
   };
 }

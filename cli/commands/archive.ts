@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { isTicketArchived } from '../../lib/db/tickets';
-import { createArchiveStarter, startOrJoinArchive } from '../../lib/temporal/archive-starter';
+import { isErased } from '../../lib/retention/erasure-hash';
+import {
+  type ArchiveStatus,
+  createArchiveStarter,
+  startOrJoinArchive,
+} from '../../lib/temporal/archive-starter';
 import { startBackfill } from '../../lib/temporal/backfill-starter';
 import { archiveWorkflowId } from '../../lib/temporal/contract';
 import type { BackfillProgress } from '../../workflows/backfill-tenant';
@@ -33,17 +38,22 @@ export async function archiveCommand(
   const temporal = await deps.temporal();
   const taskQueue = deps.config.TEMPORAL_TASK_QUEUE;
   const workflowId = archiveWorkflowId(tenantId, ticketId);
-  let status: 'started' | 'running' | 'archived';
+  let status: ArchiveStatus;
   if (opts.force) {
     // Same id: a closed run may run again (ALLOW_DUPLICATE); a running one is joined.
     status = await startOrJoinArchive(temporal, taskQueue, tenantId, ticketId, `ops CLI (${deps.actor})`);
   } else {
-    const start = createArchiveStarter(temporal, taskQueue, (t, id) => isTicketArchived(deps.db, t, id));
+    const start = createArchiveStarter(
+      temporal,
+      taskQueue,
+      (t, id) => isTicketArchived(deps.db, t, id),
+      (t, id) => isErased(deps.db, deps.box, { tenantId: t, kind: 'ticket', value: id }),
+    );
     status = (await start(tenantId, ticketId)).status;
   }
   const data: Record<string, unknown> = { workflowId, tenantId, ticketId, status };
   let text = `${workflowId}: ${status}${status === 'archived' ? ' (already archived; --force re-runs it)' : ''}`;
-  if (opts.wait && status !== 'archived') {
+  if (opts.wait && status !== 'archived' && status !== 'erased') {
     try {
       const result = await temporal.workflow.getHandle(workflowId).result();
       Object.assign(data, { status: 'archived', result });

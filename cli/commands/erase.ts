@@ -1,17 +1,18 @@
 import type { Command } from 'commander';
-import { startErasure as start, type TemporalStartContext } from '../../lib/temporal/retention-starter';
+import { startErasure as start } from '../../lib/temporal/retention-starter';
 import type { EraseContactResult } from '../../workflows/retention';
 import type { CliDeps } from '../context';
 import type { CommandContext } from './common';
 
 /** `erase <tenant> <identity>`: data-protection erasure of one contact (workflow eraseContact). */
-export const startErasure = (ctx: TemporalStartContext, args: Parameters<typeof start>[1]) =>
+export const startErasure = (ctx: Parameters<typeof start>[0], args: Parameters<typeof start>[1]) =>
   start<EraseContactResult>(ctx, args);
 
 export function registerEraseCommands(program: Command, { run }: CommandContext): void {
   const temporalCtx = async (d: CliDeps) => ({
     temporal: await d.temporal(),
     taskQueue: d.config.TEMPORAL_TASK_QUEUE,
+    box: d.box,
   });
   program
     .command('erase <tenant> <identity>')

@@ -24,6 +24,12 @@ export interface SecretBox {
   fingerprint(plain: string): string;
   /** The fingerprint under the current key, then under each previous key (rotation). */
   fingerprints(plain: string): string[];
+  /**
+   * HMAC-SHA256 (hex) of `value` with a subkey derived (HKDF) from the master key for `purpose`
+   * alone, under the current key first, then each previous key: a keyed, deterministic name for a
+   * value that must not be kept in clear (an erased contact), still found after a key rotation.
+   */
+  keyedHashes(purpose: string, value: string): string[];
 }
 
 export class SecretBoxError extends Error {
@@ -116,7 +122,20 @@ export function createSecretBox(key: Buffer, previous: Buffer[] = []): SecretBox
     ];
   }
 
+  const purposeKeys = new Map<string, Buffer[]>();
+  function keyedHashes(purpose: string, value: string): string[] {
+    let keys = purposeKeys.get(purpose);
+    if (!keys) {
+      keys = [encKey, ...older.map((k) => k.encKey)].map((k) =>
+        Buffer.from(hkdfSync('sha256', k, Buffer.alloc(0), `ticket-vault/${purpose}/v1`, 32)),
+      );
+      purposeKeys.set(purpose, keys);
+    }
+    return keys.map((k) => createHmac('sha256', k).update(value, 'utf8').digest('hex'));
+  }
+
   return {
+    keyedHashes,
     seal,
     open: (sealed, context) => openDetailed(sealed, context).plain,
     openDetailed,

@@ -16,7 +16,7 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export async function writeAudit(db: Db, entry: AuditEntry): Promise<void> {
+export async function writeAudit(db: Pick<Db, 'query'>, entry: AuditEntry): Promise<void> {
   await db.query(
     'insert into audit_log (tenant_id, actor, action, target, details) values ($1, $2, $3, $4, $5::jsonb)',
     [

@@ -87,6 +87,12 @@ const toHold = (r: Record<string, unknown>): LegalHold => ({
 /**
  * Places a hold; placing one that is already active returns the existing hold unchanged
  * (`created: false`). Audited.
+ *
+ * The tickets the hold covers are locked (`for update`, the lock a purge takes on the ticket it
+ * deletes: lib/retention/purge.ts) before the hold is written, so a hold and a purge of the same
+ * ticket are ordered: either the purge sees the hold and keeps everything, or the purge finishes
+ * first and the hold finds nothing. A hold whose target matches no ticket of the tenant is an
+ * error naming the target, never a silent success.
  */
 export async function placeLegalHold(
   db: Db,
@@ -97,30 +103,57 @@ export async function placeLegalHold(
   if (!h.target.trim()) throw new RetentionAdminError('hold target is empty');
   if (!h.reason.trim()) throw new RetentionAdminError('a hold needs a reason');
   await requireTenant(db, h.tenantId);
-  const inserted = await db.query(
-    `insert into legal_holds (tenant_id, kind, target, reason, created_by)
-     values ($1, $2, $3, $4, $5)
-     on conflict (tenant_id, kind, target) where released_at is null do nothing
-     returning *`,
-    [h.tenantId, h.kind, h.target, h.reason.slice(0, 1000), h.createdBy.slice(0, 200)],
-  );
-  if (inserted.rows[0]) {
-    const hold = toHold(inserted.rows[0]);
-    await writeAudit(db, {
-      tenantId: h.tenantId,
-      actor: h.createdBy,
-      action: 'hold.place',
-      target: `${h.kind}:${h.target}`,
-      details: { holdId: hold.holdId, reason: hold.reason },
-    });
-    return { hold, created: true };
+  const client = await db.connect();
+  try {
+    await client.query('begin');
+    const { rowCount: covered } = await client.query(
+      h.kind === 'ticket'
+        ? 'select 1 from tickets t where t.tenant_id = $1 and t.ticket_id = $2 order by t.ticket_id for update'
+        : `select 1 from tickets t
+            where t.tenant_id = $1 and $2 in (t.customer_identity, t.contact_identity, t.tunnel_originator)
+            order by t.ticket_id for update`,
+      [h.tenantId, h.target],
+    );
+    if (!covered)
+      throw new RetentionAdminError(
+        h.kind === 'ticket'
+          ? `no ticket ${h.target} in tenant ${h.tenantId}: nothing to hold`
+          : `no ticket of contact ${h.target} in tenant ${h.tenantId}: nothing to hold`,
+      );
+    const inserted = await client.query(
+      `insert into legal_holds (tenant_id, kind, target, reason, created_by)
+       values ($1, $2, $3, $4, $5)
+       on conflict (tenant_id, kind, target) where released_at is null do nothing
+       returning *`,
+      [h.tenantId, h.kind, h.target, h.reason.slice(0, 1000), h.createdBy.slice(0, 200)],
+    );
+    let result: { hold: LegalHold; created: boolean };
+    if (inserted.rows[0]) {
+      const hold = toHold(inserted.rows[0]);
+      await writeAudit(client, {
+        tenantId: h.tenantId,
+        actor: h.createdBy,
+        action: 'hold.place',
+        target: `${h.kind}:${h.target}`,
+        details: { holdId: hold.holdId, reason: hold.reason },
+      });
+      result = { hold, created: true };
+    } else {
+      const { rows } = await client.query(
+        'select * from legal_holds where tenant_id = $1 and kind = $2 and target = $3 and released_at is null',
+        [h.tenantId, h.kind, h.target],
+      );
+      if (!rows[0]) throw new RetentionAdminError('hold changed concurrently; try again');
+      result = { hold: toHold(rows[0]), created: false };
+    }
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
   }
-  const { rows } = await db.query(
-    'select * from legal_holds where tenant_id = $1 and kind = $2 and target = $3 and released_at is null',
-    [h.tenantId, h.kind, h.target],
-  );
-  if (!rows[0]) throw new RetentionAdminError('hold changed concurrently; try again');
-  return { hold: toHold(rows[0]), created: false };
 }
 
 /** Releases the active hold on a target; returns it, or null when there was none. Audited. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import type { SecretBox } from '../crypto/secret-box';
 import type { Db } from '../db/pool';
 import { HELD_TICKET_SQL } from '../db/retention';
 import { eraseSealData } from '../db/seals';
@@ -7,6 +7,7 @@ import { writeTarget } from '../search/migrate';
 import type { CollectionNames } from '../search/schema';
 import { withTenantFilter } from '../search/tenant-scope';
 import type { ObjectStore } from '../storage/object-store';
+import { writeTombstone } from './erasure-hash';
 
 /**
  * Deletes one archived ticket everywhere it lives, for retention or an erasure request:
@@ -20,9 +21,9 @@ import type { ObjectStore } from '../storage/object-store';
  *
  * Every step is idempotent and Postgres goes last, so a crash anywhere is repaired by running the
  * purge again: the ticket is only gone from the source of truth once everything derived from it is
- * gone. A hold is checked before anything is touched and again under the row lock before the
- * rows go; a hold that lands in between keeps the rows and clears `indexed_at`, so the reindex
- * sweeper puts the ticket back into search.
+ * gone. The hold is checked under the ticket's row lock, taken before anything is touched and
+ * kept until the rows are gone; placing a hold takes the same lock (placeLegalHold), so a hold
+ * can never cover a ticket whose files are already deleted.
  */
 
 export interface PurgeDeps {
@@ -30,6 +31,10 @@ export interface PurgeDeps {
   store: ObjectStore;
   search: SearchClient;
   collections: CollectionNames;
+  /** Keys the erasure tombstones (lib/retention/erasure-hash.ts). */
+  box: SecretBox;
+  /** Test seam: runs after the hold check, under the ticket lock, before anything is deleted. */
+  hooks?: { afterDecision?: (ticketId: string) => Promise<void> };
 }
 
 export interface PurgeCounts {
@@ -62,6 +67,8 @@ export interface PurgeRequest {
   action: string;
   /** Extra audit details (no content): the workflow id, the cutoff, the request. */
   details?: Record<string, unknown>;
+  /** An erasure: leave a tombstone so no webhook or backfill brings the ticket back. */
+  tombstone?: boolean;
 }
 
 export type PurgeOutcome = { status: 'deleted' | 'absent' | 'held'; counts: PurgeCounts };
@@ -107,78 +114,81 @@ export async function purgeTicket(
 ): Promise<PurgeOutcome> {
   const { db, store } = deps;
   const { tenantId, ticketId } = req;
-  const { rows: found } = await db.query<{
-    held: boolean;
-    customer_identity: string;
-    contact_identity: string | null;
-    tunnel_originator: string | null;
-  }>(
-    `select ${HELD_TICKET_SQL} as held, t.customer_identity, t.contact_identity, t.tunnel_originator
-       from tickets t where t.tenant_id = $1 and t.ticket_id = $2`,
-    [tenantId, ticketId],
-  );
-  const ticket = found[0];
-  if (!ticket) return { status: 'absent', counts: emptyCounts() };
-  if (ticket.held) return { status: 'held', counts: emptyCounts() };
-  const identities = [ticket.customer_identity, ticket.contact_identity, ticket.tunnel_originator].filter(
-    (i): i is string => Boolean(i),
-  );
-
-  await deleteTicketFromSearch(deps.search, deps.collections, tenantId, ticketId);
-  onProgress();
-
-  // Exports holding this ticket: its own, and its contact's (a contact PDF prints every ticket).
-  const { rows: exportRows } = await db.query<{ export_id: string; storage_key: string | null }>(
-    `select export_id, storage_key from exports
-      where tenant_id = $1 and ((kind = 'ticket' and target = $2) or (kind = 'contact' and target = any($3::text[])))`,
-    [tenantId, ticketId, identities],
-  );
-  let objects = 0;
-  for (const e of exportRows) {
-    const keys = new Set([
-      `${tenantId}/exports/${e.export_id}.pdf`,
-      ...(e.storage_key ? [e.storage_key] : []),
-    ]);
-    for (const key of keys) {
-      if (await store.head(key)) objects++;
-      await store.delete(key);
-    }
-    onProgress();
-  }
-
-  // Media objects that no other ticket of this tenant references.
-  const { rows: unshared } = await db.query<{ storage_key: string }>(
-    `select distinct m.storage_key from media m
-      where m.tenant_id = $1 and m.ticket_id = $2 and m.storage_key is not null
-        and not exists (select 1 from media o
-                         where o.tenant_id = m.tenant_id and o.sha256 = m.sha256
-                           and o.storage_key = m.storage_key and o.ticket_id <> m.ticket_id)`,
-    [tenantId, ticketId],
-  );
-  for (const { storage_key } of unshared) {
-    if (await store.head(storage_key)) objects++;
-    await store.delete(storage_key);
-    onProgress();
-  }
-
   const client = await db.connect();
+  let externalTouched = false;
   try {
     await client.query('begin');
-    const { rows: locked } = await client.query<{ held: boolean; close_date: Date | null }>(
-      `select ${HELD_TICKET_SQL} as held, t.close_date from tickets t
-        where t.tenant_id = $1 and t.ticket_id = $2 for update`,
+    // The ticket row lock is the one placeLegalHold takes on every ticket a hold covers: from here
+    // to the commit no hold can land on this ticket, so the check below stays true while the
+    // derived copies go.
+    const { rows: locked } = await client.query<{
+      customer_identity: string;
+      contact_identity: string | null;
+      tunnel_originator: string | null;
+      close_date: Date | null;
+    }>(
+      `select t.customer_identity, t.contact_identity, t.tunnel_originator, t.close_date
+         from tickets t where t.tenant_id = $1 and t.ticket_id = $2 for update`,
       [tenantId, ticketId],
     );
-    const row = locked[0];
-    if (!row || row.held) {
-      if (row)
-        await client.query('update tickets set indexed_at = null where tenant_id = $1 and ticket_id = $2', [
-          tenantId,
-          ticketId,
-        ]);
+    const ticket = locked[0];
+    if (!ticket) {
       await client.query('commit');
-      return { status: row ? 'held' : 'absent', counts: { ...emptyCounts(), objects } };
+      return { status: 'absent', counts: emptyCounts() };
     }
+    // A statement of its own, after the lock: its snapshot sees a hold committed while we waited
+    // (a subquery of the locking statement would not).
+    const { rows: heldRows } = await client.query<{ held: boolean }>(
+      `select ${HELD_TICKET_SQL} as held from tickets t where t.tenant_id = $1 and t.ticket_id = $2`,
+      [tenantId, ticketId],
+    );
+    if (heldRows[0]?.held) {
+      await client.query('commit');
+      return { status: 'held', counts: emptyCounts() };
+    }
+    const identities = [ticket.customer_identity, ticket.contact_identity, ticket.tunnel_originator].filter(
+      (i): i is string => Boolean(i),
+    );
+    await deps.hooks?.afterDecision?.(ticketId);
+
+    externalTouched = true;
+    await deleteTicketFromSearch(deps.search, deps.collections, tenantId, ticketId);
+    onProgress();
+
+    // Exports holding this ticket: its own, and its contact's (a contact PDF prints every ticket).
+    const { rows: exportRows } = await client.query<{ export_id: string; storage_key: string | null }>(
+      `select export_id, storage_key from exports
+        where tenant_id = $1 and ((kind = 'ticket' and target = $2) or (kind = 'contact' and target = any($3::text[])))`,
+      [tenantId, ticketId, identities],
+    );
+    let objects = 0;
+    for (const e of exportRows) {
+      const keys = new Set([
+        `${tenantId}/exports/${e.export_id}.pdf`,
+        ...(e.storage_key ? [e.storage_key] : []),
+      ]);
+      for (const key of keys) {
+        if (await store.head(key)) objects++;
+        await store.delete(key);
+      }
+      onProgress();
+    }
+
+    // Media objects that no other ticket of this tenant references.
+    const { rows: unshared } = await client.query<{ storage_key: string }>(
+      `select distinct m.storage_key from media m
+        where m.tenant_id = $1 and m.ticket_id = $2 and m.storage_key is not null
+          and not exists (select 1 from media o
+                           where o.tenant_id = m.tenant_id and o.sha256 = m.sha256
+                             and o.storage_key = m.storage_key and o.ticket_id <> m.ticket_id)`,
+      [tenantId, ticketId],
+    );
+    for (const { storage_key } of unshared) {
+      if (await store.head(storage_key)) objects++;
+      await store.delete(storage_key);
+      onProgress();
+    }
+
     const media = await client.query('delete from media where tenant_id = $1 and ticket_id = $2', [
       tenantId,
       ticketId,
@@ -195,6 +205,7 @@ export async function purgeTicket(
     // Seals are append-only: their sealed data (the personal content) goes, their signed envelope,
     // root and place in the tenant's chain stay (docs/evidence.md, "Erasure").
     const sealsErased = await eraseSealData(client, tenantId, ticketId);
+    if (req.tombstone) await writeTombstone(client, deps.box, { tenantId, kind: 'ticket', value: ticketId });
     const counts: PurgeCounts = {
       tickets: 1,
       messages: messages.rowCount ?? 0,
@@ -211,7 +222,7 @@ export async function purgeTicket(
         ticketId,
         JSON.stringify({
           ...req.details,
-          closedAt: row.close_date?.toISOString() ?? null,
+          closedAt: ticket.close_date?.toISOString() ?? null,
           messages: counts.messages,
           media: counts.media,
           objects: counts.objects,
@@ -225,12 +236,17 @@ export async function purgeTicket(
     return { status: 'deleted', counts };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
+    // Some derived copies may be gone while the rows stay: the reindex sweeper puts the search
+    // documents back, and the retried purge (Temporal retries it) finishes the rest.
+    if (externalTouched)
+      await db
+        .query('update tickets set indexed_at = null where tenant_id = $1 and ticket_id = $2', [
+          tenantId,
+          ticketId,
+        ])
+        .catch(() => undefined);
     throw err;
   } finally {
     client.release();
   }
 }
-
-/** The identity as the audit log and workflow ids keep it: a fingerprint, so an erased contact is not named again. */
-export const identityFingerprint = (tenantId: string, identity: string) =>
-  `sha256:${createHash('sha256').update(`${tenantId}\n${identity}`).digest('hex')}`;

@@ -2,7 +2,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/c
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from './contract';
 
-export type ArchiveStatus = 'started' | 'running' | 'archived';
+export type ArchiveStatus = 'started' | 'running' | 'archived' | 'erased';
 
 /**
  * One ticket, one workflow id. Postgres decides whether a ticket is archived ("archived", nothing
@@ -10,17 +10,20 @@ export type ArchiveStatus = 'started' | 'running' | 'archived';
  * (conflict policy FAIL) and the webhook joins it ("running"). A closed run whose ticket Postgres
  * does not hold as archived (it failed, or the database was restored) may run again (reuse
  * policy ALLOW_DUPLICATE): that is how a fixed bot key gets a failed ticket archived after all.
+ * An erased ticket (a tombstone: lib/retention/erasure-hash.ts) is never started again ("erased").
  */
 export function createArchiveStarter(
   client: Client,
   taskQueue: string,
   isArchived: (t: string, id: string) => Promise<boolean>,
+  isErased: (t: string, id: string) => Promise<boolean>,
 ) {
   return async function startArchive(
     tenantId: string,
     ticketId: string,
   ): Promise<{ workflowId: string; status: ArchiveStatus }> {
     const workflowId = archiveWorkflowId(tenantId, ticketId);
+    if (await isErased(tenantId, ticketId)) return { workflowId, status: 'erased' };
     // Temporal forgets closed runs after the namespace retention; Postgres never forgets.
     if (await isArchived(tenantId, ticketId)) return { workflowId, status: 'archived' };
     if ((await startOrJoinArchive(client, taskQueue, tenantId, ticketId)) === 'started') {

@@ -40,7 +40,7 @@ export const RETENTION_SCHEDULE_ID = 'retention-daily';
  * workflow id (ids stay visible in the Temporal UI long after the data is gone).
  */
 export const erasureWorkflowId = (tenantId: string, identityFingerprint: string, requestId: string) =>
-  `erase/${tenantId}/${identityFingerprint.replace(/^sha256:/, '').slice(0, 16)}/${requestId}`;
+  `erase/${tenantId}/${identityFingerprint.replace(/^[a-z0-9-]+:/, '').slice(0, 16)}/${requestId}`;
 
 /**
  * Failures no retry can fix, for every workflow's activity options: a revoked key, a ticket Blip

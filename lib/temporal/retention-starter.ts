@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { identityFingerprint } from '../retention/purge';
+import type { SecretBox } from '../crypto/secret-box';
+import { identityFingerprint } from '../retention/erasure-hash';
 import { erasureWorkflowId, retentionWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from './contract';
 
 /** Callers name the workflow's result type (the client side may import workflow types; lib/ does not). */
@@ -14,12 +15,12 @@ export interface TemporalStartContext {
  * each call; re-running one is harmless) and, with `wait`, returns its result.
  */
 export async function startErasure<Result = unknown>(
-  ctx: TemporalStartContext,
+  ctx: TemporalStartContext & { box: SecretBox },
   args: { tenantId: string; identity: string; requestedBy: string; requestId?: string; wait?: boolean },
 ): Promise<{ workflowId: string; result?: Result }> {
   const workflowId = erasureWorkflowId(
     args.tenantId,
-    identityFingerprint(args.tenantId, args.identity),
+    identityFingerprint(ctx.box, args.tenantId, args.identity),
     args.requestId ?? randomUUID(),
   );
   const handle = await ctx.temporal.workflow.start(WORKFLOW.eraseContact, {

@@ -42,6 +42,18 @@ test('hold, retention and erasure from the CLI: held tickets survive, the rest g
 
   expect((await cli('retention', 'set', LATAM, '-5')).code).toBe(2);
   expect((await cli('hold', 'place', LATAM, 'banana', ANA)).code).toBe(2);
+  // A hold on nothing is refused, naming the target: no silent success, no hold row.
+  const nobody = '5500000000000@wa.gw.msging.net';
+  const noTicket = '00000000-0000-4000-8000-00000000beef';
+  for (const [kind, target] of [
+    ['contact', nobody],
+    ['ticket', noTicket],
+  ]) {
+    const refused = await cli('hold', 'place', LATAM, kind as string, target as string, '--reason', 'x');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(target);
+  }
+  expect((await cli('hold', 'list', LATAM, '--json')).stdout).not.toContain(nobody);
 
   expect(
     (await cli('hold', 'place', LATAM, 'ticket', JOSE, '--reason', 'case 2025-117', '--json')).code,

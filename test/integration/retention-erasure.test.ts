@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { startErasure } from '../../cli/commands/erase';
 import { placeHold, releaseHold } from '../../cli/commands/hold';
 import { setRetention, startRetention } from '../../cli/commands/retention';
-import { identityFingerprint } from '../../lib/retention/purge';
+import { identityFingerprint } from '../../lib/retention/erasure-hash';
+import { type PurgeDeps, purgeTicket } from '../../lib/retention/purge';
 import { ticketDocId } from '../../lib/search/schema';
 import type { EraseContactResult, RetentionTotals } from '../../workflows/retention';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
@@ -18,7 +20,12 @@ let env: ArchiveEnv;
 let cookie: string;
 const LATAM = 'atendimentolatam';
 const DAY = 86_400_000;
-const ctx = () => ({ db: env.db, temporal: env.temporal, taskQueue: env.config.TEMPORAL_TASK_QUEUE });
+const ctx = () => ({
+  db: env.db,
+  box: env.box,
+  temporal: env.temporal,
+  taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+});
 
 interface Media {
   uri: string;
@@ -308,7 +315,7 @@ describe('erasure', () => {
     expect(summary).toHaveLength(1);
     expect(summary[0]).toMatchObject({
       actor: 'dpo@loja.example',
-      target: `contact:${identityFingerprint(LATAM, contact)}`,
+      target: `contact:${identityFingerprint(env.box, LATAM, contact)}`,
       details: { tickets: 2, messages: 6, media: 2, objects: 3, exports: 2, heldTicketIds: [t.held] },
     });
     // The audit log says what was erased, not who: the identity is not written again.
@@ -375,5 +382,188 @@ describe('erasure', () => {
     });
     expect(last.result).toMatchObject({ tickets: 1, heldTicketIds: [] });
     expect(await objectExists(heldOwn)).toBe(false);
+  });
+});
+
+describe('a hold placed while a purge runs', () => {
+  const at = new Date(Date.now() - 40 * DAY);
+  const purgeDeps = (hooks?: PurgeDeps['hooks']): PurgeDeps => ({
+    db: env.db,
+    box: env.box,
+    store: env.store,
+    search: env.search,
+    collections: env.collections,
+    hooks,
+  });
+  const request = (ticketId: string) => ({
+    tenantId: LATAM,
+    ticketId,
+    actor: 'system:retention',
+    action: 'ticket.retention-delete',
+  });
+
+  /** Until some statement of this env's database waits on a row lock, or `settled` says to stop. */
+  async function untilBlocked(settled: () => boolean): Promise<void> {
+    for (;;) {
+      const { rows } = await env.db.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+      );
+      if ((rows[0]?.n ?? 0) > 0 || settled()) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  function track<T>(promise: Promise<T>) {
+    let settled = false;
+    const done = promise.then(
+      (value) => {
+        settled = true;
+        return { value, error: null as Error | null };
+      },
+      (error: Error) => {
+        settled = true;
+        return { value: null as T | null, error };
+      },
+    );
+    return { done, settled: () => settled };
+  }
+
+  beforeAll(async () => {
+    // The first webhook admits the tenant, which the login needs.
+    await archiveTicket(customer(), at);
+    const login = await env.app.inject({
+      method: 'POST',
+      url: '/v1/session',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ auth: botAuthorization(LATAM), user: 'dpo@loja.example' }),
+    });
+    expect(login.statusCode).toBeLessThan(300);
+    cookie = String(login.headers['set-cookie']).split(';')[0] as string;
+  });
+
+  test('a hold committed while the purge waits for the ticket lock keeps search docs, media and PDFs', async () => {
+    const image = newMedia();
+    const ticketId = await archiveTicket(customer(), at, [image]);
+    const pdf = await exportPdf(`/v1/tickets/${ticketId}/exports`);
+    // The hold is being placed: its transaction has locked the ticket and written the hold.
+    const placing = await env.db.connect();
+    try {
+      await placing.query('begin');
+      await placing.query('select 1 from tickets where tenant_id = $1 and ticket_id = $2 for update', [
+        LATAM,
+        ticketId,
+      ]);
+      await placing.query(
+        `insert into legal_holds (tenant_id, kind, target, reason, created_by)
+         values ($1, 'ticket', $2, 'subpoena', 'juridico@loja.example')`,
+        [LATAM, ticketId],
+      );
+      const purge = track(purgeTicket(purgeDeps(), request(ticketId)));
+      await untilBlocked(purge.settled);
+      await placing.query('commit');
+      const { value, error } = await purge.done;
+      expect(error).toBeNull();
+      expect(value?.status).toBe('held');
+    } finally {
+      placing.release();
+    }
+    expect(await rowCounts(ticketId)).toMatchObject({ tickets: 1, messages: 3, media: 1, exports: 1 });
+    expect(await searchDocs(ticketId)).toEqual({ ticket: true, messages: 3 });
+    expect(await objectExists(image)).toBe(true);
+    expect(await env.store.head(pdf)).not.toBeNull();
+  });
+
+  test('a hold placed while the purge deletes waits for it, then fails naming the ticket', async () => {
+    const image = newMedia();
+    const ticketId = await archiveTicket(customer(), at, [image]);
+    let placement: ReturnType<typeof track<unknown>> | undefined;
+    const outcome = await purgeTicket(
+      purgeDeps({
+        afterDecision: async () => {
+          placement = track(
+            placeHold(ctx(), {
+              tenantId: LATAM,
+              kind: 'ticket',
+              target: ticketId,
+              reason: 'too late',
+              createdBy: 'juridico@loja.example',
+            }),
+          );
+          const p = placement;
+          await untilBlocked(p.settled);
+          // Not placed while the ticket is locked for deletion.
+          expect(p.settled()).toBe(false);
+        },
+      }),
+      request(ticketId),
+    );
+    expect(outcome.status).toBe('deleted');
+    const placed = await (placement as NonNullable<typeof placement>).done;
+    expect(placed.error?.message).toContain(ticketId);
+    expect(placed.error?.message).toMatch(/nothing to hold/);
+    const { rows } = await env.db.query('select 1 from legal_holds where tenant_id = $1 and target = $2', [
+      LATAM,
+      ticketId,
+    ]);
+    expect(rows).toHaveLength(0);
+    expect(await rowCounts(ticketId)).toEqual({ tickets: 0, messages: 0, media: 0, exports: 0 });
+    expect(await objectExists(image)).toBe(false);
+  });
+
+  test('a hold on a ticket or contact the tenant does not have is an error naming the target', async () => {
+    const missingTicket = '00000000-0000-4000-8000-00000000dead';
+    const missingContact = customer();
+    for (const [kind, target] of [
+      ['ticket', missingTicket],
+      ['contact', missingContact],
+    ] as const) {
+      await expect(
+        placeHold(ctx(), { tenantId: LATAM, kind, target, reason: 'x', createdBy: 'juridico@loja.example' }),
+      ).rejects.toThrow(target);
+    }
+    const { rows } = await env.db.query(
+      'select 1 from legal_holds where tenant_id = $1 and target = any($2::text[])',
+      [LATAM, [missingTicket, missingContact]],
+    );
+    expect(rows).toHaveLength(0);
+  });
+});
+
+describe('erasure tombstones', () => {
+  test('a webhook for an erased ticket answers 202 erased and imports nothing; hashes are keyed', async () => {
+    const person = customer();
+    const ticketId = await archiveTicket(person, new Date(Date.now() - 5 * DAY), [newMedia()]);
+    const { result } = await startErasure(ctx(), {
+      tenantId: LATAM,
+      identity: person,
+      requestedBy: 'dpo@loja.example',
+      wait: true,
+    });
+    expect(result).toMatchObject({ tickets: 1 });
+
+    // Blip still has the ticket and the Builder action fires again (or an operator replays it).
+    const again = await env.webhook(ticketId, botAuthorization(LATAM));
+    expect(again.statusCode).toBe(202);
+    expect(again.body).toMatchObject({ status: 'erased' });
+    expect(await rowCounts(ticketId)).toEqual({ tickets: 0, messages: 0, media: 0, exports: 0 });
+    expect(await searchDocs(ticketId)).toEqual({ ticket: false, messages: 0 });
+
+    const { rows } = await env.db.query<{ kind: string; key_hash: string }>(
+      'select kind, key_hash from erasure_tombstones where tenant_id = $1 order by kind',
+      [LATAM],
+    );
+    const hashes = rows.map((r) => r.key_hash);
+    expect(hashes).toEqual(
+      expect.arrayContaining([
+        identityFingerprint(env.box, LATAM, person),
+        expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/),
+      ]),
+    );
+    // Neither the id nor the identity in clear, nor their unkeyed sha-256 (reversible by guessing).
+    const unkeyed = (v: string) => createHash('sha256').update(`${LATAM}\n${v}`).digest('hex');
+    const stored = JSON.stringify(rows) + JSON.stringify(await audit('contact.erase'));
+    for (const clear of [ticketId, person.split('@')[0] as string, unkeyed(person), unkeyed(ticketId)])
+      expect(stored).not.toContain(clear);
   });
 });

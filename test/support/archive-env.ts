@@ -5,7 +5,7 @@ import { createAllActivities } from '../../activities';
 import { buildServer } from '../../api/server';
 import { createAppOptions } from '../../api/services/app-options';
 import { type Config, loadConfig, secretsOf } from '../../lib/config';
-import { createSecretBox } from '../../lib/crypto';
+import { createSecretBox, type SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
 import { createLogger } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
@@ -26,6 +26,8 @@ export interface ArchiveEnv {
   sim: BlipSimulator;
   config: Config;
   db: Db;
+  /** The same keys the API, worker and CLI use (erasure hashes, sealed bot keys). */
+  box: SecretBox;
   store: ObjectStore;
   search: SearchClient;
   collections: CollectionNames;
@@ -120,6 +122,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
     sim,
     config,
     db: deps.db,
+    box,
     store: deps.store,
     search: deps.search,
     collections: deps.collections,
