@@ -15,7 +15,7 @@ export interface ClosedTicketsPage {
   ticketIds: string[];
   /** Tickets Blip listed on this page. */
   listed: number;
-  /** Of those, already archived (skipped). */
+  /** Of those, already archived or erased (skipped; an erased ticket is never imported again). */
   alreadyArchived: number;
   nextSkip: number;
   /** No page after this one. */

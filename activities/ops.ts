@@ -1,9 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { BlipClient } from '../lib/blip';
+import type { SecretBox } from '../lib/crypto';
 import type { Db } from '../lib/db/pool';
 import { isTenantDisabled } from '../lib/db/tenant-access';
 import { markTicketIndexed } from '../lib/db/tickets';
 import type { Logger } from '../lib/logger';
+import { isErased } from '../lib/retention/erasure-hash';
 import type { SearchClient } from '../lib/search/client';
 import { indexTicket } from '../lib/search/indexer';
 import { aliasTarget, createCollection, versionedName, versionOf } from '../lib/search/migrate';
@@ -22,6 +24,8 @@ export interface OpsDeps {
   collections: CollectionNames;
   blipFor: (tenantId: string) => Promise<BlipClient>;
   logger: Logger;
+  /** Keys the erasure tombstones (lib/retention/erasure-hash.ts). */
+  box: SecretBox;
 }
 
 const MAX_PAGE = 100;
@@ -54,6 +58,11 @@ export function createOpsActivities(deps: OpsDeps): OpsActivities {
         [tenantId, ids],
       );
       const archived = new Set(rows.map((r) => r.ticket_id));
+      // An erased ticket Blip still lists is never imported again: counted with the skipped ones.
+      for (const id of ids) {
+        if (!archived.has(id) && (await isErased(db, deps.box, { tenantId, kind: 'ticket', value: id })))
+          archived.add(id);
+      }
       return {
         ticketIds: ids.filter((id) => !archived.has(id)),
         listed: ids.length,

@@ -5,6 +5,8 @@ import { setRetention, startRetention } from '../../cli/commands/retention';
 import { identityFingerprint } from '../../lib/retention/erasure-hash';
 import { type PurgeDeps, purgeTicket } from '../../lib/retention/purge';
 import { ticketDocId } from '../../lib/search/schema';
+import { startBackfill } from '../../lib/temporal/backfill-starter';
+import type { BackfillProgress } from '../../workflows/backfill-tenant';
 import type { EraseContactResult, RetentionTotals } from '../../workflows/retention';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
@@ -565,5 +567,29 @@ describe('erasure tombstones', () => {
     const stored = JSON.stringify(rows) + JSON.stringify(await audit('contact.erase'));
     for (const clear of [ticketId, person.split('@')[0] as string, unkeyed(person), unkeyed(ticketId)])
       expect(stored).not.toContain(clear);
+  });
+
+  test('a backfill over the erased ticket skips it: Blip still lists it, nothing is imported', async () => {
+    const closedAt = new Date(Date.now() - 9 * DAY);
+    const person = customer();
+    const ticketId = await archiveTicket(person, closedAt);
+    const { result } = await startErasure(ctx(), {
+      tenantId: LATAM,
+      identity: person,
+      requestedBy: 'dpo@loja.example',
+      wait: true,
+    });
+    expect(result).toMatchObject({ tickets: 1 });
+
+    const day = closedAt.toISOString().slice(0, 10);
+    const { workflowId } = await startBackfill(env.temporal, env.config.TEMPORAL_TASK_QUEUE, {
+      tenantId: LATAM,
+      from: `${day}T00:00:00.000Z`,
+      to: `${day}T23:59:59.999Z`,
+    });
+    const progress = (await env.temporal.workflow.getHandle(workflowId).result()) as BackfillProgress;
+    expect(progress.listed).toBeGreaterThanOrEqual(1);
+    expect(progress.skipped).toBeGreaterThanOrEqual(1);
+    expect(await rowCounts(ticketId)).toEqual({ tickets: 0, messages: 0, media: 0, exports: 0 });
   });
 });

@@ -82,7 +82,7 @@ async function startWorkerProcess(name: string): Promise<WorkerProcess> {
   return w;
 }
 
-/** Every object under the tenant's prefix: media and partial uploads alike. */
+/** Every object under the tenant's prefix but its seal copies (`<tenant>/seals/`): media and partial uploads. */
 async function tenantObjects() {
   const storage = createStorageClient({
     bucket: env.config.GCS_BUCKET,
@@ -90,7 +90,7 @@ async function tenantObjects() {
     emulatorHost: env.config.STORAGE_EMULATOR_HOST,
   });
   const [objects] = await storage.bucket(env.config.GCS_BUCKET).getFiles({ prefix: `${LATAM}/` });
-  return objects;
+  return objects.filter((o) => !o.name.startsWith(`${LATAM}/seals/`));
 }
 
 beforeAll(async () => {
