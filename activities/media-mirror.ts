@@ -3,6 +3,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher, request } from 'undici';
+import { storedTypeOf } from '../lib/storage/inline-safe';
 import type { ObjectStore } from '../lib/storage/object-store';
 
 /**
@@ -352,9 +353,17 @@ export async function removeStalePartials(
 
 type ObjectMeta = { contentType: string; originalUri: string };
 
+// A type a browser could execute (HTML, SVG, XML, script, unknown application/*) is stored as an
+// opaque attachment, so even a link without the signed overrides never renders it; the served type
+// stays in `servedType` and in Postgres (media.content_type), which the API and the PDF read.
 const withRecord = (meta: ObjectMeta, sha256: string, size: number) => ({
-  contentType: meta.contentType,
-  metadata: { sha256, size: String(size), originalUri: meta.originalUri.slice(0, 1024) },
+  ...storedTypeOf(meta.contentType),
+  metadata: {
+    sha256,
+    size: String(size),
+    servedType: meta.contentType.slice(0, 200),
+    originalUri: meta.originalUri.slice(0, 1024),
+  },
 });
 
 export async function mirrorMedia(

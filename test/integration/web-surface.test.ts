@@ -151,3 +151,90 @@ describe('CSRF: cookie-authenticated changes come from the archive itself', () =
     expect(out.statusCode).toBeLessThan(300);
   });
 });
+
+describe('media a browser could execute is only handed out as a download', () => {
+  const payloads = [
+    {
+      type: 'image/svg+xml',
+      body: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>',
+    },
+    { type: 'text/html', body: '<script>alert(document.domain)</script>' },
+    {
+      type: 'application/xhtml+xml',
+      body: '<html xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></html>',
+    },
+    {
+      type: 'text/xml',
+      body: '<?xml version="1.0"?><x:script xmlns:x="http://www.w3.org/1999/xhtml">alert(1)</x:script>',
+    },
+    { type: 'application/javascript', body: 'alert(document.domain)' },
+    { type: 'application/x-unknown-thing', body: '<script>alert(1)</script>' },
+  ];
+  let ticketId: string;
+  beforeAll(async () => {
+    const media = [
+      ...payloads.map((p) => ({
+        type: p.type,
+        added: proxied.sim.addMedia({ contentType: p.type, bytes: Buffer.from(p.body) }),
+      })),
+      {
+        type: 'image/png',
+        added: proxied.sim.addMedia({ contentType: 'image/png', generate: { size: 2048, seed: 5 } }),
+      },
+    ];
+    ticketId = addClosedTicket(proxied.sim, {
+      bot: LATAM,
+      start,
+      contactName: 'Cliente Mídia',
+      messages: (id) =>
+        media.map((m, i) =>
+          mediaLinkMessage(`ws-${id}-${i}`, start + 1000 * (i + 1), {
+            type: m.type,
+            uri: m.added.uri,
+            size: m.added.size,
+          }),
+        ),
+    });
+    const res = await proxied.webhook(ticketId, botAuthorization(LATAM));
+    expect(res.statusCode).toBe(202);
+    await proxied.result(res.body.workflowId as string);
+  });
+
+  test('an archived SVG, HTML, XML, script or unknown application/* link is not rendered', async () => {
+    const res = await proxied.app.inject({
+      method: 'GET',
+      url: `/v1/tickets/${ticketId}`,
+      headers: { authorization: botAuthorization(LATAM) },
+    });
+    expect(res.statusCode).toBe(200);
+    const links = (
+      res.json().messages as Array<{
+        media: Array<{ contentType: string; url: string | null; status: string }>;
+      }>
+    ).flatMap((m) => m.media);
+    expect(links.map((l) => [l.contentType, l.status])).toEqual([
+      ...payloads.map((p) => [p.type, 'stored']),
+      ['image/png', 'stored'],
+    ]);
+    for (const link of links) {
+      const fetched = await fetch(link.url as string);
+      expect(fetched.status).toBe(200);
+      const served = [
+        link.contentType,
+        fetched.headers.get('content-type'),
+        fetched.headers.get('content-disposition'),
+      ];
+      if (link.contentType === 'image/png') {
+        // Safe types stay viewable inline.
+        expect(served).toEqual(['image/png', 'image/png', null]);
+        continue;
+      }
+      expect(served).toEqual([link.contentType, 'application/octet-stream', 'attachment']);
+      // Real GCS answers with these whatever the object says (objects archived before this change).
+      const params = new URL(link.url as string).searchParams;
+      expect(params.get('response-content-type')).toBe('application/octet-stream');
+      expect(params.get('response-content-disposition')).toBe('attachment');
+      await fetched.arrayBuffer();
+    }
+  });
+});
