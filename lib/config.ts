@@ -106,6 +106,10 @@ export const configSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** PDF exports one tenant may have running at once (API); one more gets 429. */
+  EXPORT_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(3),
+  /** Most messages one PDF export may hold (a ticket, or all of a contact's tickets in the range); more gets 422. */
+  EXPORT_MAX_MESSAGES: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
   /** Lifetime of the signed media and export links the API hands out. */
   SIGNED_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
 

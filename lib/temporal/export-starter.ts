@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { writeAudit } from '../db/audit';
+import { createExportWithinLimit } from '../db/export-limits';
 import { createExport } from '../db/exports';
 import type { Db } from '../db/pool';
 import { exportWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from './contract';
@@ -16,6 +17,8 @@ export interface ExportRequest {
   params?: { from?: string; to?: string } | null;
   /** Extra audit details (e.g. `{ via: 'cli' }`). */
   auditDetails?: Record<string, unknown>;
+  /** Refuse (ExportLimitError) when the tenant already has this many exports running; unset: no limit (CLI). */
+  maxRunningPerTenant?: number;
 }
 
 /**
@@ -29,7 +32,9 @@ export async function startExport(
   const { tenantId, actor, kind, target } = req;
   const params = req.params ?? null;
   const exportId = randomUUID();
-  await createExport(deps.db, { exportId, tenantId, kind, target, params, requestedBy: actor });
+  const row = { exportId, tenantId, kind, target, params, requestedBy: actor };
+  if (req.maxRunningPerTenant === undefined) await createExport(deps.db, row);
+  else await createExportWithinLimit(deps.db, row, req.maxRunningPerTenant);
   const args =
     kind === 'ticket'
       ? { exportId, tenantId, ticketId: target, requestedBy: actor }
