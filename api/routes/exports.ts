@@ -156,12 +156,12 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
         throw err;
       }
       // The tickets the export activity prints (activities/export.ts: readContactTickets, in range).
-      const tickets = (await readContactTickets(opts.db, session.tenantId, req.params.identity)).filter(
+      const all = await readContactTickets(opts.db, session.tenantId, req.params.identity);
+      if (all.length === 0) throw notFound(`contact ${req.params.identity} has no archived tickets here`);
+      const tickets = all.filter(
         (t) =>
           (!range.from || (t.closedAt ?? '') >= range.from) && (!range.to || (t.closedAt ?? '') <= range.to),
       );
-      const someTicket = await readContactTickets(opts.db, session.tenantId, req.params.identity, 1);
-      if (someTicket.length === 0) throw notFound(`contact ${req.params.identity} has no archived tickets here`);
       checkSize(
         tickets.reduce((n, t) => n + t.messageCount, 0),
         `the export of contact ${req.params.identity}${range.from || range.to ? ' in this range' : ''}`,
