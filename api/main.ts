@@ -2,6 +2,7 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { createApiClients } from './deps';
+import { webSurfaceOf } from './plugins/origin-check';
 import { buildServer } from './server';
 import { createAppOptions } from './services/app-options';
 
@@ -26,6 +27,7 @@ async function main() {
     healthChecks: clients.healthChecks,
     ...routes,
     webUi,
+    webSurface: webSurfaceOf(config),
   });
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');

@@ -6,6 +6,8 @@ import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { errorHandler } from './plugins/errors';
 import { registerMetrics } from './plugins/metrics';
+import { registerOriginCheck, type WebSurfaceOptions } from './plugins/origin-check';
+import { trustProxyFn } from './plugins/trust-proxy';
 import { registerWebUi, type WebUiOptions } from './plugins/web-ui';
 import { type ContactRouteOptions, contactRoutes } from './routes/contacts';
 import { type ExportRouteOptions, exportRoutes } from './routes/exports';
@@ -31,6 +33,11 @@ export interface ServerDeps {
   sealKeys?: SealKeyRouteOptions;
   /** Serve the built extension UI (web/build) for every non-API path; absent: API only. */
   webUi?: WebUiOptions;
+  /**
+   * Proxies trusted for the client address, and origins allowed to send cookie-authenticated changes
+   * (plugins/origin-check.ts webSurfaceOf). Absent: trust no proxy, and only the request's own Host.
+   */
+  webSurface?: WebSurfaceOptions;
 }
 
 /**
@@ -40,7 +47,9 @@ export interface ServerDeps {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    trustProxy: false,
+    // Behind an ingress, req.ip (rate-limit buckets, logs) is the client from X-Forwarded-For only
+    // for the configured hops; by default nobody's X-Forwarded-For is believed.
+    trustProxy: trustProxyFn(deps.webSurface?.trustProxy ?? null),
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
   });
   await app.register(swagger, {
@@ -59,6 +68,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (deps.metrics) await registerMetrics(app, deps.metrics);
   await app.register(healthRoutes, { checks: deps.healthChecks });
   await app.register(cookie);
+  // Before any route: a cross-site request with the victim's cookie is refused before it acts.
+  registerOriginCheck(app, deps.webSurface ?? { trustProxy: null, allowedOrigins: [] });
   if (deps.webhook) await app.register(ticketHistoryRoutes, deps.webhook);
   if (deps.read) {
     // At the root, so every route that reads a session (tickets, contacts, exports) renews its cookie.

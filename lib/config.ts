@@ -40,6 +40,35 @@ export const configSchema = z.object({
   WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
   WEBHOOK_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
 
+  /**
+   * Proxies in front of the API whose X-Forwarded-For the API believes, so rate limits key on the
+   * real client behind an ingress: a hop count (`1` for one ingress; each counted proxy must be a
+   * loopback or private address, so a client reaching the API directly over the internet cannot
+   * forge its address) or comma-separated addresses and CIDRs of the proxies (`10.0.0.0/8`), the
+   * strict form. Default: trust nothing (the socket address counts, X-Forwarded-For is ignored).
+   * `true` (trust every hop) is refused. See api/plugins/trust-proxy.ts.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((s, ctx): TrustProxy => parseTrustProxy(s, ctx)),
+  /**
+   * Extra origins (comma-separated, `https://vault.example.com`) whose pages may send state-changing
+   * requests with the session cookie. The API's own origin (PUBLIC_API_URL and the request's Host) is
+   * always allowed; every other Origin is refused (CSRF).
+   */
+  CSRF_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every((o) => URL.canParse(o) && new URL(o).origin === o.replace(/\/$/, '')), {
+      message: 'must be comma-separated origins (scheme://host[:port]) such as https://vault.example.com',
+    }),
   /** Ticket searches per tenant per minute before 429. */
   SEARCH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /**
@@ -77,6 +106,10 @@ export const configSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** PDF exports one tenant may have running at once (API); one more gets 429. */
+  EXPORT_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(3),
+  /** Most messages one PDF export may hold (a ticket, or all of a contact's tickets in the range); more gets 422. */
+  EXPORT_MAX_MESSAGES: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
   /** Lifetime of the signed media and export links the API hands out. */
   SIGNED_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
 
@@ -223,6 +256,34 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** TRUST_PROXY: trust no proxy, the last `hops` private-address proxies, or these addresses/CIDRs. */
+export type TrustProxy = { hops: number } | { proxies: string[] } | null;
+
+function parseTrustProxy(text: string, ctx: z.RefinementCtx): TrustProxy {
+  const s = text.trim().toLowerCase();
+  if (s === '' || s === 'false' || s === '0') return null;
+  if (/^\d{1,2}$/.test(s)) return { hops: Number(s) };
+  const list = s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const bad = list.filter((entry) => {
+    const [addr = '', prefix, extra] = entry.split('/');
+    if (extra !== undefined || isIP(addr) === 0) return true;
+    if (prefix === undefined) return false;
+    const max = isIP(addr) === 4 ? 32 : 128;
+    return !/^\d{1,3}$/.test(prefix) || Number(prefix) > max;
+  });
+  if (bad.length > 0 || list.length === 0) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `must be a number of proxy hops (e.g. 1) or comma-separated proxy addresses/CIDRs (e.g. 10.0.0.0/8); not ${JSON.stringify(bad.join(',') || text)}${s === 'true' ? ' (trusting every hop would let any client forge its address)' : ''}`,
+    });
+    return null;
+  }
+  return { proxies: list };
+}
 
 function validKey(parse: () => unknown, ctx: z.RefinementCtx): void {
   try {

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync } from 'fastify';
 import { writeAudit } from '../../lib/db/audit';
+import { ExportLimitError } from '../../lib/db/export-limits';
 import { downloadNameOf, getExport } from '../../lib/db/exports';
 import type { Db } from '../../lib/db/pool';
 import { readContactTickets, readTicket } from '../../lib/db/read';
@@ -10,7 +11,7 @@ import { langFromAcceptLanguage, PDF_LANGS, type PdfLang, parseLang } from '../.
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { startExport } from '../../lib/temporal/export-starter';
-import { badRequest, notFound } from '../services/http-errors';
+import { badRequest, exportTooLarge, notFound, tooManyRequests } from '../services/http-errors';
 import type { ReadAccess } from '../services/read-access';
 import { ticketIdParam } from './read-schemas';
 
@@ -23,6 +24,8 @@ export interface ExportRouteOptions {
   taskQueue: string;
   signedUrlTtlSeconds: number;
   sealKeys: SealKeyProvider;
+  /** Exports running at once per tenant (429 beyond), and messages in one PDF (422 beyond). */
+  limits: { maxRunningPerTenant: number; maxMessages: number };
 }
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -78,8 +81,29 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     params: { from?: string; to?: string } | null,
     lang: PdfLang,
   ): Promise<string> {
-    const { exportId } = await startExport(opts, { tenantId, actor, kind, target, params, lang });
-    return exportId;
+    try {
+      const { exportId } = await startExport(opts, {
+        tenantId,
+        actor,
+        kind,
+        target,
+        params,
+        lang,
+        maxRunningPerTenant: opts.limits.maxRunningPerTenant,
+      });
+      return exportId;
+    } catch (err) {
+      if (err instanceof ExportLimitError) throw tooManyRequests(err.message);
+      throw err;
+    }
+  }
+
+  /** One PDF holds at most maxMessages messages: a bigger one would tie up a worker and its memory. */
+  function checkSize(messages: number, what: string) {
+    if (messages > opts.limits.maxMessages)
+      throw exportTooLarge(
+        `${what} has ${messages} messages, more than one export may hold (EXPORT_MAX_MESSAGES=${opts.limits.maxMessages}); export a shorter date range`,
+      );
   }
 
   app.post<{ Params: { ticketId: string }; Body: { lang?: string } | undefined }>(
@@ -101,8 +125,9 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
       const session = await opts.access.sessionOf(req);
       const ticketId = req.params.ticketId.toLowerCase();
       const lang = requestLang(req.body, req.headers['accept-language']);
-      if (!(await readTicket(opts.db, session.tenantId, ticketId)))
-        throw notFound(`ticket ${ticketId} is not in this archive`);
+      const ticket = await readTicket(opts.db, session.tenantId, ticketId);
+      if (!ticket) throw notFound(`ticket ${ticketId} is not in this archive`);
+      checkSize(ticket.messageCount, `ticket ${ticketId}`);
       const exportId = await start(session.tenantId, session.actor, 'ticket', ticketId, null, lang);
       return reply.code(202).send({ exportId });
     },
@@ -161,8 +186,17 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
         if (err instanceof SearchQueryError) throw badRequest(err.message);
         throw err;
       }
-      const tickets = await readContactTickets(opts.db, session.tenantId, req.params.identity, 1);
-      if (tickets.length === 0) throw notFound(`contact ${req.params.identity} has no archived tickets here`);
+      // The tickets the export activity prints (activities/export.ts: readContactTickets, in range).
+      const all = await readContactTickets(opts.db, session.tenantId, req.params.identity);
+      if (all.length === 0) throw notFound(`contact ${req.params.identity} has no archived tickets here`);
+      const tickets = all.filter(
+        (t) =>
+          (!range.from || (t.closedAt ?? '') >= range.from) && (!range.to || (t.closedAt ?? '') <= range.to),
+      );
+      checkSize(
+        tickets.reduce((n, t) => n + t.messageCount, 0),
+        `the export of contact ${req.params.identity}${range.from || range.to ? ' in this range' : ''}`,
+      );
       const exportId = await start(
         session.tenantId,
         session.actor,

@@ -5,6 +5,7 @@ import type { Db } from '../../lib/db/pool';
 import { readMessages, readTicket } from '../../lib/db/read';
 import { SearchQueryError, type TicketQuery } from '../../lib/search/query';
 import type { TicketSearchResult } from '../../lib/search/ticket-search';
+import { isInlineSafe } from '../../lib/storage/inline-safe';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { badRequest, notFound } from '../services/http-errors';
 import type { ReadAccess } from '../services/read-access';
@@ -160,7 +161,11 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
               ...media,
               url:
                 media.status === 'stored' && storageKey
-                  ? await opts.store.signedReadUrl(storageKey, { expiresInSeconds: opts.mediaUrlTtlSeconds })
+                  ? await opts.store.signedReadUrl(storageKey, {
+                      expiresInSeconds: opts.mediaUrlTtlSeconds,
+                      // Media a browser could execute is only ever handed out as a download.
+                      forceDownload: !isInlineSafe(media.contentType),
+                    })
                   : null,
             })),
           ),

@@ -16,3 +16,5 @@ export const forbidden = (msg: string) => new HttpError(403, 'forbidden', msg);
 export const badGateway = (msg: string) => new HttpError(502, 'bad_gateway', msg);
 export const unavailable = (msg: string) => new HttpError(503, 'unavailable', msg);
 export const notFound = (msg: string) => new HttpError(404, 'not_found', msg);
+export const tooManyRequests = (msg: string) => new HttpError(429, 'rate_limited', msg);
+export const exportTooLarge = (msg: string) => new HttpError(422, 'export_too_large', msg);

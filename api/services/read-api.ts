@@ -37,6 +37,8 @@ export interface ReadApiDeps {
   metrics?: Metrics;
   logger?: Logger;
   searchRateLimitPerMinute?: number;
+  /** Export limits (lib/config.ts EXPORT_MAX_CONCURRENT_PER_TENANT, EXPORT_MAX_MESSAGES). */
+  exportLimits?: { maxRunningPerTenant: number; maxMessages: number };
   sealKeys: SealKeyProvider;
 }
 
@@ -108,6 +110,7 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
     temporal: deps.temporal,
     taskQueue: deps.taskQueue,
     signedUrlTtlSeconds: deps.signedUrlTtlSeconds,
+    limits: deps.exportLimits ?? { maxRunningPerTenant: 3, maxMessages: 20_000 },
     sealKeys: deps.sealKeys,
   };
   return { read, exports };

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { storedTypeOf } from '../storage/inline-safe';
 import type { ObjectStore } from '../storage/object-store';
 import { type DownloadOptions, measured, type Opened } from './download';
 import { MediaLinkError } from './errors';
@@ -21,9 +22,17 @@ export interface StoreOptions extends DownloadOptions {
   store: ObjectStore;
 }
 
+// A type a browser could execute (HTML, SVG, XML, script, unknown application/*) is stored as an
+// opaque attachment, so even a link without the signed overrides never renders it; the served type
+// stays in `servedType` and in Postgres (media.content_type), which the API and the PDF read.
 const withRecord = (meta: ObjectMeta, sha256: string, size: number) => ({
-  contentType: meta.contentType,
-  metadata: { sha256, size: String(size), originalUri: meta.originalUri.slice(0, 1024) },
+  ...storedTypeOf(meta.contentType),
+  metadata: {
+    sha256,
+    size: String(size),
+    servedType: meta.contentType.slice(0, 200),
+    originalUri: meta.originalUri.slice(0, 1024),
+  },
 });
 
 /** Streams an opened body into the store by the path its announced size calls for. */

@@ -2,7 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
-import { assertSafeKey, type ObjectMetadata, type ObjectStore } from './object-store';
+import { DOWNLOAD_ONLY_TYPE } from './inline-safe';
+import { assertSafeKey, type ObjectMetadata, type ObjectStore, type ObjectWriteMeta } from './object-store';
 
 export interface GcsStoreOptions {
   bucket: string;
@@ -76,7 +77,7 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
   async function upload(
     key: string,
     body: Readable,
-    meta: { contentType: string; metadata?: Record<string, string> },
+    meta: ObjectWriteMeta,
     ifAbsent: boolean,
   ): Promise<void> {
     assertSafeKey(key);
@@ -86,7 +87,11 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
         resumable: false,
         validation: false,
         contentType: meta.contentType,
-        metadata: { contentType: meta.contentType, metadata: meta.metadata ?? {} },
+        metadata: {
+          contentType: meta.contentType,
+          ...(meta.contentDisposition ? { contentDisposition: meta.contentDisposition } : {}),
+          metadata: meta.metadata ?? {},
+        },
         ...(ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
       }),
     );
@@ -124,6 +129,7 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
       try {
         await bucket.file(from).copy(bucket.file(to), {
           contentType: meta.contentType,
+          ...(meta.contentDisposition ? { contentDisposition: meta.contentDisposition } : {}),
           metadata: meta.metadata ?? {},
           preconditionOpts: { ifGenerationMatch: 0 },
         });
@@ -147,17 +153,22 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
       assertSafeKey(key);
       await bucket.file(key).delete({ ignoreNotFound: true });
     },
-    async signedReadUrl(key, { expiresInSeconds, downloadName }) {
+    async signedReadUrl(key, { expiresInSeconds, downloadName, forceDownload }) {
       assertSafeKey(key);
+      const disposition = downloadName
+        ? `attachment; filename*=UTF-8''${encodeURIComponent(downloadName)}`
+        : forceDownload
+          ? 'attachment'
+          : undefined;
       const [url] = await signer()
         .file(key)
         .getSignedUrl({
           version: 'v4',
           action: 'read',
           expires: Date.now() + expiresInSeconds * 1000,
-          ...(downloadName
-            ? { responseDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(downloadName)}` }
-            : {}),
+          // Signed into the URL: GCS answers with these whatever the object's own metadata says.
+          ...(disposition ? { responseDisposition: disposition } : {}),
+          ...(forceDownload ? { responseType: DOWNLOAD_ONLY_TYPE } : {}),
         });
       return url;
     },

@@ -7,33 +7,28 @@ export interface ObjectMetadata {
   metadata: Record<string, string>;
 }
 
+/** How an object is written; `contentDisposition` (e.g. `attachment`) is served with it. */
+export interface ObjectWriteMeta {
+  contentType: string;
+  contentDisposition?: string;
+  metadata?: Record<string, string>;
+}
+
 export interface ObjectStore {
   readonly kind: 'gcs' | 'local';
   ensureReady(): Promise<void>;
   /** Writes a stream to `key` and resolves once the object is complete and visible. */
-  put(
-    key: string,
-    body: Readable,
-    meta: { contentType: string; metadata?: Record<string, string> },
-  ): Promise<void>;
+  put(key: string, body: Readable, meta: ObjectWriteMeta): Promise<void>;
   /**
    * Writes `key` only if no object has that name yet (content-addressed media: the same name
    * always holds the same bytes). Resolves to false when it already existed.
    */
-  putIfAbsent(
-    key: string,
-    body: Buffer | Readable,
-    meta: { contentType: string; metadata?: Record<string, string> },
-  ): Promise<boolean>;
+  putIfAbsent(key: string, body: Buffer | Readable, meta: ObjectWriteMeta): Promise<boolean>;
   /**
    * Server-side copy of `from` to `to` unless `to` exists (no bytes through this process), with
    * `meta` as the new object's type and metadata. Resolves to false when `to` already existed.
    */
-  copyIfAbsent(
-    from: string,
-    to: string,
-    meta: { contentType: string; metadata?: Record<string, string> },
-  ): Promise<boolean>;
+  copyIfAbsent(from: string, to: string, meta: ObjectWriteMeta): Promise<boolean>;
   head(key: string): Promise<ObjectMetadata | null>;
   /** Objects whose key starts with `prefix` (e.g. a tenant's partial uploads), with when each was made. */
   list(prefix: string): Promise<Array<{ key: string; createdAt: Date }>>;
@@ -41,9 +36,14 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /**
    * A short-lived URL that reads one object without further credentials (GCS V4 signing). Only
-   * ever issued after the caller's tenant check; `downloadName` makes browsers save it under a name.
+   * ever issued after the caller's tenant check; `downloadName` makes browsers save it under a name;
+   * `forceDownload` makes the storage answer `application/octet-stream` as an attachment whatever
+   * the object's type (media a browser could execute: lib/storage/inline-safe.ts).
    */
-  signedReadUrl(key: string, opts: { expiresInSeconds: number; downloadName?: string }): Promise<string>;
+  signedReadUrl(
+    key: string,
+    opts: { expiresInSeconds: number; downloadName?: string; forceDownload?: boolean },
+  ): Promise<string>;
   ping(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { writeAudit } from '../db/audit';
+import { createExportWithinLimit } from '../db/export-limits';
 import { createExport } from '../db/exports';
 import type { Db } from '../db/pool';
 import type { PdfLang } from '../pdf/i18n';
@@ -19,6 +20,8 @@ export interface ExportRequest {
   lang: PdfLang;
   /** Extra audit details (e.g. `{ via: 'cli' }`). */
   auditDetails?: Record<string, unknown>;
+  /** Refuse (ExportLimitError) when the tenant already has this many exports running; unset: no limit (CLI). */
+  maxRunningPerTenant?: number;
 }
 
 /**
@@ -32,7 +35,9 @@ export async function startExport(
   const { tenantId, actor, kind, target, lang } = req;
   const params = req.params ?? null;
   const exportId = randomUUID();
-  await createExport(deps.db, { exportId, tenantId, kind, target, params, requestedBy: actor, lang });
+  const row = { exportId, tenantId, kind, target, params, requestedBy: actor, lang };
+  if (req.maxRunningPerTenant === undefined) await createExport(deps.db, row);
+  else await createExportWithinLimit(deps.db, row, req.maxRunningPerTenant);
   const args =
     kind === 'ticket'
       ? { exportId, tenantId, ticketId: target, requestedBy: actor, lang }

@@ -10,7 +10,7 @@ import { PDF_LABELS, type PdfLang } from '../../lib/pdf/i18n';
 import { messageBodyText } from '../../lib/pdf/message-text';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
-import { exportToEnd, sessionApi } from '../support/session-api';
+import { exportToEnd, SAME_ORIGIN, sessionApi } from '../support/session-api';
 
 /**
  * PDF export as evidence: exported through the API and the Temporal workflow, then checked with
@@ -377,7 +377,7 @@ test("another tenant cannot export, poll or verify this tenant's tickets", async
   const id = 'b598352e-77f5-546c-a017-5ec108ed50ba';
   const mine = await api('POST', `/v1/tickets/${id}/exports`);
   const asOther = (method: 'GET' | 'POST', url: string) =>
-    env.app.inject({ method, url, headers: { cookie: other } });
+    env.app.inject({ method, url, headers: { cookie: other, ...SAME_ORIGIN } });
   expect((await asOther('POST', `/v1/tickets/${id}/exports`)).statusCode).toBe(404);
   expect((await asOther('GET', `/v1/tickets/${id}/verify`)).statusCode).toBe(404);
   expect((await asOther('GET', `/v1/exports/${mine.body.exportId}`)).statusCode).toBe(404);

@@ -10,6 +10,7 @@ import { checkMediaUrl, forbiddenAddress } from '../../lib/media/ssrf-guard';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage } from '../support/generated-tickets';
+import { SAME_ORIGIN } from '../support/session-api';
 
 /**
  * Hostile input: webhook and read-API fuzzing (every case a 4xx with a clear message, never a
@@ -516,7 +517,7 @@ describe('read API fuzzing', () => {
       const res = await env.app.inject({
         method: 'POST',
         url,
-        headers: { cookie: latamCookie, 'content-type': 'application/json' },
+        headers: { cookie: latamCookie, ...SAME_ORIGIN, 'content-type': 'application/json' },
         payload,
       });
       expectClear4xx(res, `POST ${url} ${payload}`);

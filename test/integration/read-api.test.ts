@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { SAME_ORIGIN } from '../support/session-api';
 
 /**
  * The read API on archived fixture data: sessions, search by every field, a ticket with its
@@ -102,7 +103,7 @@ describe('sessions', () => {
     const res = await env.app.inject({
       method: 'DELETE',
       url: '/v1/session',
-      headers: { cookie: latamCookie },
+      headers: { cookie: latamCookie, ...SAME_ORIGIN },
     });
     expect(res.statusCode).toBe(204);
     expect(String(res.headers['set-cookie'])).toMatch(/tv_session=;/);

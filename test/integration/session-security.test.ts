@@ -5,6 +5,7 @@ import { upsertTenant } from '../../lib/db/tenants';
 import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
 import { botAuthorization } from '../support/blip-fixtures';
 import { cliFor } from '../support/cli-harness';
+import { SAME_ORIGIN } from '../support/session-api';
 
 /**
  * Read sessions as an attacker would try them (issue 13): a session outlives "log out everywhere"
@@ -65,7 +66,7 @@ test('log out everywhere (API) ends every session of the tenant, not the bot key
   const revoked = await env.app.inject({
     method: 'POST',
     url: '/v1/session/revoke-all',
-    headers: { cookie: a },
+    headers: { cookie: a, ...SAME_ORIGIN },
   });
   expect(revoked.statusCode).toBe(200);
   expect(revoked.json()).toEqual({ tenantId: LATAM, revoked: true });

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createAllActivities } from '../../activities';
+import { webSurfaceOf } from '../../api/plugins/origin-check';
 import { buildServer } from '../../api/server';
 import { createAppOptions } from '../../api/services/app-options';
 import { type Config, loadConfig, secretsOf } from '../../lib/config';
@@ -106,6 +107,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
     metrics,
     logger,
     healthChecks: {},
+    webSurface: webSurfaceOf(config),
     ...createAppOptions(config, {
       db: deps.db,
       box,

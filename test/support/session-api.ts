@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { waitFor } from './wait';
 
+/**
+ * The Origin a browser sends from the archive's own pages when `inject` plays them (its Host is
+ * localhost:80): state-changing requests with the session cookie need it (api/plugins/origin-check.ts).
+ */
+export const SAME_ORIGIN = { origin: 'http://localhost' } as const;
+
 /** The parsed JSON body, untyped as Fastify's `inject().json()` gives it: tests read the fields they assert. */
 // biome-ignore lint/suspicious/noExplicitAny: response bodies of every route, checked field by field in the tests
 type JsonBody = any;
@@ -17,7 +23,11 @@ export function sessionApi(app: () => FastifyInstance, cookie: () => string): Se
     const res = await app().inject({
       method,
       url,
-      headers: { cookie: cookie(), ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        cookie: cookie(),
+        ...SAME_ORIGIN,
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
     });
     return { statusCode: res.statusCode, body: res.json() };
