@@ -1,6 +1,6 @@
 import { request } from 'undici';
-import { startArchiveEnv } from '../test/support/archive-env';
-import { botAuthorization } from '../test/support/blip-fixtures';
+import { startArchiveEnv } from '../tools/harness/archive-env';
+import { botAuthorization } from '../tools/harness/blip-fixtures';
 import { noisePng } from './lib/png';
 import { ProcSampler } from './lib/proc';
 import type { BenchContext, BenchResult, Cell } from './lib/report';

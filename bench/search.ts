@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { phoneVariants } from '../lib/search/phone';
 import { tenantKey } from '../lib/search/tenant-scope';
-import { startArchiveEnv } from '../test/support/archive-env';
-import { botAuthorization } from '../test/support/blip-fixtures';
+import { startArchiveEnv } from '../tools/harness/archive-env';
+import { botAuthorization } from '../tools/harness/blip-fixtures';
 import { processTree, pssBytes, statusBytes } from './lib/proc';
 import type { BenchContext, BenchResult, Cell } from './lib/report';
 import { serviceGroups } from './lib/stack';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { dataDir, repoRoot, runDir } from '../../infra/paths';
 import { loadStackConfig } from '../../infra/stack-config';
 import { stackDown, stackEnv, stackUp } from '../../infra/stack-control';
-import { waitFor } from '../../test/support/wait';
+import { waitFor } from '../../tools/harness/wait';
 import { pidsMatching } from './proc';
 
 /**
@@ -22,7 +22,7 @@ export async function openStack(log: (l: string) => void): Promise<BenchStack> {
   const started = await stackUp(config, () => undefined);
   if (started.length > 0) log(`started ${started.join(', ')}`);
   const env = await stackEnv(config);
-  // test/support/archive-env reads the stack addresses from here, as after jest's global setup.
+  // tools/harness/archive-env reads the stack addresses from here, as after jest's global setup.
   fs.mkdirSync(runDir, { recursive: true });
   fs.writeFileSync(path.join(runDir, 'test-env.json'), JSON.stringify(env));
   Object.assign(process.env, env);

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import type { BlipSimulator } from '../../tools/blip-sim';
 import type { Random } from '../../tools/blip-sim/rng';
-import { botAuthorization } from '../support/blip-fixtures';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import type { ChaosOptions } from './run';
 import { type ChaosRig, killGroup, sleep, type WorkerProcess } from './setup';
 import type { ExpectedTicket } from './tickets';

@@ -13,7 +13,7 @@ import { encryptionKey } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import { createLogger } from '../../lib/logger';
 import type { Random } from '../../tools/blip-sim/rng';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import type { ChaosOptions } from './run';
 import { type ExpectedTicket, generateTickets, runIdFor } from './tickets';
 

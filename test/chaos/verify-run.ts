@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { ArchiveEnv } from '../support/archive-env';
+import type { ArchiveEnv } from '../../tools/harness/archive-env';
 import { sleep } from './setup';
 import type { ExpectedTicket } from './tickets';
 import { type VerifyReport, verifyArchive } from './verify';

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import puppeteer, { type Browser, type BrowserContext, type Frame, type Page } from 'puppeteer-core';
-import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
 import { chromeArgs } from '../support/chromium';
 import { startUiEnv, type UiEnv } from '../support/e2e-env';
 

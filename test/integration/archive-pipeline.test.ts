@@ -4,8 +4,13 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { markMediaResults } from '../../lib/db/media';
 import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../../lib/temporal/contract';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization, FIXTURES_DIR, fixtureIndex, fixtureMessages } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import {
+  botAuthorization,
+  FIXTURES_DIR,
+  fixtureIndex,
+  fixtureMessages,
+} from '../../tools/harness/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
 
 /**

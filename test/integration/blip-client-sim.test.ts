@@ -20,8 +20,8 @@ import {
   mediaUriExpiry,
 } from '../../lib/blip';
 import { type QueuedFault, type RequestLogEntry, signedMediaUri } from '../../tools/blip-sim';
+import { FIXTURES_DIR, fixtureIndex, fixtureMessages } from '../../tools/harness/blip-fixtures';
 import { download } from '../support/blip-download';
-import { FIXTURES_DIR, fixtureIndex, fixtureMessages } from '../support/blip-fixtures';
 import { collect, type Harness, type RecordingClient, startHarness } from '../support/blip-harness';
 
 /**

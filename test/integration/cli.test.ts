@@ -14,11 +14,11 @@ import {
   PROGRESS_QUERY,
   reindexWorkflowId,
 } from '../../lib/temporal/contract';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
+import { uniqueSuffix } from '../../tools/harness/stack-env';
 import { cliFor } from '../support/cli-harness';
 import { addClosedTicket, textMessages } from '../support/generated-tickets';
-import { uniqueSuffix } from '../support/stack-env';
 
 /**
  * The ops CLI against the real stack: commands run in-process (`runCli` with injected deps, the

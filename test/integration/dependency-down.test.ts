@@ -5,8 +5,8 @@ import { createWebhookOptions } from '../../api/services/webhook';
 import { createSecretBox } from '../../lib/crypto';
 import { createPool } from '../../lib/db/pool';
 import { createLogger } from '../../lib/logger';
-import { botAuthorization } from '../support/blip-fixtures';
-import { stackEnv } from '../support/stack-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
+import { stackEnv } from '../../tools/harness/stack-env';
 
 /** A backing service that is down (here Postgres) is a 503 "retry", never a 500. */
 test('the webhook answers 503 with a retry hint while Postgres is unreachable', async () => {

@@ -7,8 +7,8 @@ import { loadConfig, secretsOf } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import { createLogger } from '../../lib/logger';
 import { exportWorkflowId } from '../../lib/temporal/contract';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 
 /**
  * Export limits as an abuser would test them (issue 13): one tenant starting export after export

@@ -8,8 +8,8 @@ import { request } from 'undici';
 import { setTenantTimeZone } from '../../lib/db/tenants';
 import { PDF_LABELS, type PdfLang } from '../../lib/pdf/i18n';
 import { messageBodyText } from '../../lib/pdf/message-text';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
 import { exportToEnd, SAME_ORIGIN, sessionApi } from '../support/session-api';
 
 /**

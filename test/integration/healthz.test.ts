@@ -2,7 +2,7 @@ import { createApiClients } from '../../api/deps';
 import { buildServer } from '../../api/server';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
-import { stackEnv } from '../support/stack-env';
+import { stackEnv } from '../../tools/harness/stack-env';
 
 const logger = createLogger('silent', 'test');
 

@@ -7,8 +7,8 @@ import { encryptionKey } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import { createLogger } from '../../lib/logger';
 import { checkMediaUrl, forbiddenAddress } from '../../lib/media/ssrf-guard';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage } from '../support/generated-tickets';
 import { SAME_ORIGIN } from '../support/session-api';
 

@@ -8,8 +8,8 @@ import {
   upsertTenant,
 } from '../../lib/db/tenants';
 import type { QueuedFault } from '../../tools/blip-sim';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 
 /**
  * Key checks fail closed (issue 13): a webhook carrying a new key for a bot replaces its stored

@@ -3,9 +3,9 @@ import type { ArchiveActivities } from '../../activities/archive-types';
 import { createLogger } from '../../lib/logger';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import type { AddMediaInput } from '../../tools/blip-sim';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import { createWorkerDeps } from '../../worker/deps';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
 
 /**

@@ -8,7 +8,7 @@ import { removeStalePartials } from '../../lib/media/partials';
 import { SMALL_MEDIA_BYTES } from '../../lib/media/store-media';
 import { createGcsStore, createStorageClient } from '../../lib/storage/gcs-store';
 import type { ObjectStore } from '../../lib/storage/object-store';
-import { stackEnv, uniqueSuffix } from '../support/stack-env';
+import { stackEnv, uniqueSuffix } from '../../tools/harness/stack-env';
 
 /**
  * The media mirror against the real GCS emulator and a local media host that can announce or

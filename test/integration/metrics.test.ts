@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createMetrics } from '../../lib/metrics';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import { serveMetrics } from '../../worker/metrics-server';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
 
 /** What an operator's Prometheus scrapes after real archives, webhooks and searches. */
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
 import { SAME_ORIGIN } from '../support/session-api';
 
 /**

@@ -6,10 +6,10 @@ import { identityFingerprint } from '../../lib/retention/erasure-hash';
 import { type PurgeDeps, purgeTicket } from '../../lib/retention/purge';
 import { ticketDocId } from '../../lib/search/schema';
 import { startBackfill } from '../../lib/temporal/backfill-starter';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import type { BackfillProgress } from '../../workflows/backfill-tenant';
 import type { EraseContactResult, RetentionTotals } from '../../workflows/retention';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
 import { exportToEnd, sessionApi } from '../support/session-api';
 

@@ -9,8 +9,8 @@ import { provisionedPath, resolveBinary } from '../../infra/binaries';
 import { encryptionKey } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import { upsertTenant } from '../../lib/db/tenants';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 
 /**
  * docs/operations.md, step by step: an archive fails because the bot key was revoked; the

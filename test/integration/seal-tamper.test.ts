@@ -6,8 +6,8 @@ import { jcs } from '../../lib/integrity/jcs';
 import { createSealKeyProvider } from '../../lib/integrity/key-provider';
 import { envelopeBytes, sealRoot } from '../../lib/integrity/seal-v2';
 import { type VerifyProblem, verifyTicket } from '../../lib/integrity/verify';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import { cliFor } from '../support/cli-harness';
 
 /**

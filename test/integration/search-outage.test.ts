@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
+import { waitFor } from '../../tools/harness/wait';
 import { type DedicatedTypesense, startDedicatedTypesense } from '../support/dedicated-typesense';
-import { waitFor } from '../support/wait';
 
 /**
  * Typesense is derived data (docs/architecture.md rule 5): while it is down, a ticket is still archived in

@@ -3,7 +3,7 @@ import { createSearchClient, type SearchClient } from '../../lib/search/client';
 import { dropCollections, ensureCollections } from '../../lib/search/migrate';
 import { type CollectionNames, collectionNames, TICKET_FIELDS, ticketDocId } from '../../lib/search/schema';
 import { tenantFilter, tenantKey } from '../../lib/search/tenant-scope';
-import { stackEnv, uniqueSuffix } from '../support/stack-env';
+import { stackEnv, uniqueSuffix } from '../../tools/harness/stack-env';
 
 /**
  * The tenant filter at the Typesense level (the stack's 0.24.1): a filter on `tenant_id` matches

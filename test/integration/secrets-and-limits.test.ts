@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
 
 /**
  * Secrets and limits (docs/architecture.md rules 1 and 6): bot keys never reach Temporal history, Typesense

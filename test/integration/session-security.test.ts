@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { encryptionKey } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import { upsertTenant } from '../../lib/db/tenants';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import { cliFor } from '../support/cli-harness';
 import { SAME_ORIGIN } from '../support/session-api';
 

@@ -10,8 +10,8 @@ import puppeteer from 'puppeteer-core';
 import { createPool } from '../../lib/db/pool';
 import { createSearchClient } from '../../lib/search/client';
 import { createGcsStore, createStorageClient } from '../../lib/storage/gcs-store';
+import { createTestDatabase, stackEnv, uniqueSuffix } from '../../tools/harness/stack-env';
 import { chromeArgs } from '../support/chromium';
-import { createTestDatabase, stackEnv, uniqueSuffix } from '../support/stack-env';
 
 /** Each real service of the local stack answers the way the product will use it. */
 

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { outdatedCollections } from '../../lib/search/migrate';
 import { MESSAGE_FIELDS, TICKET_FIELDS } from '../../lib/search/schema';
 import { WORKFLOW } from '../../lib/temporal/contract';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { uniqueSuffix } from '../../tools/harness/stack-env';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
 import { exportToEnd, type SessionApi } from '../support/session-api';
-import { uniqueSuffix } from '../support/stack-env';
 
 /**
  * Tenant isolation as an attacker tries it: four bots whose identifiers differ only by

@@ -3,7 +3,7 @@ import { dropCollections, ensureCollections } from '../../lib/search/migrate';
 import { type CollectionNames, collectionNames, messageDocId, ticketDocId } from '../../lib/search/schema';
 import { tenantKey } from '../../lib/search/tenant-scope';
 import { createTicketSearch } from '../../lib/search/ticket-search';
-import { stackEnv, uniqueSuffix } from '../support/stack-env';
+import { stackEnv, uniqueSuffix } from '../../tools/harness/stack-env';
 
 /**
  * Free text against the real Typesense: which tickets a word finds when its matching messages are

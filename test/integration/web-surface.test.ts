@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage } from '../support/generated-tickets';
 import { SAME_ORIGIN } from '../support/session-api';
 

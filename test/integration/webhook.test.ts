@@ -8,8 +8,8 @@ import { setTenantCommandsUrl, tenantAuthorization } from '../../lib/db/tenants'
 import { createLogger } from '../../lib/logger';
 import { archiveWorkflowId } from '../../lib/temporal/contract';
 import { type BlipSimulator, createBlipSimulator } from '../../tools/blip-sim';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization, fixtureIndex } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
 import { addClosedTicket, textMessages, whatsAppCustomer } from '../support/generated-tickets';
 
 /**

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { decodeTimeoutType, TimeoutType } from '@temporalio/common';
 import { repoRoot } from '../../infra/paths';
 import { createStorageClient } from '../../lib/storage/gcs-store';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
+import { waitFor } from '../../tools/harness/wait';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
-import { waitFor } from '../support/wait';
 
 /**
  * A worker process killed (SIGKILL, no chance to clean up) in the middle of a large media

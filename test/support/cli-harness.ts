@@ -3,7 +3,7 @@ import { runCli } from '../../cli/main';
 import { encryptionKey } from '../../lib/config';
 import { createSecretBox } from '../../lib/crypto';
 import { createSealKeyProvider } from '../../lib/integrity/key-provider';
-import type { ArchiveEnv } from './archive-env';
+import type { ArchiveEnv } from '../../tools/harness/archive-env';
 
 /**
  * The ops CLI in-process against an archive env (the same code path as `npx ticket-vault`):

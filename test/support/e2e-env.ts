@@ -2,8 +2,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { type ArchiveEnv, startArchiveEnv } from './archive-env';
-import { botAuthorization, fixtureIndex } from './blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
 
 /**
  * The browser tests' world: every fixture ticket archived through the real pipeline (simulator,

@@ -20,11 +20,11 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { repoRoot } from '../../infra/paths';
-import { startArchiveEnv } from './archive-env';
-import { botAuthorization } from './blip-fixtures';
+import { startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
+import { uniqueSuffix } from '../../tools/harness/stack-env';
 import { addClosedTicket, textMessages } from './generated-tickets';
 import { HISTORY_SCENARIOS, type HistoryScenario, historyFile } from './history-scenarios';
-import { uniqueSuffix } from './stack-env';
 
 /** A LATAM fixture ticket with text, media (mirrored), location, contact and web links. */
 const TICKET = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { waitFor } from './wait';
+import { waitFor } from '../../tools/harness/wait';
 
 /**
  * The Origin a browser sends from the archive's own pages when `inject` plays them (its Host is

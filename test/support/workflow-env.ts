@@ -4,7 +4,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { provisionTestServer } from '../../infra/provision';
 import { loadStackConfig } from '../../infra/stack-config';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/contract';
-import { uniqueSuffix } from './stack-env';
+import { uniqueSuffix } from '../../tools/harness/stack-env';
 
 /**
  * Workflow tests: the real workflow code (one bundle per test file) on Temporal's time-skipping

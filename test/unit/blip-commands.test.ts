@@ -19,7 +19,7 @@ import {
   tunnelUri,
 } from '../../lib/blip';
 import { backoffDelay, DEFAULT_RETRY_POLICY, withRetry } from '../../lib/blip/retry';
-import { readFixtureJson } from '../support/blip-fixtures';
+import { readFixtureJson } from '../../tools/harness/blip-fixtures';
 
 const commandUriOf = (file: string) =>
   readFixtureJson<{ metadata: Record<string, string> }>(file).metadata['#command.uri']?.replace(

@@ -6,7 +6,7 @@ import {
   parseBotKey,
   tryParseBotKey,
 } from '../../lib/blip';
-import { fixtureIndex } from '../support/blip-fixtures';
+import { fixtureIndex } from '../../tools/harness/blip-fixtures';
 
 const index = fixtureIndex();
 

@@ -8,7 +8,12 @@ import {
   normalizeTicket,
   normalizeTunnel,
 } from '../../lib/blip';
-import { fixtureIndex, fixtureMessages, fixtureTicketIds, readFixtureJson } from '../support/blip-fixtures';
+import {
+  fixtureIndex,
+  fixtureMessages,
+  fixtureTicketIds,
+  readFixtureJson,
+} from '../../tools/harness/blip-fixtures';
 
 const index = fixtureIndex();
 const HOSTILE = '5a11ee25-ca1b-5ce2-a798-5f5affcff0a4';
