@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { exportWorkflowId, retentionWorkflowId } from '../../lib/temporal/contract';
+import type { SealActivities } from '../../activities/seal-types';
+import { exportWorkflowId, resealWorkflowId, retentionWorkflowId } from '../../lib/temporal/contract';
 import { fakeArchive, fakeExports, fakeListing, fakeReindex, fakeRetention } from './fake-activities';
 
 /**
@@ -137,4 +138,32 @@ export const HISTORY_SCENARIOS: HistoryScenario[] = [
     runs: ['last'],
     ends: 'completed',
   },
+  {
+    name: 'reseal-tickets',
+    workflowType: 'resealTickets',
+    workflowId: resealWorkflowId(),
+    args: [{ batchSize: 2 }],
+    activities: () => fakeReseal(3),
+    runs: ['last'],
+    ends: 'completed',
+  },
 ];
+
+/** Three v1 tickets resealed two at a time, one of them failing with its reason. */
+function fakeReseal(n: number): SealActivities {
+  const ids = Array.from({ length: n }, (_, i) => `r${String(i).padStart(3, '0')}`);
+  return {
+    async resealBatch({ after, limit }) {
+      const start = after ? ids.indexOf(after.ticketId) + 1 : 0;
+      const batch = ids.slice(start, start + limit);
+      const last = batch.at(-1);
+      return {
+        resealed: batch.length - (batch.includes('r001') ? 1 : 0),
+        failed: batch.includes('r001')
+          ? [{ tenantId: 'tenant-rec', ticketId: 'r001', error: 'media object missing' }]
+          : [],
+        next: start + batch.length < ids.length && last ? { tenantId: 'tenant-rec', ticketId: last } : null,
+      };
+    },
+  };
+}

@@ -39,7 +39,10 @@ type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 
 function writeHistory(file: string, history: History): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+  // Failure stack traces name files by absolute path: keep them relative, so the fixture does not
+  // point at this machine (test/unit/stands-alone.test.ts).
+  const json = JSON.stringify(JSON.parse(historyToJSON(history)), null, 2).replaceAll(`${repoRoot}/`, '');
+  fs.writeFileSync(file, `${json}\n`);
   // In the layout `npm run lint` checks, so a re-recorded fixture needs no separate formatting.
   execFileSync(path.join(repoRoot, 'node_modules/.bin/biome'), ['format', '--write', file], {
     stdio: 'ignore',

@@ -146,6 +146,12 @@ const RECORDED: Array<{ file: string; type: string; ends: string; activities: st
     ends: 'Completed',
     activities: ['eraseContactBatch', 'eraseContactBatch', 'finishErasure'],
   },
+  {
+    file: 'reseal-tickets.json',
+    type: WORKFLOW.resealTickets,
+    ends: 'Completed',
+    activities: ['resealBatch', 'resealBatch'],
+  },
 ];
 
 const load = (file: string) =>

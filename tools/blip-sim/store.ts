@@ -40,8 +40,10 @@ export class SimStore {
     for (const m of fixtures.media) this.media.set(mediaKey(m.path), m);
   }
 
+  /** Blip identifiers are case-insensitive (docs/blip-api.md §2); the secret is not. */
   botByCredentials(identifier: string, secret: string): SimBot | undefined {
-    return this.bots.find((b) => b.identifier === identifier && b.secret === secret);
+    const id = identifier.toLowerCase();
+    return this.bots.find((b) => b.identifier.toLowerCase() === id && b.secret === secret);
   }
 
   /**

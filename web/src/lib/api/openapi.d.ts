@@ -528,7 +528,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** @enum {string} */
-                            status: "started" | "running" | "archived";
+                            status: "started" | "running" | "archived" | "erased";
                             workflowId: string;
                         };
                     };
