@@ -60,10 +60,10 @@ async function loadTrustedKeys(source: string): Promise<TrustedKeys> {
  * would otherwise cut a message that runs over a page break). Null when pdftotext is not installed.
  */
 function pdfText(file: string): string | null {
-  // A4 at 72 dpi is 595 × 842; the footer lives in the last 18 mm (51 pt).
+  // A4 at 72 dpi is 595 × 842; the body ends 18 mm (51 pt) above the bottom, the footer's text starts about 25 pt above it.
   const r = spawnSync(
     'pdftotext',
-    ['-raw', '-enc', 'UTF-8', '-x', '0', '-y', '0', '-W', '595', '-H', '790', file, '-'],
+    ['-raw', '-enc', 'UTF-8', '-x', '0', '-y', '0', '-W', '596', '-H', '805', file, '-'],
     {
       encoding: 'utf8',
       maxBuffer: 512 * 1024 * 1024,
@@ -128,8 +128,8 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
       if (!squashed.includes(squash(e.envelope.root)))
         report.problems.push({
           ticketId: check.ticketId,
-          what: 'root',
-          detail: 'the signed root is not printed in the PDF',
+          what: 'printed root',
+          detail: 'the root printed in the PDF (cover and annex) is not the signed root',
         });
       e.document.messages.forEach((m, i) => {
         const body = messageBodyText(m, labels);
@@ -162,15 +162,21 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
       `  ${sigOk ? '✓' : '✗'} seal signature (Ed25519, key ${r.keyId}) ${r.keySource === 'trusted' ? `checked with the trusted key from ${opts.publicKey}` : 'checked with the key embedded in the PDF only'}`,
     );
     const rootOk = !r.problems.some(
-      (p) => p.what === 'root' || p.what.includes('record') || p.what.startsWith('header'),
+      (p) =>
+        p.what === 'root' ||
+        (p.what.includes('record') && !p.what.endsWith('.text')) ||
+        p.what.startsWith('header'),
     );
     lines.push(
       `  ${rootOk ? '✓' : '✗'} Merkle root recomputed from the embedded records ${rootOk ? 'equals' : 'differs from'} the signed root ${r.root}`,
     );
-    if (squashed !== null)
+    if (squashed !== null) {
+      const printedOk = !r.problems.some((p) => p.what === 'printed root');
       lines.push(
+        `  ${printedOk ? '✓' : '✗'} the root printed in the PDF ${printedOk ? 'is' : 'is NOT'} the signed root`,
         `  ${own || !r.problems.some((p) => p.what.endsWith('.text')) ? '✓' : '✗'} the sealed text of ${r.textChecked} messages checked against the PDF's visible text${r.textSkipped ? ` (${r.textSkipped} with right-to-left or control characters not checkable)` : ''}`,
       );
+    }
   }
   if (!valid) {
     lines.push('What differs:');

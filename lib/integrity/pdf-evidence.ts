@@ -253,8 +253,7 @@ export function checkSealEvidence(raw: unknown, fileName: string, trusted: Trust
       });
     }
     if (named.length > 0)
-      for (const n of named)
-        problem(n, `${n} differs from what was sealed (its leaf hash is not the sealed one)`);
+      for (const n of named) problem(n, 'differs from what was sealed (its leaf hash is not the sealed one)');
     else
       problem(
         'root',
