@@ -202,7 +202,7 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
     );
   }
   lines.push(
-    "Not checked: a signature on the PDF file itself (the PDF is not signed; pages outside the sealed records, e.g. the cover's wording, are not covered).",
+    "Not checked: a signature on the PDF file itself (the PDF is not signed; text the pages show beyond the sealed messages, e.g. the cover's wording or an added paragraph, is not compared).",
   );
   return {
     code: valid ? 0 : 1,

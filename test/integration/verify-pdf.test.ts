@@ -28,6 +28,10 @@ let env: ArchiveEnv;
 let cookie: string;
 const LATAM = 'atendimentolatam';
 const TICKET = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67';
+// Two tickets of one contact (a contact export carries one seal per ticket).
+const RAFAEL = encodeURIComponent('b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d.atendimentolatam@0mn.io');
+const T1039 = '1d91807c-ee64-51bd-9310-963620a44bca';
+const T1044 = '805c6e79-257e-5075-933c-0cdd20578e04';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-verify-pdf-'));
 let pdf: { file: string; bytes: Buffer; sha256: string };
 let keysFile: string;
@@ -49,8 +53,10 @@ async function cli(...argv: string[]) {
 
 beforeAll(async () => {
   env = await startArchiveEnv();
-  const answer = await env.webhook(TICKET, botAuthorization(LATAM));
-  await env.result(answer.body.workflowId as string);
+  for (const id of [TICKET, T1039, T1044]) {
+    const answer = await env.webhook(id, botAuthorization(LATAM));
+    await env.result(answer.body.workflowId as string);
+  }
   const login = await env.app.inject({
     method: 'POST',
     url: '/v1/session',
@@ -153,6 +159,24 @@ test("the last page tells how to verify, in the export's language, with the keys
   expect(lastPage).toContain(squash(PDF_LABELS['pt-BR'].checkTitle));
   expect(lastPage).toContain('npxticket-vaultverify-pdf');
   expect(lastPage).toContain('/.well-known/ticket-vault-keys');
+});
+
+test('a contact export in Spanish carries and verifies one seal per ticket; its last page is in Spanish', async () => {
+  const { exportId, state } = await exportToEnd(api, `/v1/contacts/${RAFAEL}/exports`, { lang: 'es' });
+  expect(state).toMatchObject({ status: 'done', lang: 'es' });
+  const bytes = Buffer.from(await (await request(state.url)).body.arrayBuffer());
+  expect(createHash('sha256').update(bytes).digest('hex')).toBe(state.sha256);
+  const file = path.join(work, `${exportId}.pdf`);
+  fs.writeFileSync(file, bytes);
+  const names = (await readAttachments(bytes)).map((a) => a.name).sort();
+  expect(names).toEqual([evidenceFileName(T1039), evidenceFileName(T1044)].sort());
+  const res = await cli('verify-pdf', file, '--public-key', keysFile, '--json');
+  expect(res.code).toBe(0);
+  const report = JSON.parse(res.stdout);
+  expect(report.tickets.map((x: { ticketId: string }) => x.ticketId).sort()).toEqual([T1039, T1044].sort());
+  expect(report.tickets.every((x: { textChecked: number }) => x.textChecked > 0)).toBe(true);
+  const text = execFileSync('pdftotext', ['-raw', '-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+  expect(text.replace(/\s+/g, '')).toContain(PDF_LABELS.es.checkTitle.replace(/\s+/g, ''));
 });
 
 test('records edited and re-signed with another Ed25519 key fail against the real public key', async () => {
