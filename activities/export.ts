@@ -223,6 +223,7 @@ async function sealAttachments(
       signature: row.signature,
       publicKeys,
       keysUrl,
+      development: keys.development,
     });
     out.push({
       name: evidenceFileName(ticket.ticketId),

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import {
   checkSealEvidence,
   type EvidenceProblem,
+  isDevelopmentKeyList,
   type PdfSealEvidence,
   parseKeyList,
   type SealCheck,
@@ -49,7 +50,7 @@ async function loadTrustedKeys(source: string): Promise<TrustedKeys> {
     }
   }
   try {
-    return { keys: parseKeyList(text), source };
+    return { keys: parseKeyList(text), source, development: isDevelopmentKeyList(text) };
   } catch (err) {
     throw new UsageError(`--public-key: ${source}: ${(err as Error).message}`);
   }
@@ -183,6 +184,21 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
     for (const p of problems.slice(0, 12)) lines.push(`  ✗ ${p.what}: ${p.detail}`);
     if (problems.length > 12) lines.push(`  … and ${problems.length - 12} more (--json lists all)`);
   }
+  const development =
+    trusted?.development ||
+    seals.some((a) => {
+      try {
+        return a.bytes
+          ? (JSON.parse(a.bytes.toString('utf8')) as PdfSealEvidence).development === true
+          : false;
+      } catch {
+        return false;
+      }
+    });
+  if (development)
+    lines.push(
+      'Notice: the seal was made with a local DEVELOPMENT key of a test installation: it is not evidence.',
+    );
   if (squashed === null)
     lines.push(
       "Notice: pdftotext (poppler-utils) is not installed: the PDF's visible text was NOT compared with the sealed records.",

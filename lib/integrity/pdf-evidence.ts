@@ -44,6 +44,8 @@ export interface PdfSealEvidence {
   publicKeys: PublishedKey[];
   /** Where the installation publishes its keys (for a trusted check of origin). */
   keysUrl: string;
+  /** Signed with a generated local-development key: not evidence. */
+  development: boolean;
 }
 
 export const evidenceFileName = (ticketId: string) => `ticket-${ticketId}.seal.json`;
@@ -55,6 +57,7 @@ export function buildPdfSealEvidence(input: {
   signature: string;
   publicKeys: PublishedKey[];
   keysUrl: string;
+  development: boolean;
 }): PdfSealEvidence {
   return {
     format: PDF_EVIDENCE_FORMAT,
@@ -66,6 +69,7 @@ export function buildPdfSealEvidence(input: {
     leaves: leafHashes(input.document, input.document.salts).map((h) => h.toString('hex')),
     publicKeys: input.publicKeys,
     keysUrl: input.keysUrl,
+    development: input.development,
   };
 }
 
@@ -79,6 +83,17 @@ export interface EvidenceProblem {
 export interface TrustedKeys {
   keys: Array<Pick<SealPublicKey, 'keyId' | 'publicKey'>>;
   source: string;
+  /** The published JSON said `development: true`. */
+  development?: boolean;
+}
+
+/** Whether the JSON `/.well-known/ticket-vault-keys` serves marks the keys as a development key. */
+export function isDevelopmentKeyList(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { development?: unknown })?.development === true;
+  } catch {
+    return false;
+  }
 }
 
 /** Public keys from a PEM/base64 file or the JSON `/.well-known/ticket-vault-keys` publishes. */

@@ -131,6 +131,8 @@ test('an exported PDF verifies offline, with the embedded key (said so) and with
   expect(embedded.stdout).toContain('embedded in the PDF only');
   expect(embedded.stdout).toContain('NOT who signed it');
   expect(embedded.stdout).toMatch(/sealed text of [1-9]\d* messages/);
+  // The test stack signs with a generated development key, and says so.
+  expect(embedded.stdout).toContain('DEVELOPMENT key');
 
   const trusted = await cli('verify-pdf', pdf.file, '--public-key', keysFile);
   expect(trusted.code).toBe(0);
