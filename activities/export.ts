@@ -9,9 +9,13 @@ import { writeAudit } from '../lib/db/audit';
 import { failExport, finishExport, getExport } from '../lib/db/exports';
 import type { Db } from '../lib/db/pool';
 import { readContactTickets, readTicket, type TicketView } from '../lib/db/read';
+import { envelopeOf, parseSealDocument, sealsOfTicket } from '../lib/db/seals';
 import { getTenant } from '../lib/db/tenants';
 import type { SealKeyProvider } from '../lib/integrity/key-provider';
+import { publishedKey } from '../lib/integrity/keys';
+import { buildPdfSealEvidence, evidenceBytes, evidenceFileName } from '../lib/integrity/pdf-evidence';
 import { verifyTicket } from '../lib/integrity/verify';
+import { attachFiles, type PdfAttachment } from '../lib/pdf/attachments';
 import { writeExportHtml } from '../lib/pdf/export-html';
 import { DEFAULT_TIME_ZONE, exportFileName } from '../lib/pdf/format';
 import { DEFAULT_PDF_LANG, fill, PDF_LABELS, parseLang } from '../lib/pdf/i18n';
@@ -105,6 +109,9 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
         clearInterval(verifying);
       }
 
+      const keysUrl = `${deps.publicApiUrl}/.well-known/ticket-vault-keys`;
+      const attachments = await sealAttachments(deps, record.tenantId, tickets, lang, keysUrl);
+
       const work = fs.mkdtempSync(path.join(os.tmpdir(), `tv-export-${randomUUID()}-`));
       try {
         const htmlPath = path.join(work, 'document.html');
@@ -130,6 +137,7 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
             tickets,
             sealVerified,
             verifyUrlOf: (id) => `${deps.publicApiUrl}/v1/tickets/${id}/verify`,
+            keysUrl,
           },
           write,
         );
@@ -147,7 +155,9 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
         } finally {
           clearInterval(beat);
         }
-        const bytes = fs.readFileSync(pdfPath);
+        // The seals travel inside the PDF (verify-pdf): the recorded hash, size and pages are the final file's.
+        const bytes = await attachFiles(fs.readFileSync(pdfPath), attachments, new Date());
+        fs.writeFileSync(pdfPath, bytes);
         const sha256 = createHash('sha256').update(bytes).digest('hex');
         const pages = (await PDFDocument.load(bytes, { updateMetadata: false })).getPageCount();
         const storageKey = `${record.tenantId}/exports/${exportId}.pdf`;
@@ -181,4 +191,46 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
       await failExport(deps.db, exportId, error);
     },
   };
+}
+
+/**
+ * Per ticket with a v2 seal: the sealed records, the signed envelope and the published keys, as
+ * the attachment verify-pdf checks (lib/integrity/pdf-evidence.ts). The seal is the one the cover
+ * and annex name (the ticket's latest); a seal whose data was erased has nothing to embed.
+ */
+async function sealAttachments(
+  deps: ExportDeps,
+  tenantId: string,
+  tickets: TicketView[],
+  lang: string,
+  keysUrl: string,
+): Promise<PdfAttachment[]> {
+  const withSeal = tickets.filter((x) => x.seal);
+  if (withSeal.length === 0) return [];
+  const keys = await deps.sealKeys();
+  const publicKeys = keys.publicKeys.map(publishedKey);
+  const out: PdfAttachment[] = [];
+  for (const ticket of withSeal) {
+    heartbeat();
+    const row = (await sealsOfTicket(deps.db, tenantId, ticket.ticketId)).find(
+      (s) => s.sealId === ticket.seal?.sealId,
+    );
+    if (!row?.data) continue;
+    const evidence = buildPdfSealEvidence({
+      lang,
+      document: parseSealDocument(row.data),
+      envelope: envelopeOf(row),
+      signature: row.signature,
+      publicKeys,
+      keysUrl,
+      development: keys.development,
+    });
+    out.push({
+      name: evidenceFileName(ticket.ticketId),
+      bytes: evidenceBytes(evidence),
+      mimeType: 'application/json',
+      description: `ticket-vault seal ${row.sealId} of ticket ${ticket.ticketId}: sealed records, signed envelope, public keys`,
+    });
+  }
+  return out;
 }

@@ -12,6 +12,7 @@ import { registerSealCommands } from './commands/seal';
 import { registerSecretCommands } from './commands/secrets';
 import { registerTenantCommands } from './commands/tenants';
 import { registerVerifyCommands } from './commands/verify';
+import { registerVerifyPdfCommands } from './commands/verify-pdf';
 import { type CliDeps, type CliIo, createCliDeps, processIo } from './context';
 
 /**
@@ -47,6 +48,7 @@ export function buildProgram(
   registerArchiveCommands(program, ctx);
   registerReindexCommands(program, ctx);
   registerVerifyCommands(program, ctx);
+  registerVerifyPdfCommands(program, ctx);
   registerExportCommands(program, ctx);
   registerRetentionCommands(program, ctx);
   registerHoldCommands(program, ctx);

@@ -50,6 +50,8 @@ export interface ExportDocument {
   /** Per ticket id: whether the digest recomputed at export equals the sealed one (null: not sealed). */
   sealVerified: Map<string, boolean | null>;
   verifyUrlOf: (ticketId: string) => string;
+  /** Where the installation publishes its public seal keys (the last page tells how to verify). */
+  keysUrl?: string;
 }
 
 export interface ExportHtmlDeps {
@@ -75,7 +77,8 @@ const STYLE = `
   .seal { font-size: 9pt; border: 0.3mm solid #bbb; padding: 2mm 3mm; margin-bottom: 4mm; }
   .seal .ok { color: #1b5e20; font-weight: 600; } .seal .bad { color: #b71c1c; font-weight: 600; }
   .seal p { margin: 1.5mm 0 0; color: #333; }
-  .ticket, .annex { break-before: page; }
+  .ticket, .annex, .howto { break-before: page; }
+  .howto pre { font-family: 'Noto Sans Mono', monospace; font-size: 8.5pt; white-space: pre-wrap; overflow-wrap: anywhere; background: #f3f3f3; padding: 2mm; }
   .msg { border-left: 1mm solid #999; padding: 1mm 0 1mm 3mm; margin: 0 0 2.5mm; break-inside: avoid; }
   .msg.customer { border-color: #2e7d32; } .msg.agent { border-color: #1565c0; } .msg.bot { border-color: #6a1b9a; }
   .msg.system { border-color: #bbb; color: #555; }
@@ -361,6 +364,14 @@ export async function writeExportHtml(
       await write(`<h3>${e(t.mediaFiles)}</h3>${items.join('')}`);
     }
   }
-  await write('</section></body></html>');
+  await write('</section>');
+  // The last page: how a lawyer checks this file without the archive (cli/commands/verify-pdf.ts).
+  if (doc.keysUrl) {
+    const keys = doc.keysUrl;
+    await write(
+      `<section class="howto"><h2>${e(t.checkTitle)}</h2><p>${e(t.checkIntro)}</p><p>${e(t.checkRun)}</p><pre>npx ticket-vault verify-pdf &lt;file.pdf&gt; --public-key ${e(keys)}</pre><p>${e(fill(t.checkKeys, { url: keys }))}</p><p>${e(t.checkResult)}</p></section>`,
+    );
+  }
+  await write('</body></html>');
   return { messages: no };
 }

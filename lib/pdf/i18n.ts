@@ -115,6 +115,14 @@ const en = {
   sharedElsewhere: 'shown under ticket #{n}',
   page: 'page',
   of: 'of',
+  checkTitle: 'How to check this document yourself',
+  checkIntro:
+    'This PDF carries its own proof. Inside it, as attached files (named ticket-….seal.json), are the exact records that were sealed — every message and ticket detail shown here — together with the archive’s digital signature over them. Anyone can check, without access to the archive and without logging in, that nothing shown here was changed after it was sealed.',
+  checkRun: 'On any computer with Node.js installed, run:',
+  checkKeys:
+    'The archive publishes its public signing keys (current and retired) at {url}. Giving that address (or a copy of it obtained from the company) with --public-key proves that the seal was made by this archive; without it, the check still proves the document was not altered, using the key stored in the PDF.',
+  checkResult:
+    'The program answers VALID or INVALID on one screen. INVALID names what differs: a message, a ticket detail, or the signature. Any change to the text, to the attached files or to the seal makes the check fail.',
 };
 
 export type PdfLabels = typeof en;
@@ -222,6 +230,14 @@ const ptBR: PdfLabels = {
   sharedElsewhere: 'exibida no ticket #{n}',
   page: 'página',
   of: 'de',
+  checkTitle: 'Como verificar este documento por conta própria',
+  checkIntro:
+    'Este PDF traz a sua própria prova. Dentro dele, como arquivos anexos (chamados ticket-….seal.json), estão os registros exatos que foram selados — cada mensagem e cada dado do ticket aqui mostrados — junto com a assinatura digital do arquivo sobre eles. Qualquer pessoa pode verificar, sem acesso ao arquivo e sem login, que nada do que está aqui foi alterado depois de selado.',
+  checkRun: 'Em qualquer computador com Node.js instalado, execute:',
+  checkKeys:
+    'O arquivo publica as suas chaves públicas de assinatura (atuais e antigas) em {url}. Informar esse endereço (ou uma cópia obtida da empresa) com --public-key prova que o selo foi feito por este arquivo; sem ele, a verificação ainda prova que o documento não foi alterado, usando a chave guardada no próprio PDF.',
+  checkResult:
+    'O programa responde VALID (válido) ou INVALID (inválido) em uma única tela. INVALID aponta o que difere: uma mensagem, um dado do ticket ou a assinatura. Qualquer alteração no texto, nos arquivos anexos ou no selo faz a verificação falhar.',
 };
 
 const es: PdfLabels = {
@@ -326,6 +342,14 @@ const es: PdfLabels = {
   sharedElsewhere: 'mostrado en el ticket #{n}',
   page: 'página',
   of: 'de',
+  checkTitle: 'Cómo verificar este documento por su cuenta',
+  checkIntro:
+    'Este PDF lleva su propia prueba. Dentro de él, como archivos adjuntos (llamados ticket-….seal.json), están los registros exactos que se sellaron — cada mensaje y cada dato del ticket aquí mostrados — junto con la firma digital del archivo sobre ellos. Cualquier persona puede comprobar, sin acceso al archivo y sin iniciar sesión, que nada de lo que aquí aparece se modificó después de sellado.',
+  checkRun: 'En cualquier ordenador con Node.js instalado, ejecute:',
+  checkKeys:
+    'El archivo publica sus claves públicas de firma (actuales y retiradas) en {url}. Indicar esa dirección (o una copia obtenida de la empresa) con --public-key prueba que el sello lo hizo este archivo; sin ella, la comprobación sigue probando que el documento no fue alterado, con la clave guardada en el propio PDF.',
+  checkResult:
+    'El programa responde VALID (válido) o INVALID (inválido) en una sola pantalla. INVALID indica qué difiere: un mensaje, un dato del ticket o la firma. Cualquier cambio en el texto, en los archivos adjuntos o en el sello hace fallar la comprobación.',
 };
 
 export const PDF_LABELS: Record<PdfLang, PdfLabels> = { 'pt-BR': ptBR, es, en };
