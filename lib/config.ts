@@ -101,11 +101,15 @@ export const configSchema = z.object({
    * before Blip is asked again (a key revoked in Blip stops working within this time). 0: every time.
    */
   LOGIN_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
-  /** Secure + SameSite=None session cookies, needed inside the Blip portal iframe over https. */
+  /**
+   * Session cookie over https: `Secure; SameSite=None; Partitioned`, the only kind a browser keeps in
+   * the Blip portal's cross-site iframe; over http `SameSite=Lax`. `auto`: https when the request came
+   * over https (TLS here, or X-Forwarded-Proto from a trusted proxy); `true`/`false` force it.
+   */
   COOKIE_SECURE: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
+    .enum(['auto', 'true', 'false'])
+    .default('auto')
+    .transform((v) => (v === 'auto' ? ('auto' as const) : v === 'true')),
   /** PDF exports one tenant may have running at once (API); one more gets 429. */
   EXPORT_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(3),
   /** Most messages one PDF export may hold (a ticket, or all of a contact's tickets in the range); more gets 422. */

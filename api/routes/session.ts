@@ -59,7 +59,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
     async (req, reply) => {
       const tenantId = await opts.access.tenantForKey(req.body.auth);
       const { claims, token, expires } = await opts.access.login(tenantId, req.body.user?.trim() || null);
-      reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions, expires });
+      reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(req), expires });
       return { tenantId, actor: actorOf(claims), expiresAt: expires.toISOString() };
     },
   );
@@ -100,7 +100,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
       const session = await opts.access.sessionOf(req);
       await revokeAllSessions(opts.db, session.tenantId, session.actor);
       opts.access.dropRenewal(req);
-      reply.clearCookie(SESSION_COOKIE, cookieOptions);
+      reply.clearCookie(SESSION_COOKIE, cookieOptions(req));
       return { tenantId: session.tenantId, revoked: true };
     },
   );
@@ -108,8 +108,8 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
   app.delete(
     '/v1/session',
     { schema: { tags: ['session'], summary: 'Log out', response: { 204: { type: 'null' } } } },
-    async (_req, reply) => {
-      reply.clearCookie(SESSION_COOKIE, cookieOptions);
+    async (req, reply) => {
+      reply.clearCookie(SESSION_COOKIE, cookieOptions(req));
       return reply.code(204).send();
     },
   );

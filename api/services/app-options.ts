@@ -56,7 +56,7 @@ export function createAppOptions(
     store: c.store,
     sessionTtlSeconds: config.SESSION_TTL_SECONDS,
     sessionIdleSeconds: config.SESSION_IDLE_SECONDS,
-    secureCookies: config.COOKIE_SECURE,
+    cookieSecurity: config.COOKIE_SECURE,
     defaultCommandsUrl: config.BLIP_API_URL,
     blipTimeoutMs: config.BLIP_TIMEOUT_MS,
     loginKeyCacheMs: config.LOGIN_KEY_CACHE_SECONDS * 1000,

@@ -17,6 +17,7 @@ import { sessionEpoch } from '../../lib/db/tenant-sessions';
 import { getTenant, tenantKeyMatches } from '../../lib/db/tenants';
 import { normaliseTenantId } from '../../lib/tenant-id';
 import { unauthorized } from './http-errors';
+import { type CookieSecurity, sessionCookieOptions } from './session-cookie';
 import { keyCheckError } from './tenant-admission';
 
 /**
@@ -39,8 +40,8 @@ export interface ReadAccessDeps {
   box: SecretBox;
   sessions: SessionCodec;
   lifetime: SessionLifetime;
-  /** Secure cookies (https); inside the portal iframe the cookie must also be SameSite=None. */
-  secureCookies: boolean;
+  /** COOKIE_SECURE: `auto` follows the request's protocol (api/services/session-cookie.ts). */
+  cookieSecurity: CookieSecurity;
   /** Asks Blip whether it still accepts the key (lib/blip/key-check.ts). */
   checkKeyWithBlip: (
     commandsUrl: string | null,
@@ -73,12 +74,7 @@ export function normalizedBotKey(authorization: string): { tenantId: string; aut
 
 export function createReadAccess(deps: ReadAccessDeps) {
   const now = deps.now ?? Date.now;
-  const cookieOptions = {
-    path: '/',
-    httpOnly: true,
-    secure: deps.secureCookies,
-    sameSite: deps.secureCookies ? ('none' as const) : ('lax' as const),
-  };
+  const cookieOptions = (req: FastifyRequest) => sessionCookieOptions(deps.cookieSecurity, req.protocol);
   // Keyed by a hash of the key, so the cache never holds a key itself.
   const blipAccepted = new Map<string, number>();
   // Sessions renewed by this request; the onSend hook writes their cookie.
@@ -191,7 +187,7 @@ export function createReadAccess(deps: ReadAccessDeps) {
   async function writeRenewedCookie(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const renewed = renewals.get(req);
     if (renewed && !reply.hasHeader('set-cookie')) {
-      reply.setCookie(SESSION_COOKIE, renewed.token, { ...cookieOptions, expires: renewed.expires });
+      reply.setCookie(SESSION_COOKIE, renewed.token, { ...cookieOptions(req), expires: renewed.expires });
     }
     return payload;
   }

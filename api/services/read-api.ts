@@ -12,6 +12,7 @@ import { createTicketSearch, type TicketSearchObserver } from '../../lib/search/
 import type { ObjectStore } from '../../lib/storage/object-store';
 import type { ServerDeps } from '../server';
 import { createReadAccess } from './read-access';
+import type { CookieSecurity } from './session-cookie';
 
 /** Wires the read and export routes to Postgres, Typesense, storage and Temporal. */
 export interface ReadApiDeps {
@@ -25,7 +26,8 @@ export interface ReadApiDeps {
   sessionTtlSeconds: number;
   /** Idle limit of a session (renewed on use up to sessionTtlSeconds after login). */
   sessionIdleSeconds?: number;
-  secureCookies: boolean;
+  /** COOKIE_SECURE (api/services/session-cookie.ts). */
+  cookieSecurity: CookieSecurity;
   /** Blip's commands URL for tenants without their own, and the wait for its answer. */
   defaultCommandsUrl: string;
   blipTimeoutMs: number;
@@ -73,7 +75,7 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
       ttlSeconds: deps.sessionTtlSeconds,
       idleSeconds: deps.sessionIdleSeconds ?? deps.sessionTtlSeconds,
     },
-    secureCookies: deps.secureCookies,
+    cookieSecurity: deps.cookieSecurity,
     checkKeyWithBlip: (commandsUrl, authorization, ticketId) =>
       checkKeyWithBlip({
         commandsUrl: commandsUrl ?? deps.defaultCommandsUrl,

@@ -14,8 +14,8 @@ import { evidenceFileName, type PdfSealEvidence } from '../../lib/integrity/pdf-
 import { envelopeBytes, leafHashes, sealRoot } from '../../lib/integrity/seal-v2';
 import { attachFiles, readAttachments } from '../../lib/pdf/attachments';
 import { PDF_LABELS } from '../../lib/pdf/i18n';
-import { type ArchiveEnv, startArchiveEnv } from '../support/archive-env';
-import { botAuthorization } from '../support/blip-fixtures';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import { exportToEnd, sessionApi } from '../support/session-api';
 
 /**

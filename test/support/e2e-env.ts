@@ -73,7 +73,8 @@ export async function archiveAllFixtures(env: ArchiveEnv): Promise<void> {
   await Promise.all(answers.map((a) => env.result(a.body.workflowId as string)));
 }
 
-export async function startUiEnv(): Promise<UiEnv> {
+/** `env`: extra variables for the API child; an undefined value removes one (e.g. to test a default). */
+export async function startUiEnv(options: { env?: Record<string, string | undefined> } = {}): Promise<UiEnv> {
   ensureWebBuild();
   const archive = await startArchiveEnv();
   let child: ChildProcess | null = null;
@@ -83,7 +84,7 @@ export async function startUiEnv(): Promise<UiEnv> {
     const port = await freePort();
     child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['api/main.ts'], {
       cwd: repoRoot,
-      env: {
+      env: definedOnly({
         ...process.env,
         ...archive.workerEnv,
         API_HOST: '127.0.0.1',
@@ -92,7 +93,8 @@ export async function startUiEnv(): Promise<UiEnv> {
         NODE_ENV: 'test',
         // The fake Blip portal of the browser tests is another loopback origin.
         UI_FRAME_ANCESTORS: "'self' https://*.blip.ai http://127.0.0.1:*",
-      },
+        ...options.env,
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (d) => {
@@ -119,6 +121,9 @@ export async function startUiEnv(): Promise<UiEnv> {
     throw new Error(`${(err as Error).message}\n${log}`);
   }
 }
+
+const definedOnly = (env: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 
 async function waitForHealth(url: string, child: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;

@@ -97,19 +97,23 @@ export function botKeyFromApplication(app: PortalApplication): string | null {
   return `Key ${b64encodeUtf8(`${shortName}:${secret}`)}`;
 }
 
-/** The portal's bot key, its user's e-mail (for the audit log) and language. */
-export async function portalContext(): Promise<{ key: string; user?: string; language?: string }> {
+/** The portal's language (`pt`, `en`, `es`…), asked on its own so the UI can switch at once. */
+export async function portalLanguage(): Promise<string | undefined> {
+  const language = await portalRequest<string | { language?: string }>('getCurrentLanguage').catch(
+    () => undefined,
+  );
+  return (typeof language === 'string' ? language : language?.language) || undefined;
+}
+
+/** The portal's bot key and its user's e-mail (the actor of the audit log). */
+export async function portalIdentity(): Promise<{ key: string; user?: string }> {
   const app = await portalRequest<PortalApplication>('getApplication');
   const key = app && botKeyFromApplication(app);
   if (!key) throw new Error('portal gave no bot key');
-  const [account, language] = await Promise.all([
-    portalRequest<{ email?: string; resource?: { email?: string } }>('sendCommand', {
-      destination: 'BlipService',
-      command: { method: 'get', uri: '/account' },
-    }).catch(() => undefined),
-    portalRequest<string | { language?: string }>('getCurrentLanguage').catch(() => undefined),
-  ]);
+  const account = await portalRequest<{ email?: string; resource?: { email?: string } }>('sendCommand', {
+    destination: 'BlipService',
+    command: { method: 'get', uri: '/account' },
+  }).catch(() => undefined);
   const user = account?.email ?? account?.resource?.email;
-  const lang = typeof language === 'string' ? language : language?.language;
-  return { key, ...(user ? { user } : {}), ...(lang ? { language: lang } : {}) };
+  return { key, ...(user ? { user } : {}) };
 }
