@@ -225,6 +225,7 @@ describe.each([
           url,
           headers: {
             cookie,
+            ...SAME_ORIGIN,
             ...how.headers,
             ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
           },
