@@ -2,6 +2,7 @@ import {
   continueAsNew,
   defineQuery,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -97,6 +98,13 @@ export async function reindexSearch(input: ReindexInput = {}): Promise<ReindexPr
     }
   };
 
+  // Tickets purged while the new collections were built may have been copied into them.
+  // Workflows started before this step existed finish without it.
+  const replayDeletions = async () => {
+    if (state.plan && patched('reindex-replay-deletions'))
+      await batches.reindexReplayDeletions({ since: state.plan.startedAt });
+  };
+
   await sweep('building');
   if (state.phase === 'building') {
     if (state.plan) {
@@ -105,10 +113,12 @@ export async function reindexSearch(input: ReindexInput = {}): Promise<ReindexPr
       state.phase = 'catching-up';
       state.cursor = null;
       await sweep('catching-up');
+      await replayDeletions();
     }
     state.phase = 'done';
   } else if (state.phase === 'catching-up') {
     await sweep('catching-up');
+    await replayDeletions();
     state.phase = 'done';
   }
   log.info('reindex done', { tenantId: input.tenantId, tickets: state.tickets });

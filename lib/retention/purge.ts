@@ -152,6 +152,13 @@ export async function purgeTicket(
     await deps.hooks?.afterDecision?.(ticketId);
 
     externalTouched = true;
+    // Recorded outside this transaction, before the documents go: a full reindex copying Postgres
+    // into new collections meanwhile may already hold them, and replays this after its alias swap
+    // (activities/ops.ts reindexReplayDeletions), waiting on this ticket's lock to see the outcome.
+    await db.query('insert into search_deletions (tenant_id, ticket_id) values ($1, $2)', [
+      tenantId,
+      ticketId,
+    ]);
     await deleteTicketFromSearch(deps.search, deps.collections, tenantId, ticketId);
     onProgress();
 
