@@ -8,7 +8,7 @@ import { exportWorkflowId, WORKFLOW } from '../../lib/temporal/contract';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import type { ReindexProgress } from '../../workflows/reindex-search';
-import { addClosedTicket, textMessages } from '../support/generated-tickets';
+import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
 import { sessionApi } from '../support/session-api';
 
 /**
@@ -24,6 +24,8 @@ let cookie: string;
 
 /** Set by a test: what the export activity does after rendering, before storing the PDF. */
 let beforeStore: ((exportId: string) => Promise<void>) | null = null;
+/** Set by a test: what the media mirror does after a batch is mirrored, before recording it. */
+let beforeRecord: ((ticketId: string) => Promise<void>) | null = null;
 /** Set by a test: what the reindex does after building, before swapping the aliases. */
 let beforeSwap: (() => Promise<void>) | null = null;
 
@@ -44,7 +46,8 @@ const erase = (ticketId: string) =>
   });
 
 let seq = 0;
-async function archiveTicket(words: string): Promise<string> {
+type Image = { uri: string; size: number };
+function addTicket(words: string, images: Image[] = []): string {
   const closedAt = Date.now() - 20 * DAY + seq++ * 60_000;
   const start = closedAt - 3_600_000;
   const id = addClosedTicket(env.sim, {
@@ -53,11 +56,27 @@ async function archiveTicket(words: string): Promise<string> {
     closedAt,
     customer: `55119${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}@wa.gw.msging.net`,
     contactName: 'Cliente Corrida',
-    messages: (ticketId) => textMessages(`race-${ticketId}`, 2, start, (i) => `${words} ${i}`),
+    messages: (ticketId) => [
+      ...textMessages(`race-${ticketId}`, 2, start, (i) => `${words} ${i}`),
+      ...images.map((m, i) =>
+        mediaLinkMessage(`race-${ticketId}-media-${i}`, start + 10_000 + i, {
+          type: 'image/png',
+          uri: m.uri,
+          size: m.size,
+        }),
+      ),
+    ],
   });
+  return id;
+}
+async function archive(id: string) {
   const answer = await env.webhook(id, botAuthorization(LATAM));
   expect(answer.statusCode).toBe(202);
-  await env.result(answer.body.workflowId as string);
+  return env.result(answer.body.workflowId as string);
+}
+async function archiveTicket(words: string, images: Image[] = []): Promise<string> {
+  const id = addTicket(words, images);
+  await archive(id);
   return id;
 }
 
@@ -92,6 +111,7 @@ beforeAll(async () => {
       ...deps,
       exportHooks: { beforeStore: async (exportId) => beforeStore?.(exportId) },
       opsHooks: { beforeSwap: async () => beforeSwap?.() },
+      mediaHooks: { beforeRecord: async (ticketId) => beforeRecord?.(ticketId) },
     }),
   });
   await archiveTicket('primeiro contato');
@@ -105,6 +125,7 @@ beforeAll(async () => {
   cookie = String(login.headers['set-cookie']).split(';')[0] as string;
 });
 afterAll(async () => {
+  beforeRecord = null;
   beforeStore = null;
   beforeSwap = null;
   await env?.close();
@@ -198,4 +219,36 @@ test('a ticket erased while a full reindex builds does not come back after the a
     release?.();
     beforeSwap = null;
   }
+});
+
+test('a media object shared with a ticket being erased survives for the ticket mirroring it meanwhile', async () => {
+  const image = env.sim.addMedia({ contentType: 'image/png', generate: { size: 3_100, seed: 31 } });
+  const erasedId = await archiveTicket('midia compartilhada', [image]);
+  const key = `${LATAM}/media/${await image.sha256()}`;
+  expect(await env.store.head(key)).not.toBeNull();
+
+  // The second ticket's mirror finds the object already there (same bytes); before its row says
+  // stored, the first ticket, then the object's only recorded user, is erased.
+  const mirroringId = addTicket('midia compartilhada de novo', [image]);
+  let purged = false;
+  beforeRecord = async (ticketId) => {
+    if (ticketId !== mirroringId || purged) return;
+    purged = true;
+    expect((await erase(erasedId)).status).toBe('deleted');
+  };
+  try {
+    const result = await archive(mirroringId);
+    expect(purged).toBe(true);
+    expect(result.mediaStored).toBe(1);
+  } finally {
+    beforeRecord = null;
+  }
+  const { rows } = await env.db.query<{ status: string; storage_key: string }>(
+    'select status, storage_key from media where tenant_id = $1 and ticket_id = $2',
+    [LATAM, mirroringId],
+  );
+  expect(rows).toEqual([{ status: 'stored', storage_key: key }]);
+  expect(await env.store.head(key)).not.toBeNull();
+  const verify = await api('GET', `/v1/tickets/${mirroringId}/verify`);
+  expect(verify.body).toMatchObject({ ok: true });
 });
