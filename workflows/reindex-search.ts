@@ -14,7 +14,8 @@ import { PROGRESS_QUERY } from '../lib/temporal/contract';
  * reindexSearch: rebuilds Typesense from Postgres (the source of truth) with no downtime.
  * Full reindex: create `<alias>_v<N+1>` collections, fill them in batches while searches keep
  * using the live ones through the aliases, swap the aliases, drop the old collections, then catch
- * up the tickets archived or re-indexed while the rebuild ran. With a tenant: re-upsert that
+ * up the tickets archived or re-indexed while the rebuild ran and delete again those purged
+ * meanwhile (the build may have copied them). With a tenant: re-upsert that
  * tenant's documents into the live collections.
  */
 export interface ReindexInput {
