@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PDFDocument } from 'pdf-lib';
 import type { Browser } from 'puppeteer-core';
 import { writeAudit } from '../lib/db/audit';
-import { failExport, finishExport, getExport } from '../lib/db/exports';
+import { failExport, finishExportIfTicketsRemain, getExport } from '../lib/db/exports';
 import type { Db } from '../lib/db/pool';
 import { readContactTickets, readTicket, type TicketView } from '../lib/db/read';
 import { envelopeOf, parseSealDocument, sealsOfTicket } from '../lib/db/seals';
@@ -39,7 +39,11 @@ export interface ExportDeps {
   printTimeoutMs: number;
   /** The installation's seal keys: "verified at export" checks the v2 seal's signature too. */
   sealKeys: SealKeyProvider;
+  /** Test seam: runs after the PDF is rendered, before it is stored. */
+  exportHooks?: { beforeStore?: (exportId: string) => Promise<void> };
 }
+
+export const TICKET_ERASED_WHILE_RENDERING = 'ticket erased while the export rendered';
 
 const inRange = (t: TicketView, from?: string, to?: string) =>
   (!from || (t.closedAt ?? '') >= from) && (!to || (t.closedAt ?? '') <= to);
@@ -58,11 +62,14 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
       let tickets: TicketView[];
       if (record.kind === 'ticket') {
         const ticket = await readTicket(deps.db, record.tenantId, record.target);
-        if (!ticket)
+        if (!ticket) {
+          // A retry after an attempt that stored the PDF and then lost the race to a purge.
+          await deps.store.delete(`${record.tenantId}/exports/${exportId}.pdf`);
           throw ApplicationFailure.nonRetryable(
             `ticket ${record.target} is not archived`,
             'TicketNotArchived',
           );
+        }
         tickets = [ticket];
       } else {
         const { from, to } = record.params ?? {};
@@ -161,19 +168,25 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
         const sha256 = createHash('sha256').update(bytes).digest('hex');
         const pages = (await PDFDocument.load(bytes, { updateMetadata: false })).getPageCount();
         const storageKey = `${record.tenantId}/exports/${exportId}.pdf`;
+        await deps.exportHooks?.beforeStore?.(exportId);
         await deps.store.put(storageKey, fs.createReadStream(pdfPath), {
           contentType: 'application/pdf',
           metadata: { sha256, pages: String(pages), exportId },
         });
-        await finishExport(deps.db, exportId, {
-          storageKey,
-          sha256,
-          pages,
-          size: bytes.length,
-          messageCount: messages,
-          lang,
-          downloadName,
-        });
+        // A purge that ran while this rendered deleted the export's row and PDF before this PDF
+        // existed: re-check under the tickets' row locks that everything printed is still archived.
+        const gone = await finishExportIfTicketsRemain(
+          deps.db,
+          exportId,
+          record.tenantId,
+          tickets.map((x) => x.ticketId),
+          { storageKey, sha256, pages, size: bytes.length, messageCount: messages, lang, downloadName },
+        );
+        if (gone.length > 0) {
+          await deps.store.delete(storageKey);
+          await failExport(deps.db, exportId, TICKET_ERASED_WHILE_RENDERING);
+          throw ApplicationFailure.nonRetryable(TICKET_ERASED_WHILE_RENDERING, 'TicketErased');
+        }
         await writeAudit(deps.db, {
           tenantId: record.tenantId,
           actor: record.requestedBy,

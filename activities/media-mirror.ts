@@ -2,7 +2,7 @@ import { type BlipClient, BlipNotFoundError } from '../lib/blip';
 import {
   countPendingMedia,
   type MediaResult,
-  markMediaResults,
+  markMediaResultsLocked,
   type PendingMedia,
   pendingMedia,
   recordMediaFailure,
@@ -54,6 +54,8 @@ export interface MediaMirrorDeps {
   mediaDeadline: DeadlinePolicy;
   logger: Logger;
   metrics?: Metrics;
+  /** Test seam: runs after a batch is mirrored, before its results are recorded. */
+  mediaHooks?: { beforeRecord?: (ticketId: string) => Promise<void> };
 }
 
 export function createMirrorMediaBatch(deps: MediaMirrorDeps) {
@@ -147,8 +149,16 @@ export function createMirrorMediaBatch(deps: MediaMirrorDeps) {
           } finally {
             // What finished is recorded even when another file of the batch failed: the retry
             // takes up only what is still pending.
-            await markMediaResults(db, tenantId, ticketId, results);
+            await deps.mediaHooks?.beforeRecord?.(ticketId);
+            const missing = await markMediaResultsLocked(
+              db,
+              async (key) => (await deps.store.head(key)) !== null,
+              tenantId,
+              ticketId,
+              results,
+            );
             for (const r of results) {
+              if (missing.includes(r)) continue;
               if (r.status === 'stored') {
                 deps.metrics?.media.inc({ tenant: tenantId, outcome: 'stored' });
                 deps.metrics?.mediaBytes.inc({ tenant: tenantId }, r.size);

@@ -62,4 +62,9 @@ export interface OpsActivities {
   reindexBatch(input: ReindexBatchInput): Promise<ReindexBatchResult>;
   /** Points the aliases at the new collections and drops the old ones. */
   reindexSwap(plan: ReindexPlan): Promise<{ dropped: string[] }>;
+  /**
+   * After the swap: deletes from the live collections every ticket purged since the rebuild
+   * started (the build may have copied it before the purge committed).
+   */
+  reindexReplayDeletions(input: { since: string }): Promise<{ tickets: number }>;
 }

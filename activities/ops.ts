@@ -6,6 +6,7 @@ import { isTenantDisabled } from '../lib/db/tenant-access';
 import { markTicketIndexed } from '../lib/db/tickets';
 import type { Logger } from '../lib/logger';
 import { isErased } from '../lib/retention/erasure-hash';
+import { deleteTicketFromSearch } from '../lib/retention/purge';
 import type { SearchClient } from '../lib/search/client';
 import { indexTicket } from '../lib/search/indexer';
 import { aliasTarget, createCollection, versionedName, versionOf } from '../lib/search/migrate';
@@ -26,6 +27,8 @@ export interface OpsDeps {
   logger: Logger;
   /** Keys the erasure tombstones (lib/retention/erasure-hash.ts). */
   box: SecretBox;
+  /** Test seam: runs before the aliases are swapped. */
+  opsHooks?: { beforeSwap?: () => Promise<void> };
 }
 
 const MAX_PAGE = 100;
@@ -119,6 +122,7 @@ export function createOpsActivities(deps: OpsDeps): OpsActivities {
     }),
 
     reindexSwap: classified(async (plan) => {
+      await deps.opsHooks?.beforeSwap?.();
       const dropped: string[] = [];
       for (const kind of ['tickets', 'messages'] as const) {
         const alias = deps.collections[kind];
@@ -136,6 +140,31 @@ export function createOpsActivities(deps: OpsDeps): OpsActivities {
       }
       deps.logger.info({ next: plan.next, dropped }, 'search aliases swapped');
       return { dropped };
+    }),
+
+    reindexReplayDeletions: classified(async ({ since }) => {
+      const { rows } = await db.query<{ tenant_id: string; ticket_id: string }>(
+        `select distinct tenant_id, ticket_id from search_deletions where deleted_at >= $1
+          order by tenant_id, ticket_id`,
+        [since],
+      );
+      let tickets = 0;
+      for (const [i, r] of rows.entries()) {
+        // FOR SHARE waits for a purge still holding the ticket's lock; a ticket still archived
+        // afterwards (its purge rolled back, or it was archived again) keeps its documents.
+        const { rowCount } = await db.query(
+          'select 1 from tickets where tenant_id = $1 and ticket_id = $2 for share',
+          [r.tenant_id, r.ticket_id],
+        );
+        if (rowCount) continue;
+        await deleteTicketFromSearch(search, deps.collections, r.tenant_id, r.ticket_id);
+        tickets++;
+        heartbeat(i);
+      }
+      // Only one full reindex runs at a time (reindex/all) and a later one starts later: what was
+      // recorded before this one started is of no further use, and holds ids of erased tickets.
+      await db.query('delete from search_deletions where deleted_at < $1', [since]);
+      return { tickets };
     }),
   };
 }

@@ -2,6 +2,7 @@ import {
   continueAsNew,
   defineQuery,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -13,7 +14,8 @@ import { PROGRESS_QUERY } from '../lib/temporal/contract';
  * reindexSearch: rebuilds Typesense from Postgres (the source of truth) with no downtime.
  * Full reindex: create `<alias>_v<N+1>` collections, fill them in batches while searches keep
  * using the live ones through the aliases, swap the aliases, drop the old collections, then catch
- * up the tickets archived or re-indexed while the rebuild ran. With a tenant: re-upsert that
+ * up the tickets archived or re-indexed while the rebuild ran and delete again those purged
+ * meanwhile (the build may have copied them). With a tenant: re-upsert that
  * tenant's documents into the live collections.
  */
 export interface ReindexInput {
@@ -97,6 +99,13 @@ export async function reindexSearch(input: ReindexInput = {}): Promise<ReindexPr
     }
   };
 
+  // Tickets purged while the new collections were built may have been copied into them.
+  // Workflows started before this step existed finish without it.
+  const replayDeletions = async () => {
+    if (state.plan && patched('reindex-replay-deletions'))
+      await batches.reindexReplayDeletions({ since: state.plan.startedAt });
+  };
+
   await sweep('building');
   if (state.phase === 'building') {
     if (state.plan) {
@@ -105,10 +114,12 @@ export async function reindexSearch(input: ReindexInput = {}): Promise<ReindexPr
       state.phase = 'catching-up';
       state.cursor = null;
       await sweep('catching-up');
+      await replayDeletions();
     }
     state.phase = 'done';
   } else if (state.phase === 'catching-up') {
     await sweep('catching-up');
+    await replayDeletions();
     state.phase = 'done';
   }
   log.info('reindex done', { tenantId: input.tenantId, tickets: state.tickets });

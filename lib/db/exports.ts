@@ -87,25 +87,68 @@ export async function getExport(db: Db, exportId: string, tenantId?: string): Pr
   };
 }
 
-export async function finishExport(
+export interface FinishedExport {
+  storageKey: string;
+  sha256: string;
+  pages: number;
+  size: number;
+  messageCount: number;
+  lang: string;
+  downloadName: string;
+}
+
+const FINISH_SQL = `update exports set status = 'done', storage_key = $2, sha256 = $3, pages = $4, size = $5, message_count = $6,
+            lang = $7, download_name = $8, error = null, finished_at = now()
+      where export_id = $1`;
+
+const finishParams = (exportId: string, r: FinishedExport) => [
+  exportId,
+  r.storageKey,
+  r.sha256,
+  r.pages,
+  r.size,
+  r.messageCount,
+  r.lang,
+  r.downloadName,
+];
+
+export async function finishExport(db: Db, exportId: string, r: FinishedExport): Promise<void> {
+  await db.query(FINISH_SQL, finishParams(exportId, r));
+}
+
+/**
+ * Marks the export done only if every ticket it printed is still archived, decided under those
+ * tickets' row locks (FOR SHARE): a purge holds FOR UPDATE from its hold check to its commit, so
+ * one in flight is waited for and seen, and one that starts after this commits finds the export
+ * done and deletes its PDF itself (lib/retention/purge.ts). Returns the tickets that are gone
+ * (nothing marked) or an empty list (marked done).
+ */
+export async function finishExportIfTicketsRemain(
   db: Db,
   exportId: string,
-  r: {
-    storageKey: string;
-    sha256: string;
-    pages: number;
-    size: number;
-    messageCount: number;
-    lang: string;
-    downloadName: string;
-  },
-): Promise<void> {
-  await db.query(
-    `update exports set status = 'done', storage_key = $2, sha256 = $3, pages = $4, size = $5, message_count = $6,
-            lang = $7, download_name = $8, error = null, finished_at = now()
-      where export_id = $1`,
-    [exportId, r.storageKey, r.sha256, r.pages, r.size, r.messageCount, r.lang, r.downloadName],
-  );
+  tenantId: string,
+  ticketIds: string[],
+  r: FinishedExport,
+): Promise<string[]> {
+  const client = await db.connect();
+  try {
+    await client.query('begin');
+    const { rows } = await client.query<{ ticket_id: string }>(
+      `select ticket_id from tickets where tenant_id = $1 and ticket_id = any($2::text[])
+        order by ticket_id for share`,
+      [tenantId, ticketIds],
+    );
+    const present = new Set(rows.map((x) => x.ticket_id));
+    const gone = ticketIds.filter((id) => !present.has(id));
+    if (gone.length === 0) await client.query(FINISH_SQL, finishParams(exportId, r));
+    await client.query('commit');
+    return gone;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 export async function failExport(db: Db, exportId: string, error: string): Promise<void> {

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Db } from './pool';
 
 /**
@@ -70,6 +71,17 @@ export async function markMediaResults(
   ticketId: string,
   results: readonly MediaResult[],
 ): Promise<number> {
+  return updateMediaResults((text, values) => db.query(text, values), tenantId, ticketId, results);
+}
+
+type RunQuery = (text: string, values: unknown[]) => Promise<{ rowCount: number | null }>;
+
+async function updateMediaResults(
+  query: RunQuery,
+  tenantId: string,
+  ticketId: string,
+  results: readonly MediaResult[],
+): Promise<number> {
   if (results.length === 0) return 0;
   const values: unknown[] = [tenantId, ticketId];
   const tuples = results.map((r) => {
@@ -86,7 +98,7 @@ export async function markMediaResults(
     );
     return `($${b + 1}::text,$${b + 2}::int,$${b + 3}::text,$${b + 4}::text,$${b + 5}::text,$${b + 6}::bigint,$${b + 7}::text,$${b + 8}::text)`;
   });
-  const { rowCount } = await db.query(
+  const { rowCount } = await query(
     `update media m set status = v.status, reason = v.reason,
             sha256 = coalesce(v.sha256, m.sha256), size = coalesce(v.size, m.size),
             content_type = coalesce(v.content_type, m.content_type),
@@ -98,6 +110,61 @@ export async function markMediaResults(
     values,
   );
   return rowCount ?? 0;
+}
+
+/**
+ * Takes the lock guarding a content-addressed media object (`<tenant>/media/<sha256>`) until the
+ * transaction ends. A purge holds it from deciding that no other ticket uses the object until its
+ * media rows are gone; the mirror holds it from checking that the object is there until its row
+ * says stored. So one never deletes an object the other is about to rely on. Keys are locked in
+ * sorted order, the same in both, so two holders of several never deadlock.
+ */
+export async function lockMediaObjects(client: pg.PoolClient, storageKeys: Iterable<string>): Promise<void> {
+  for (const key of [...new Set(storageKeys)].sort())
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [key]);
+}
+
+/**
+ * markMediaResults for a mirror whose objects a purge may delete meanwhile: under each stored
+ * object's lock, a result whose object is gone (a purge of another ticket that shared it deleted
+ * it after this mirror found it already there) is not recorded and stays pending, so it is
+ * downloaded and stored again. Returns the results left pending.
+ */
+export async function markMediaResultsLocked(
+  db: Db,
+  exists: (storageKey: string) => Promise<boolean>,
+  tenantId: string,
+  ticketId: string,
+  results: readonly MediaResult[],
+): Promise<MediaResult[]> {
+  const stored = results.filter((r): r is MediaResult & StoredMediaResult => r.status === 'stored');
+  if (stored.length === 0) {
+    await markMediaResults(db, tenantId, ticketId, results);
+    return [];
+  }
+  const client = await db.connect();
+  try {
+    await client.query('begin');
+    await lockMediaObjects(
+      client,
+      stored.map((r) => r.storageKey),
+    );
+    const missing: MediaResult[] = [];
+    for (const r of stored) if (!(await exists(r.storageKey))) missing.push(r);
+    await updateMediaResults(
+      (text, values) => client.query(text, values),
+      tenantId,
+      ticketId,
+      results.filter((r) => !missing.includes(r)),
+    );
+    await client.query('commit');
+    return missing;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 /** An item's attempt record: attempts counted so far, time since its first failure, last failure. */

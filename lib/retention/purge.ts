@@ -1,4 +1,5 @@
 import type { SecretBox } from '../crypto/secret-box';
+import { lockMediaObjects } from '../db/media';
 import type { Db } from '../db/pool';
 import { HELD_TICKET_SQL } from '../db/retention';
 import { eraseSealData } from '../db/seals';
@@ -152,6 +153,13 @@ export async function purgeTicket(
     await deps.hooks?.afterDecision?.(ticketId);
 
     externalTouched = true;
+    // Recorded outside this transaction, before the documents go: a full reindex copying Postgres
+    // into new collections meanwhile may already hold them, and replays this after its alias swap
+    // (activities/ops.ts reindexReplayDeletions), waiting on this ticket's lock to see the outcome.
+    await db.query('insert into search_deletions (tenant_id, ticket_id) values ($1, $2)', [
+      tenantId,
+      ticketId,
+    ]);
     await deleteTicketFromSearch(deps.search, deps.collections, tenantId, ticketId);
     onProgress();
 
@@ -174,7 +182,17 @@ export async function purgeTicket(
       onProgress();
     }
 
-    // Media objects that no other ticket of this tenant references.
+    // Media objects that no other ticket of this tenant references, decided under each object's
+    // lock, held to the commit: a mirror of another ticket recording the same object meanwhile
+    // either went first (its row counts below) or finds the object gone and stores it again.
+    const { rows: ownKeys } = await client.query<{ storage_key: string }>(
+      `select distinct storage_key from media where tenant_id = $1 and ticket_id = $2 and storage_key is not null`,
+      [tenantId, ticketId],
+    );
+    await lockMediaObjects(
+      client,
+      ownKeys.map((r) => r.storage_key),
+    );
     const { rows: unshared } = await client.query<{ storage_key: string }>(
       `select distinct m.storage_key from media m
         where m.tenant_id = $1 and m.ticket_id = $2 and m.storage_key is not null

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { createAllActivities } from '../../activities';
+import { type AllActivityDeps, createAllActivities } from '../../activities';
 import { webSurfaceOf } from '../../api/plugins/origin-check';
 import { buildServer } from '../../api/server';
 import { createAppOptions } from '../../api/services/app-options';
@@ -57,6 +57,8 @@ export interface ArchiveEnvOptions {
    * test starts a worker itself, e.g. `worker/main.ts` as a child process with `workerEnv`.
    */
   worker?: boolean;
+  /** Adjusts what the in-process worker's activities get, e.g. to add a test hook. */
+  activityDeps?: (deps: AllActivityDeps) => AllActivityDeps;
 }
 
 export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<ArchiveEnv> {
@@ -94,7 +96,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowsPath: require.resolve('../../workflows'),
-      activities: createAllActivities(deps),
+      activities: createAllActivities(options.activityDeps ? options.activityDeps(deps) : deps),
     });
     inProcess = { worker, running: worker.run(), connection: nativeConnection };
   }
