@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync } from 'fastify';
+import type { SecretBox } from '../../lib/crypto/secret-box';
 import { writeAudit } from '../../lib/db/audit';
 import { ExportLimitError } from '../../lib/db/export-limits';
 import { downloadNameOf, getExport } from '../../lib/db/exports';
@@ -8,6 +9,7 @@ import { readContactTickets, readTicket } from '../../lib/db/read';
 import type { SealKeyProvider } from '../../lib/integrity/key-provider';
 import { verifyTicket } from '../../lib/integrity/verify';
 import { langFromAcceptLanguage, PDF_LANGS, type PdfLang, parseLang } from '../../lib/pdf/i18n';
+import { auditTargetOf } from '../../lib/retention/erasure-hash';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { startExport } from '../../lib/temporal/export-starter';
@@ -18,6 +20,8 @@ import { ticketIdParam } from './read-schemas';
 /** PDF exports (as Temporal workflows) and digest verification, under the same tenant rules as reads. */
 export interface ExportRouteOptions {
   db: Db;
+  /** Names a contact in the audit log by its keyed fingerprint, never in clear. */
+  box: SecretBox;
   store: ObjectStore;
   access: ReadAccess;
   temporal: Client;
@@ -257,7 +261,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
         tenantId: session.tenantId,
         actor: session.actor,
         action: 'export.download',
-        target: `${record.kind}:${record.target}`,
+        target: auditTargetOf(opts.box, session.tenantId, record.kind, record.target),
         details: { exportId: record.exportId },
       });
       return {

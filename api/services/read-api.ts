@@ -103,10 +103,11 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
       mediaUrlTtlSeconds: deps.signedUrlTtlSeconds,
       searchRateLimit: { max: deps.searchRateLimitPerMinute ?? 600, timeWindowMs: 60_000 },
     },
-    contacts: { db: deps.db, access },
+    contacts: { db: deps.db, box: deps.box, access },
   };
   const exports = {
     db: deps.db,
+    box: deps.box,
     store: deps.store,
     access,
     temporal: deps.temporal,
