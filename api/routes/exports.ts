@@ -15,6 +15,7 @@ import type { ObjectStore } from '../../lib/storage/object-store';
 import { startExport } from '../../lib/temporal/export-starter';
 import { badRequest, exportTooLarge, notFound, tooManyRequests } from '../services/http-errors';
 import type { ReadAccess } from '../services/read-access';
+import type { TenantConcurrency } from '../services/tenant-concurrency';
 import { ticketIdParam } from './read-schemas';
 
 /** PDF exports (as Temporal workflows) and digest verification, under the same tenant rules as reads. */
@@ -30,6 +31,8 @@ export interface ExportRouteOptions {
   sealKeys: SealKeyProvider;
   /** Exports running at once per tenant (429 beyond), and messages in one PDF (422 beyond). */
   limits: { maxRunningPerTenant: number; maxMessages: number };
+  /** Verifications in progress per tenant (429 beyond): each hashes every media object of a ticket. */
+  verifyConcurrency: TenantConcurrency;
 }
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -311,7 +314,9 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     async (req) => {
       const session = await opts.access.sessionOf(req);
       const ticketId = req.params.ticketId.toLowerCase();
-      const result = await verifyTicket(opts.db, opts.store, session.tenantId, ticketId, opts.sealKeys);
+      const result = await opts.verifyConcurrency.run(session.tenantId, () =>
+        verifyTicket(opts.db, opts.store, session.tenantId, ticketId, opts.sealKeys),
+      );
       if (!result) throw notFound(`ticket ${ticketId} is not in this archive`);
       await writeAudit(opts.db, {
         tenantId: session.tenantId,
