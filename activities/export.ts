@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { PDFDocument } from 'pdf-lib';
 import type { Browser } from 'puppeteer-core';
+import type { SecretBox } from '../lib/crypto/secret-box';
 import { writeAudit } from '../lib/db/audit';
 import { failExport, finishExportIfTicketsRemain, getExport } from '../lib/db/exports';
 import type { Db } from '../lib/db/pool';
@@ -20,6 +21,7 @@ import { writeExportHtml } from '../lib/pdf/export-html';
 import { DEFAULT_TIME_ZONE, exportFileName } from '../lib/pdf/format';
 import { DEFAULT_PDF_LANG, fill, PDF_LABELS, parseLang } from '../lib/pdf/i18n';
 import { printPdf } from '../lib/pdf/print';
+import { auditTargetOf } from '../lib/retention/erasure-hash';
 import type { ObjectStore } from '../lib/storage/object-store';
 import { heartbeat } from './activity-context';
 import type { ExportActivities } from './export-types';
@@ -30,6 +32,8 @@ import type { ExportActivities } from './export-types';
  */
 export interface ExportDeps {
   db: Db;
+  /** Names a contact in the audit log by its keyed fingerprint (lib/retention/erasure-hash.ts). */
+  box: SecretBox;
   store: ObjectStore;
   /** Chromium, launched on first use and shared by exports. */
   browser: () => Promise<Browser>;
@@ -191,7 +195,7 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
           tenantId: record.tenantId,
           actor: record.requestedBy,
           action: 'export.done',
-          target: `${record.kind}:${record.target}`,
+          target: auditTargetOf(deps.box, record.tenantId, record.kind, record.target),
           details: { exportId, sha256, pages, lang },
         });
         return { exportId, sha256, pages, size: bytes.length, messageCount: messages };

@@ -23,9 +23,17 @@ export interface RetentionBatchResult extends PurgeTotals {
   more: boolean;
 }
 
-export interface EraseBatchInput {
+/**
+ * Which contact: `requestId` of the stored erasure request (the identity is read and opened by the
+ * activity), or, in workflows started before requests were stored, the `identity` itself.
+ */
+export interface ErasureTarget {
   tenantId: string;
-  identity: string;
+  requestId?: string;
+  identity?: string;
+}
+
+export interface EraseBatchInput extends ErasureTarget {
   requestedBy: string;
   limit: number;
   workflowId: string;
@@ -37,9 +45,7 @@ export interface EraseBatchResult extends PurgeTotals {
   more: boolean;
 }
 
-export interface EraseSummaryInput {
-  tenantId: string;
-  identity: string;
+export interface EraseSummaryInput extends ErasureTarget {
   requestedBy: string;
   /** `<workflow id>/<run id>`: the audit entry is written once per run. */
   workflowRun: string;

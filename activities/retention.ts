@@ -1,10 +1,12 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { writeAudit } from '../lib/db/audit';
 import type { Db } from '../lib/db/pool';
 import { contactTicketIds, expiredTicketIds, isContactHeld, tenantsWithRetention } from '../lib/db/retention';
 import { identityFingerprint, writeTombstone } from '../lib/retention/erasure-hash';
+import { ErasureRequestError, readErasureIdentity } from '../lib/retention/erasure-requests';
 import { addCounts, emptyCounts, type PurgeDeps, purgeTicket } from '../lib/retention/purge';
 import { heartbeat } from './activity-context';
-import type { RetentionActivities } from './retention-types';
+import type { ErasureTarget, RetentionActivities } from './retention-types';
 
 /**
  * Retention and erasure: each batch lists what may go (held tickets are never listed) and purges
@@ -38,6 +40,26 @@ async function deleteContactExports(db: Db, deps: RetentionDeps, tenantId: strin
   return { exports: deleted.rowCount ?? 0, objects };
 }
 
+/**
+ * The contact to erase: opened from the stored request, or (workflows started before requests were
+ * stored) carried in the input. A missing or unopenable request will not appear on a retry: non-retryable.
+ */
+async function identityOf(deps: RetentionDeps, t: ErasureTarget): Promise<string> {
+  if (t.identity !== undefined) return t.identity;
+  if (t.requestId === undefined)
+    throw ApplicationFailure.nonRetryable(
+      'erasure input names neither a request nor an identity',
+      'BadErasureInput',
+    );
+  try {
+    return await readErasureIdentity(deps.db, deps.box, t.tenantId, t.requestId);
+  } catch (err) {
+    if (err instanceof ErasureRequestError || (err as Error).name === 'SecretBoxError')
+      throw ApplicationFailure.nonRetryable((err as Error).message, 'BadErasureRequest');
+    throw err;
+  }
+}
+
 export function createRetentionActivities(deps: RetentionDeps): RetentionActivities {
   return {
     async listRetentionTenants() {
@@ -67,7 +89,9 @@ export function createRetentionActivities(deps: RetentionDeps): RetentionActivit
       return { ...totals, held, more: ids.length === limit };
     },
 
-    async eraseContactBatch({ tenantId, identity, requestedBy, limit, workflowId }) {
+    async eraseContactBatch(input) {
+      const { tenantId, requestedBy, limit, workflowId } = input;
+      const identity = await identityOf(deps, input);
       const all = await contactTicketIds(deps.db, tenantId, identity);
       const heldTicketIds = all.filter((t) => t.held).map((t) => t.ticketId);
       const unheld = all.filter((t) => !t.held);
@@ -101,7 +125,9 @@ export function createRetentionActivities(deps: RetentionDeps): RetentionActivit
       };
     },
 
-    async finishErasure({ tenantId, identity, requestedBy, workflowRun, totals, heldTicketIds }) {
+    async finishErasure(input) {
+      const { tenantId, requestedBy, workflowRun, totals, heldTicketIds } = input;
+      const identity = await identityOf(deps, input);
       const contactHeld = await isContactHeld(deps.db, tenantId, identity);
       // A contact PDF prints every ticket of the contact: it goes unless the contact itself is held.
       const removed = contactHeld

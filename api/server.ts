@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { errorHandler } from './plugins/errors';
+import { redactedRequest } from './plugins/log-redaction';
 import { registerMetrics } from './plugins/metrics';
 import { registerOriginCheck, type WebSurfaceOptions } from './plugins/origin-check';
 import { trustProxyFn } from './plugins/trust-proxy';
@@ -46,7 +47,8 @@ export interface ServerDeps {
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    // A child with our `req` serializer: Fastify keeps the instance's serializers over its own.
+    loggerInstance: deps.logger.child({}, { serializers: { req: redactedRequest } }) as FastifyBaseLogger,
     // Behind an ingress, req.ip (rate-limit buckets, logs) is the client from X-Forwarded-For only
     // for the configured hops; by default nobody's X-Forwarded-For is believed.
     trustProxy: trustProxyFn(deps.webSurface?.trustProxy ?? null),

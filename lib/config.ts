@@ -112,6 +112,10 @@ export const configSchema = z.object({
     .transform((v) => (v === 'auto' ? ('auto' as const) : v === 'true')),
   /** PDF exports one tenant may have running at once (API); one more gets 429. */
   EXPORT_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(3),
+  /** Ticket verifications one tenant may have in progress at once (per API process); one more gets 429. */
+  VERIFY_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(2),
+  /** Ticket reads (`GET /v1/tickets/:id`) one tenant may have in progress at once (per API process); one more gets 429. */
+  TICKET_READ_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(8),
   /** Most messages one PDF export may hold (a ticket, or all of a contact's tickets in the range); more gets 422. */
   EXPORT_MAX_MESSAGES: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
   /** Lifetime of the signed media and export links the API hands out. */

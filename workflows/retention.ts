@@ -36,7 +36,10 @@ export interface ApplyRetentionAllResult {
 
 export interface EraseContactInput {
   tenantId: string;
-  identity: string;
+  /** The stored request (lib/retention/erasure-requests.ts): the activities read the identity from it. */
+  requestId?: string;
+  /** Only in workflows started before erasure requests were stored; never set by new starts. */
+  identity?: string;
   requestedBy: string;
 }
 

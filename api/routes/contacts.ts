@@ -1,13 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { SecretBox } from '../../lib/crypto/secret-box';
 import { writeAudit } from '../../lib/db/audit';
 import type { Db } from '../../lib/db/pool';
 import { readContactTickets } from '../../lib/db/read';
+import { auditTargetOf } from '../../lib/retention/erasure-hash';
 import type { ReadAccess } from '../services/read-access';
 import { ticketSchema } from './read-schemas';
 
 /** A contact's whole archived history with this tenant. */
 export interface ContactRouteOptions {
   db: Db;
+  /** Names the contact in the audit log by its keyed fingerprint, never in clear. */
+  box: SecretBox;
   access: ReadAccess;
 }
 
@@ -48,7 +52,7 @@ export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app
         tenantId: session.tenantId,
         actor: session.actor,
         action: 'contact.view',
-        target: req.params.identity,
+        target: auditTargetOf(opts.box, session.tenantId, 'contact', req.params.identity),
       });
       return { identity: req.params.identity, tickets };
     },

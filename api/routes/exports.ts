@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync } from 'fastify';
+import type { SecretBox } from '../../lib/crypto/secret-box';
 import { writeAudit } from '../../lib/db/audit';
 import { ExportLimitError } from '../../lib/db/export-limits';
 import { downloadNameOf, getExport } from '../../lib/db/exports';
@@ -8,16 +9,20 @@ import { readContactTickets, readTicket } from '../../lib/db/read';
 import type { SealKeyProvider } from '../../lib/integrity/key-provider';
 import { verifyTicket } from '../../lib/integrity/verify';
 import { langFromAcceptLanguage, PDF_LANGS, type PdfLang, parseLang } from '../../lib/pdf/i18n';
+import { auditTargetOf } from '../../lib/retention/erasure-hash';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { startExport } from '../../lib/temporal/export-starter';
 import { badRequest, exportTooLarge, notFound, tooManyRequests } from '../services/http-errors';
 import type { ReadAccess } from '../services/read-access';
+import type { TenantConcurrency } from '../services/tenant-concurrency';
 import { ticketIdParam } from './read-schemas';
 
 /** PDF exports (as Temporal workflows) and digest verification, under the same tenant rules as reads. */
 export interface ExportRouteOptions {
   db: Db;
+  /** Names a contact in the audit log by its keyed fingerprint, never in clear. */
+  box: SecretBox;
   store: ObjectStore;
   access: ReadAccess;
   temporal: Client;
@@ -26,6 +31,8 @@ export interface ExportRouteOptions {
   sealKeys: SealKeyProvider;
   /** Exports running at once per tenant (429 beyond), and messages in one PDF (422 beyond). */
   limits: { maxRunningPerTenant: number; maxMessages: number };
+  /** Verifications in progress per tenant (429 beyond): each hashes every media object of a ticket. */
+  verifyConcurrency: TenantConcurrency;
 }
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -257,7 +264,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
         tenantId: session.tenantId,
         actor: session.actor,
         action: 'export.download',
-        target: `${record.kind}:${record.target}`,
+        target: auditTargetOf(opts.box, session.tenantId, record.kind, record.target),
         details: { exportId: record.exportId },
       });
       return {
@@ -307,7 +314,9 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     async (req) => {
       const session = await opts.access.sessionOf(req);
       const ticketId = req.params.ticketId.toLowerCase();
-      const result = await verifyTicket(opts.db, opts.store, session.tenantId, ticketId, opts.sealKeys);
+      const result = await opts.verifyConcurrency.run(session.tenantId, () =>
+        verifyTicket(opts.db, opts.store, session.tenantId, ticketId, opts.sealKeys),
+      );
       if (!result) throw notFound(`ticket ${ticketId} is not in this archive`);
       await writeAudit(opts.db, {
         tenantId: session.tenantId,

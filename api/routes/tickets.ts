@@ -9,6 +9,7 @@ import { isInlineSafe } from '../../lib/storage/inline-safe';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { badRequest, notFound } from '../services/http-errors';
 import type { ReadAccess } from '../services/read-access';
+import type { TenantConcurrency } from '../services/tenant-concurrency';
 import { messageSchema, ticketHitSchema, ticketIdParam, ticketSchema } from './read-schemas';
 
 /** Search archived tickets, and read one as it happened, with signed links to its media. */
@@ -20,6 +21,8 @@ export interface TicketRouteOptions {
   mediaUrlTtlSeconds: number;
   /** Searches per tenant per window before 429. */
   searchRateLimit: { max: number; timeWindowMs: number };
+  /** Ticket reads in progress per tenant (429 beyond). */
+  readConcurrency: TenantConcurrency;
 }
 
 export const MAX_PER_PAGE = 100;
@@ -146,45 +149,53 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
     },
     async (req) => {
       const session = await opts.access.sessionOf(req);
-      const ticketId = req.params.ticketId.toLowerCase();
-      const ticket = await readTicket(opts.db, session.tenantId, ticketId);
-      // Another tenant's ticket is indistinguishable from one that does not exist.
-      if (!ticket) throw notFound(`ticket ${ticketId} is not in this archive`);
-      const after = req.query.after ?? -1;
-      const limit = req.query.limit ?? 500;
-      const messages = await readMessages(opts.db, session.tenantId, ticketId, after, limit);
-      const withUrls = await Promise.all(
-        messages.map(async (m) => ({
-          ...m,
-          media: await Promise.all(
-            m.media.map(async ({ storageKey, ...media }) => ({
-              ...media,
-              url:
-                media.status === 'stored' && storageKey
-                  ? await opts.store.signedReadUrl(storageKey, {
-                      expiresInSeconds: opts.mediaUrlTtlSeconds,
-                      // Media a browser could execute is only ever handed out as a download.
-                      forceDownload: !isInlineSafe(media.contentType),
-                    })
-                  : null,
-            })),
-          ),
-        })),
-      );
-      if (after === -1) {
-        await writeAudit(opts.db, {
-          tenantId: session.tenantId,
-          actor: session.actor,
-          action: 'ticket.view',
-          target: ticketId,
-        });
-      }
-      const last = messages[messages.length - 1];
-      return {
-        ticket,
-        messages: withUrls,
-        nextAfter: messages.length === limit && last ? last.position : null,
-      };
+      return opts.readConcurrency.run(session.tenantId, () => readOne(session, req.params, req.query));
     },
   );
+
+  async function readOne(
+    session: { tenantId: string; actor: string },
+    params: { ticketId: string },
+    query: { after?: number; limit?: number },
+  ) {
+    const ticketId = params.ticketId.toLowerCase();
+    const ticket = await readTicket(opts.db, session.tenantId, ticketId);
+    // Another tenant's ticket is indistinguishable from one that does not exist.
+    if (!ticket) throw notFound(`ticket ${ticketId} is not in this archive`);
+    const after = query.after ?? -1;
+    const limit = query.limit ?? 500;
+    const messages = await readMessages(opts.db, session.tenantId, ticketId, after, limit);
+    const withUrls = await Promise.all(
+      messages.map(async (m) => ({
+        ...m,
+        media: await Promise.all(
+          m.media.map(async ({ storageKey, ...media }) => ({
+            ...media,
+            url:
+              media.status === 'stored' && storageKey
+                ? await opts.store.signedReadUrl(storageKey, {
+                    expiresInSeconds: opts.mediaUrlTtlSeconds,
+                    // Media a browser could execute is only ever handed out as a download.
+                    forceDownload: !isInlineSafe(media.contentType),
+                  })
+                : null,
+          })),
+        ),
+      })),
+    );
+    if (after === -1) {
+      await writeAudit(opts.db, {
+        tenantId: session.tenantId,
+        actor: session.actor,
+        action: 'ticket.view',
+        target: ticketId,
+      });
+    }
+    const last = messages[messages.length - 1];
+    return {
+      ticket,
+      messages: withUrls,
+      nextAfter: messages.length === limit && last ? last.position : null,
+    };
+  }
 };

@@ -65,6 +65,10 @@ export function createAppOptions(
       maxRunningPerTenant: config.EXPORT_MAX_CONCURRENT_PER_TENANT,
       maxMessages: config.EXPORT_MAX_MESSAGES,
     },
+    concurrency: {
+      verifyPerTenant: config.VERIFY_MAX_CONCURRENT_PER_TENANT,
+      ticketReadsPerTenant: config.TICKET_READ_MAX_CONCURRENT_PER_TENANT,
+    },
     signedUrlTtlSeconds: config.SIGNED_URL_TTL_SECONDS,
     temporal: c.temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -13,6 +13,7 @@ import type { ObjectStore } from '../../lib/storage/object-store';
 import type { ServerDeps } from '../server';
 import { createReadAccess } from './read-access';
 import type { CookieSecurity } from './session-cookie';
+import { tenantConcurrency } from './tenant-concurrency';
 
 /** Wires the read and export routes to Postgres, Typesense, storage and Temporal. */
 export interface ReadApiDeps {
@@ -41,6 +42,8 @@ export interface ReadApiDeps {
   searchRateLimitPerMinute?: number;
   /** Export limits (lib/config.ts EXPORT_MAX_CONCURRENT_PER_TENANT, EXPORT_MAX_MESSAGES). */
   exportLimits?: { maxRunningPerTenant: number; maxMessages: number };
+  /** Per-tenant requests in progress (lib/config.ts VERIFY_/TICKET_READ_MAX_CONCURRENT_PER_TENANT). */
+  concurrency?: { verifyPerTenant: number; ticketReadsPerTenant: number };
   sealKeys: SealKeyProvider;
 }
 
@@ -102,11 +105,17 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
       },
       mediaUrlTtlSeconds: deps.signedUrlTtlSeconds,
       searchRateLimit: { max: deps.searchRateLimitPerMinute ?? 600, timeWindowMs: 60_000 },
+      readConcurrency: tenantConcurrency(
+        'TICKET_READ_MAX_CONCURRENT_PER_TENANT',
+        deps.concurrency?.ticketReadsPerTenant ?? 8,
+        'ticket reads',
+      ),
     },
-    contacts: { db: deps.db, access },
+    contacts: { db: deps.db, box: deps.box, access },
   };
   const exports = {
     db: deps.db,
+    box: deps.box,
     store: deps.store,
     access,
     temporal: deps.temporal,
@@ -114,6 +123,11 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
     signedUrlTtlSeconds: deps.signedUrlTtlSeconds,
     limits: deps.exportLimits ?? { maxRunningPerTenant: 3, maxMessages: 20_000 },
     sealKeys: deps.sealKeys,
+    verifyConcurrency: tenantConcurrency(
+      'VERIFY_MAX_CONCURRENT_PER_TENANT',
+      deps.concurrency?.verifyPerTenant ?? 2,
+      'verifications',
+    ),
   };
   return { read, exports };
 }

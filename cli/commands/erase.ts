@@ -13,6 +13,7 @@ export function registerEraseCommands(program: Command, { run }: CommandContext)
     temporal: await d.temporal(),
     taskQueue: d.config.TEMPORAL_TASK_QUEUE,
     box: d.box,
+    db: d.db,
   });
   program
     .command('erase <tenant> <identity>')

@@ -39,7 +39,7 @@ export async function exportCommand(
   }
   const temporal = await deps.temporal();
   const { exportId, workflowId } = await startExport(
-    { db: deps.db, temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE },
+    { db: deps.db, box: deps.box, temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE },
     { tenantId, actor: deps.actor, kind: 'ticket', target: ticketId, lang, auditDetails: { via: 'cli' } },
   );
   const handle = temporal.workflow.getHandle(workflowId);

@@ -12,18 +12,18 @@ import { type CommandContext, UsageError } from './common';
 /** `hold place|release|list`: legal holds on a ticket or a contact (retention and erasure skip them). */
 /** `hold place <tenant> ticket|contact <target> --reason …` */
 export async function placeHold(
-  ctx: Pick<CliDeps, 'db'>,
+  ctx: Pick<CliDeps, 'db' | 'box'>,
   args: { tenantId: string; kind: HoldKind; target: string; reason: string; createdBy: string },
 ): Promise<{ hold: LegalHold; created: boolean }> {
-  return placeLegalHold(ctx.db, args);
+  return placeLegalHold(ctx.db, ctx.box, args);
 }
 
 /** `hold release <tenant> ticket|contact <target>`; `released: false` when no hold was active. */
 export async function releaseHold(
-  ctx: Pick<CliDeps, 'db'>,
+  ctx: Pick<CliDeps, 'db' | 'box'>,
   args: { tenantId: string; kind: HoldKind; target: string; releasedBy: string },
 ): Promise<{ released: boolean; hold: LegalHold | null }> {
-  const hold = await releaseLegalHold(ctx.db, args);
+  const hold = await releaseLegalHold(ctx.db, ctx.box, args);
   return { released: hold !== null, hold };
 }
 

@@ -1,3 +1,5 @@
+import type { SecretBox } from '../crypto/secret-box';
+import { auditTargetOf } from '../retention/erasure-hash';
 import { writeAudit } from './audit';
 import type { Db } from './pool';
 
@@ -96,6 +98,7 @@ const toHold = (r: Record<string, unknown>): LegalHold => ({
  */
 export async function placeLegalHold(
   db: Db,
+  box: SecretBox,
   h: { tenantId: string; kind: HoldKind; target: string; reason: string; createdBy: string },
 ): Promise<{ hold: LegalHold; created: boolean }> {
   if (h.kind !== 'ticket' && h.kind !== 'contact')
@@ -134,7 +137,7 @@ export async function placeLegalHold(
         tenantId: h.tenantId,
         actor: h.createdBy,
         action: 'hold.place',
-        target: `${h.kind}:${h.target}`,
+        target: auditTargetOf(box, h.tenantId, h.kind, h.target),
         details: { holdId: hold.holdId, reason: hold.reason },
       });
       result = { hold, created: true };
@@ -159,6 +162,7 @@ export async function placeLegalHold(
 /** Releases the active hold on a target; returns it, or null when there was none. Audited. */
 export async function releaseLegalHold(
   db: Db,
+  box: SecretBox,
   h: { tenantId: string; kind: HoldKind; target: string; releasedBy: string },
 ): Promise<LegalHold | null> {
   const { rows } = await db.query(
@@ -173,7 +177,7 @@ export async function releaseLegalHold(
     tenantId: h.tenantId,
     actor: h.releasedBy,
     action: 'hold.release',
-    target: `${h.kind}:${h.target}`,
+    target: auditTargetOf(box, h.tenantId, h.kind, h.target),
     details: { holdId: hold.holdId },
   });
   return hold;

@@ -27,6 +27,17 @@ export const erasureHash = (box: SecretBox, tenantId: string, kind: ErasedKind, 
 export const identityFingerprint = (box: SecretBox, tenantId: string, identity: string): string =>
   erasureHash(box, tenantId, 'contact', identity);
 
+/**
+ * The audit target of a hold, an export or a view: `ticket:<id>`, or `contact:<keyed fingerprint>`
+ * (never the identity in clear: the audit log outlives erasures and is read by operators).
+ */
+export const auditTargetOf = (
+  box: SecretBox,
+  tenantId: string,
+  kind: 'ticket' | 'contact',
+  target: string,
+): string => `${kind}:${kind === 'contact' ? identityFingerprint(box, tenantId, target) : target}`;
+
 /** Records an erasure (idempotent); `q` may be the purge's transaction. */
 export async function writeTombstone(
   q: Queryable,

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { SecretBox } from '../crypto/secret-box';
 import { writeAudit } from '../db/audit';
 import { createExportWithinLimit } from '../db/export-limits';
 import { createExport } from '../db/exports';
 import type { Db } from '../db/pool';
 import type { PdfLang } from '../pdf/i18n';
+import { auditTargetOf } from '../retention/erasure-hash';
 import { exportWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from './contract';
 
 export interface ExportRequest {
@@ -29,7 +31,7 @@ export interface ExportRequest {
  * (so a poll finds it at once), the workflow, then the audit entry.
  */
 export async function startExport(
-  deps: { db: Db; temporal: Client; taskQueue: string },
+  deps: { db: Db; box: SecretBox; temporal: Client; taskQueue: string },
   req: ExportRequest,
 ): Promise<{ exportId: string; workflowId: string }> {
   const { tenantId, actor, kind, target, lang } = req;
@@ -59,7 +61,7 @@ export async function startExport(
     tenantId,
     actor,
     action: 'export.request',
-    target: `${kind}:${target}`,
+    target: auditTargetOf(deps.box, tenantId, kind, target),
     details: { exportId, lang, ...req.auditDetails },
   });
   return { exportId, workflowId };

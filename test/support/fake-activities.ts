@@ -146,7 +146,11 @@ export function fakeRetention(options: {
   failingTenants?: Set<string>;
   /** Tenants whose purge waits for this promise. */
   gate?: Map<string, Promise<void>>;
+  /** Stored erasure requests: request id → identity (workflows started with a requestId). */
+  requests?: Record<string, string>;
 }) {
+  const who = (i: { identity?: string; requestId?: string }) =>
+    i.identity ?? options.requests?.[i.requestId ?? ''] ?? '';
   const deleted = new Set<string>();
   /** `ticket <id>` per ticket deleted, `exports <contact>` when the erasure finishes, in order. */
   const log: string[] = [];
@@ -178,8 +182,9 @@ export function fakeRetention(options: {
       return { ...totals(n), held: n < input.limit ? held : 0, more: n === input.limit };
     },
     async eraseContactBatch(input: EraseBatchInput) {
-      const mine = (t: FakeTicket) => t.tenantId === input.tenantId && t.contact === input.identity;
-      if (options.heldContacts?.has(input.identity))
+      const identity = who(input);
+      const mine = (t: FakeTicket) => t.tenantId === input.tenantId && t.contact === identity;
+      if (options.heldContacts?.has(identity))
         return { ...totals(0), heldTicketIds: options.tickets.filter(mine).map((t) => t.id), more: false };
       const n = take(mine, input.limit);
       const heldTicketIds = options.tickets.filter((t) => t.held && mine(t)).map((t) => t.id);
@@ -187,8 +192,8 @@ export function fakeRetention(options: {
     },
     async finishErasure(input: EraseSummaryInput) {
       summaries.push(input);
-      const contactHeld = options.heldContacts?.has(input.identity) ?? false;
-      if (!contactHeld) log.push(`exports ${input.identity}`);
+      const contactHeld = options.heldContacts?.has(who(input)) ?? false;
+      if (!contactHeld) log.push(`exports ${who(input)}`);
       return { exports: contactHeld ? 0 : 2, objects: contactHeld ? 0 : 2, contactHeld };
     },
   };

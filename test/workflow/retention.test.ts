@@ -192,6 +192,27 @@ describe('eraseContact', () => {
     expect(fake.summaries[0]?.workflowRun).toMatch(/^erase\/tenant-a\/e1\/.+/);
   }, 60_000);
 
+  test('started with a stored request id, the activities get the request, never the identity', async () => {
+    const store = tickets(3, () => ({}));
+    const fake = fakeRetention({
+      tickets: store,
+      retentionDays: {},
+      requests: { 'req-1': 'someone@example.test' },
+    });
+    const result = await wf.run(
+      fake.activities,
+      (taskQueue) =>
+        wf.client.workflow.execute('eraseContact', {
+          taskQueue,
+          workflowId: 'erase/tenant-a/e3',
+          args: [{ tenantId: 'tenant-a', requestId: 'req-1', requestedBy: 'dpo@example.test' }],
+        }) as Promise<EraseContactResult>,
+    );
+    expect(result).toMatchObject({ tickets: 3, contactHeld: false });
+    expect(fake.summaries[0]).toMatchObject({ requestId: 'req-1' });
+    expect(fake.summaries[0]).not.toHaveProperty('identity');
+  }, 60_000);
+
   test('a contact on hold: nothing of it is erased and the result says so', async () => {
     const store = tickets(4, () => ({}));
     const fake = fakeRetention({

@@ -8,7 +8,7 @@ import { createAppOptions } from '../../api/services/app-options';
 import { type Config, loadConfig, secretsOf } from '../../lib/config';
 import { createSecretBox, type SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
-import { createLogger } from '../../lib/logger';
+import { createLogger, type Logger } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
 import type { SearchClient } from '../../lib/search/client';
 import { dropCollections } from '../../lib/search/migrate';
@@ -59,6 +59,8 @@ export interface ArchiveEnvOptions {
   worker?: boolean;
   /** Adjusts what the in-process worker's activities get, e.g. to add a test hook. */
   activityDeps?: (deps: AllActivityDeps) => AllActivityDeps;
+  /** The API's and in-process worker's logger (default: silent), e.g. to read the request log. */
+  logger?: Logger;
 }
 
 export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<ArchiveEnv> {
@@ -84,7 +86,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
       .join(','),
   };
   const config = loadConfig(workerEnv);
-  const logger = createLogger('silent', 'test');
+  const logger = options.logger ?? createLogger('silent', 'test');
   // One registry for the in-process API and worker, so a test reads every metric at /metrics.
   const metrics = createMetrics('api');
   const deps = { ...(await createWorkerDeps(config, logger)), metrics };

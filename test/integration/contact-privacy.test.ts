@@ -1,0 +1,154 @@
+import { startErasure } from '../../cli/commands/erase';
+import { placeHold, releaseHold } from '../../cli/commands/hold';
+import { createLogger } from '../../lib/logger';
+import { identityFingerprint } from '../../lib/retention/erasure-hash';
+import { WORKFLOW } from '../../lib/temporal/contract';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
+import type { EraseContactResult } from '../../workflows/retention';
+import { addClosedTicket, textMessages } from '../support/generated-tickets';
+import { exportToEnd, SAME_ORIGIN, sessionApi } from '../support/session-api';
+
+/**
+ * The contact identity (a phone number) is personal data: it must not stay in clear where an
+ * erasure cannot reach it — the audit log, the API's request log, Temporal's workflow history.
+ * An attacker (or an auditor) with the log or Temporal's UI greps for the number.
+ */
+
+let env: ArchiveEnv;
+let cookie: string;
+const LATAM = 'atendimentolatam';
+const logLines: string[] = [];
+const api = sessionApi(
+  () => env.app,
+  () => cookie,
+);
+const ctx = () => ({
+  db: env.db,
+  box: env.box,
+  temporal: env.temporal,
+  taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+});
+const customer = () => `55119${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}@wa.gw.msging.net`;
+/** The part anyone would search for: the phone number. */
+const phoneOf = (identity: string) => identity.split('@')[0] as string;
+
+async function archiveTicket(identity: string): Promise<string> {
+  const start = Date.now() - 86_400_000;
+  const id = addClosedTicket(env.sim, {
+    bot: LATAM,
+    start,
+    customer: identity,
+    contactName: 'Cliente Privacidade',
+    messages: (ticketId) =>
+      textMessages(`priv-${ticketId}`, 2, start, (i) => ['oi', 'tudo bem'][i] as string),
+  });
+  const answer = await env.webhook(id, botAuthorization(LATAM));
+  expect(answer.statusCode).toBe(202);
+  await env.result(answer.body.workflowId as string);
+  return id;
+}
+
+/** Every byte string in a decoded Temporal history (payloads are JSON bytes), as text. */
+function bytesIn(value: unknown, out: string[] = []): string[] {
+  if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'));
+  else if (typeof value === 'string') out.push(value);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) bytesIn(v, out);
+  return out;
+}
+
+const contact = customer();
+const legacyContact = customer();
+
+beforeAll(async () => {
+  env = await startArchiveEnv({
+    logger: createLogger('info', 'test', { write: (line: string) => void logLines.push(line) }),
+  });
+  await archiveTicket(contact);
+  await archiveTicket(legacyContact);
+  const login = await env.app.inject({
+    method: 'POST',
+    url: '/v1/session',
+    headers: { 'content-type': 'application/json', ...SAME_ORIGIN },
+    payload: JSON.stringify({ auth: botAuthorization(LATAM), user: 'dpo@loja.example' }),
+  });
+  expect(login.statusCode).toBeLessThan(300);
+  cookie = String(login.headers['set-cookie']).split(';')[0] as string;
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+test('holds, contact exports and contact views name the contact in the audit log by its keyed fingerprint only', async () => {
+  await placeHold(ctx(), {
+    tenantId: LATAM,
+    kind: 'contact',
+    target: contact,
+    reason: 'litigio',
+    createdBy: 'juridico@loja.example',
+  });
+  const { state } = await exportToEnd(api, `/v1/contacts/${encodeURIComponent(contact)}/exports`, {});
+  expect(state).toMatchObject({ status: 'done' });
+  expect((await api('GET', `/v1/contacts/${encodeURIComponent(contact)}/tickets`)).statusCode).toBe(200);
+  await releaseHold(ctx(), { tenantId: LATAM, kind: 'contact', target: contact, releasedBy: 'juridico' });
+
+  const { rows } = await env.db.query<{ action: string; target: string }>(
+    'select action, target, actor, details from audit_log where tenant_id = $1 order by id',
+    [LATAM],
+  );
+  const fingerprint = `contact:${identityFingerprint(env.box, LATAM, contact)}`;
+  const byAction = (a: string) => rows.filter((r) => r.action === a).map((r) => r.target);
+  for (const action of ['hold.place', 'hold.release', 'export.request', 'export.done', 'export.download'])
+    expect(byAction(action)).toEqual([fingerprint]);
+  expect(byAction('contact.view')).toEqual([fingerprint]);
+  expect(JSON.stringify(rows)).not.toContain(phoneOf(contact));
+});
+
+test('the request log of /v1/contacts/<identity>/… does not contain the identity', async () => {
+  logLines.length = 0;
+  const res = await api('GET', `/v1/contacts/${encodeURIComponent(contact)}/tickets`);
+  expect(res.statusCode).toBe(200);
+  await env.app.inject({ method: 'GET', url: `/v1/contacts/${contact}/tickets?x=1` }); // unsigned, raw '@'
+  const requestLines = logLines.filter((l) => (JSON.parse(l) as { reqId?: string }).reqId !== undefined);
+  // The request was logged, with its route still readable…
+  expect(requestLines.some((l) => l.includes('/v1/contacts/[contact]/tickets'))).toBe(true);
+  // …and without the number, encoded or not.
+  for (const line of requestLines) {
+    expect(line).not.toContain(phoneOf(contact));
+    expect(line).not.toContain(encodeURIComponent(contact));
+  }
+});
+
+test("an erasure's workflow history does not contain the identity; the request is sealed in Postgres", async () => {
+  const { workflowId, result } = await startErasure(ctx(), {
+    tenantId: LATAM,
+    identity: contact,
+    requestedBy: 'dpo@loja.example',
+    wait: true,
+  });
+  expect(result).toMatchObject<Partial<EraseContactResult>>({ tickets: 1, messages: 2, contactHeld: false });
+  const history = await env.temporal.workflow.getHandle(workflowId).fetchHistory();
+  const text = bytesIn(history).join('\n');
+  expect(text).toContain('dpo@loja.example'); // the payloads were read
+  expect(text).not.toContain(phoneOf(contact));
+  const { rows } = await env.db.query<{ identity_sealed: Buffer }>(
+    'select identity_sealed from erasure_requests where tenant_id = $1',
+    [LATAM],
+  );
+  expect(rows).toHaveLength(1);
+  expect(rows[0]?.identity_sealed.toString('utf8')).not.toContain(phoneOf(contact));
+});
+
+test('an erasure started before requests were stored (identity in its input) still erases', async () => {
+  const handle = await env.temporal.workflow.start(WORKFLOW.eraseContact, {
+    taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+    workflowId: `erase-legacy-${Date.now()}`,
+    args: [{ tenantId: LATAM, identity: legacyContact, requestedBy: 'dpo@loja.example' }],
+  });
+  expect(await handle.result()).toMatchObject({ tickets: 1, messages: 2, contactHeld: false });
+  const { rows } = await env.db.query(
+    `select 1 from tickets where tenant_id = $1 and customer_identity = $2`,
+    [LATAM, legacyContact],
+  );
+  expect(rows).toHaveLength(0);
+});

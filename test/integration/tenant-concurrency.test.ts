@@ -1,0 +1,143 @@
+import type { FastifyInstance } from 'fastify';
+import { webSurfaceOf } from '../../api/plugins/origin-check';
+import { buildServer } from '../../api/server';
+import { createAppOptions } from '../../api/services/app-options';
+import { loadConfig, secretsOf } from '../../lib/config';
+import { createSecretBox } from '../../lib/crypto';
+import { createLogger } from '../../lib/logger';
+import type { ObjectStore } from '../../lib/storage/object-store';
+import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { botAuthorization } from '../../tools/harness/blip-fixtures';
+import { waitFor } from '../../tools/harness/wait';
+import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
+
+/**
+ * One tenant looping over verify or ticket reads must not take the database and object store from
+ * the others (issue 13). The API below runs over an object store whose calls wait at a gate the
+ * test opens, so requests stay in progress exactly as long as the test needs (no timing).
+ */
+
+let env: ArchiveEnv;
+let api: FastifyInstance;
+const LATAM = 'atendimentolatam';
+let ticketId: string;
+let gate: { open: () => void; wait: Promise<void> } | null = null;
+const waiting = { list: 0, signedReadUrl: 0 };
+
+function closeGate() {
+  let open: () => void = () => {};
+  const wait = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  gate = { open, wait };
+  waiting.list = 0;
+  waiting.signedReadUrl = 0;
+}
+
+/** The real store, with `list` (verify) and `signedReadUrl` (ticket read) held at the gate when it is closed. */
+function gatedStore(store: ObjectStore): ObjectStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if ((prop !== 'list' && prop !== 'signedReadUrl') || typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        if (gate) {
+          waiting[prop]++;
+          await gate.wait;
+        }
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+const call = (url: string) =>
+  api.inject({ method: 'GET', url, headers: { authorization: botAuthorization(LATAM) } });
+
+beforeAll(async () => {
+  env = await startArchiveEnv();
+  const start = Date.now() - 86_400_000;
+  const media = env.sim.addMedia({ contentType: 'image/png', generate: { size: 3_000, seed: 77 } });
+  ticketId = addClosedTicket(env.sim, {
+    bot: LATAM,
+    start,
+    contactName: 'Cliente Limite',
+    messages: (id) => [
+      ...textMessages(`lim-${id}`, 2, start, (i) => ['oi', 'ola'][i] as string),
+      mediaLinkMessage(`lim-${id}-m`, start + 10_000, {
+        type: 'image/png',
+        uri: media.uri,
+        size: media.size,
+      }),
+    ],
+  });
+  const answer = await env.webhook(ticketId, botAuthorization(LATAM));
+  expect(answer.statusCode).toBe(202);
+  await env.result(answer.body.workflowId as string);
+  const config = loadConfig({
+    ...env.workerEnv,
+    VERIFY_MAX_CONCURRENT_PER_TENANT: '2',
+    TICKET_READ_MAX_CONCURRENT_PER_TENANT: '2',
+  });
+  const secrets = secretsOf(config);
+  api = await buildServer({
+    logger: createLogger('silent', 'test'),
+    healthChecks: {},
+    webSurface: webSurfaceOf(config),
+    ...createAppOptions(config, {
+      db: env.db,
+      box: createSecretBox(secrets.encryptionKeys[0] as Buffer),
+      sessionKeys: secrets.sessionKeys,
+      search: env.search,
+      collections: env.collections,
+      store: gatedStore(env.store),
+      temporal: env.temporal,
+    }),
+  });
+});
+afterAll(async () => {
+  gate?.open();
+  await api?.close();
+  await env?.close();
+});
+
+test.each([
+  ['verify', 'list', () => `/v1/tickets/${ticketId}/verify`, 'VERIFY_MAX_CONCURRENT_PER_TENANT=2'],
+  [
+    'ticket read',
+    'signedReadUrl',
+    () => `/v1/tickets/${ticketId}`,
+    'TICKET_READ_MAX_CONCURRENT_PER_TENANT=2',
+  ],
+] as const)(
+  'a tenant cannot have more %s requests in progress than the cap; 429 names it',
+  async (_, held, url, setting) => {
+    closeGate();
+    const first = [call(url()), call(url())];
+    await waitFor(
+      `two requests held at ${held}`,
+      30_000,
+      async () => (waiting[held] >= 2 ? true : undefined),
+      20,
+    );
+    // A third while two are in progress: refused at once, naming the setting (without a cap it
+    // would reach the store too: then the gate opens and the assertion below names its 200).
+    let settled = false;
+    const pending = call(url()).finally(() => {
+      settled = true;
+    });
+    await waitFor('the third request to end or reach the store', 30_000, () =>
+      settled || waiting[held] >= 3 ? true : undefined,
+    );
+    if (!settled) gate?.open();
+    const third = await pending;
+    expect(third.statusCode).toBe(429);
+    expect(third.json()).toMatchObject({ error: 'rate_limited' });
+    expect(third.json().message).toContain(setting);
+    gate?.open();
+    gate = null;
+    for (const res of await Promise.all(first)) expect(res.statusCode).toBe(200);
+    // Once they finished, the tenant's slots are free again.
+    expect((await call(url())).statusCode).toBe(200);
+  },
+);
