@@ -16,16 +16,17 @@ const secretKey = z
   .string()
   .default('')
   .refine((s) => s === '' || decodeKey(s) !== null, KEY_FORMAT);
-const secretKeyList = z
-  .string()
-  .default('')
-  .transform((s) =>
-    s
-      .split(',')
-      .map((k) => k.trim())
-      .filter(Boolean),
-  )
-  .refine((list) => list.every((k) => decodeKey(k) !== null), `each key ${KEY_FORMAT}`);
+/** A comma-separated setting as its trimmed, non-empty items. */
+const splitList = (s: string) =>
+  s
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+const commaList = z.string().default('').transform(splitList);
+const secretKeyList = commaList.refine(
+  (list) => list.every((k) => decodeKey(k) !== null),
+  `each key ${KEY_FORMAT}`,
+);
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -57,18 +58,12 @@ export const configSchema = z.object({
    * requests with the session cookie. The API's own origin (PUBLIC_API_URL and the request's Host) is
    * always allowed; every other Origin is refused (CSRF).
    */
-  CSRF_ALLOWED_ORIGINS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .refine((list) => list.every((o) => URL.canParse(o) && new URL(o).origin === o.replace(/\/$/, '')), {
+  CSRF_ALLOWED_ORIGINS: commaList.refine(
+    (list) => list.every((o) => URL.canParse(o) && new URL(o).origin === o.replace(/\/$/, '')),
+    {
       message: 'must be comma-separated origins (scheme://host[:port]) such as https://vault.example.com',
-    }),
+    },
+  ),
   /** Ticket searches per tenant per minute before 429. */
   SEARCH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /**
@@ -161,15 +156,7 @@ export const configSchema = z.object({
    * Comma-separated bot identifiers allowed to use the webhook; empty means any bot with a valid key.
    * Lower-cased like every tenant id (Blip identifiers are case-insensitive: lib/tenant-id.ts).
    */
-  ALLOWED_BOTS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((b) => b.trim().toLowerCase())
-        .filter(Boolean),
-    ),
+  ALLOWED_BOTS: commaList.transform((bots) => bots.map((b) => b.toLowerCase())),
 
   /** 32 bytes, base64 or hex: AES-256-GCM key for the bot keys stored in Postgres. */
   /** Ed25519 private key that signs seals (docs/evidence.md): PEM or base64 PKCS#8. Required in production. */
@@ -198,18 +185,12 @@ export const configSchema = z.object({
    * resolve to a loopback or private address (the simulator, an internal CDN). Every other media
    * host must be a public address: the SSRF guard refuses the rest.
    */
-  BLIP_MEDIA_ALLOWED_ORIGINS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .refine((list) => list.every((o) => URL.canParse(o) && /^https?:$/.test(new URL(o).protocol)), {
+  BLIP_MEDIA_ALLOWED_ORIGINS: commaList.refine(
+    (list) => list.every((o) => URL.canParse(o) && /^https?:$/.test(new URL(o).protocol)),
+    {
       message: 'must be comma-separated http(s) origins such as http://127.0.0.1:8090',
-    }),
+    },
+  ),
   MEDIA_MAX_BYTES: z.coerce
     .number()
     .int()
@@ -272,10 +253,7 @@ function parseTrustProxy(text: string, ctx: z.RefinementCtx): TrustProxy {
   const s = text.trim().toLowerCase();
   if (s === '' || s === 'false' || s === '0') return null;
   if (/^\d{1,2}$/.test(s)) return { hops: Number(s) };
-  const list = s
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
+  const list = splitList(s);
   const bad = list.filter((entry) => {
     const [addr = '', prefix, extra] = entry.split('/');
     if (extra !== undefined || isIP(addr) === 0) return true;

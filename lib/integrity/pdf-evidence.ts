@@ -234,6 +234,16 @@ export function checkSealEvidence(raw: unknown, fileName: string, trusted: Trust
   if (header.tenantId !== env.tenantId)
     problem('header.tenantId', `records are of tenant ${header.tenantId}, the seal of ${env.tenantId}`);
   const count = 1 + doc.messages.length;
+  // What the check found so far: returned early when the records cannot be hashed, else at the end.
+  const result = (): SealCheck => ({
+    ticketId,
+    root: env.root,
+    sealId: env.sealId,
+    keyId: env.keyId,
+    records: count,
+    keySource,
+    problems,
+  });
   if (count !== env.leafCount)
     problem(
       'records',
@@ -241,15 +251,7 @@ export function checkSealEvidence(raw: unknown, fileName: string, trusted: Trust
     );
   if (doc.salts.length !== count) {
     problem('salts', `${doc.salts.length} salts for ${count} records`);
-    return {
-      ticketId,
-      root: env.root,
-      sealId: env.sealId,
-      keyId: env.keyId,
-      records: count,
-      keySource,
-      problems,
-    };
+    return result();
   }
 
   const leaves = leafHashes(doc, doc.salts);
@@ -275,15 +277,7 @@ export function checkSealEvidence(raw: unknown, fileName: string, trusted: Trust
         `the Merkle root recomputed from the embedded records is ${root}, the signed root is ${env.root}`,
       );
   }
-  return {
-    ticketId,
-    root: env.root,
-    sealId: env.sealId,
-    keyId: env.keyId,
-    records: count,
-    keySource,
-    problems,
-  };
+  return result();
 }
 
 /** The canonical bytes of an attachment (what the export writes). */
