@@ -1,5 +1,5 @@
 import { jsonParam } from './nul';
-import type { Db } from './pool';
+import { type Db, inTransaction } from './pool';
 
 /** PDF exports: requested (running), then done with the file's hash and pages, or failed with why. */
 export type ExportKind = 'ticket' | 'contact';
@@ -130,25 +130,17 @@ export async function finishExportIfTicketsRemain(
   ticketIds: string[],
   r: FinishedExport,
 ): Promise<string[]> {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(db, async (client) => {
     const { rows } = await client.query<{ ticket_id: string }>(
       `select ticket_id from tickets where tenant_id = $1 and ticket_id = any($2::text[])
-        order by ticket_id for share`,
+      order by ticket_id for share`,
       [tenantId, ticketIds],
     );
     const present = new Set(rows.map((x) => x.ticket_id));
     const gone = ticketIds.filter((id) => !present.has(id));
     if (gone.length === 0) await client.query(FINISH_SQL, finishParams(exportId, r));
-    await client.query('commit');
     return gone;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function failExport(db: Db, exportId: string, error: string): Promise<void> {

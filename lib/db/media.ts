@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import type { Db } from './pool';
+import { type Db, inTransaction, type Queryable } from './pool';
 
 /**
  * Media rows: one per link sent in a message. `pending` until the mirror stores the bytes
@@ -119,7 +118,7 @@ async function updateMediaResults(
  * says stored. So one never deletes an object the other is about to rely on. Keys are locked in
  * sorted order, the same in both, so two holders of several never deadlock.
  */
-export async function lockMediaObjects(client: pg.PoolClient, storageKeys: Iterable<string>): Promise<void> {
+export async function lockMediaObjects(client: Queryable, storageKeys: Iterable<string>): Promise<void> {
   for (const key of [...new Set(storageKeys)].sort())
     await client.query('select pg_advisory_xact_lock(hashtext($1))', [key]);
 }
@@ -142,9 +141,7 @@ export async function markMediaResultsLocked(
     await markMediaResults(db, tenantId, ticketId, results);
     return [];
   }
-  const client = await db.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(db, async (client) => {
     await lockMediaObjects(
       client,
       stored.map((r) => r.storageKey),
@@ -157,14 +154,8 @@ export async function markMediaResultsLocked(
       ticketId,
       results.filter((r) => !missing.includes(r)),
     );
-    await client.query('commit');
     return missing;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** An item's attempt record: attempts counted so far, time since its first failure, last failure. */

@@ -13,3 +13,22 @@ export function createPool(url: string, max = 10): Db {
   pool.on('error', () => undefined);
   return pool;
 }
+
+/** Anything that runs queries: the pool, or one connection inside a transaction. */
+export type Queryable = Pick<Db, 'query'>;
+
+/** Runs `fn` in one transaction on one connection of the pool; a throw rolls it back. */
+export async function inTransaction<T>(db: Db, fn: (q: Queryable) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('begin');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

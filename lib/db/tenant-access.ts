@@ -1,4 +1,4 @@
-import type { Db } from './pool';
+import { type Db, inTransaction } from './pool';
 
 /**
  * Which bots may use this installation, decided by operators (`ticket-vault tenants allow|disable`)
@@ -40,9 +40,7 @@ export async function allowTenant(
   tenantId: string,
   actor: string,
 ): Promise<{ alsoAllowed: string[] }> {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(db, async (client) => {
     // Serialises concurrent `allow`s so only one of them turns the list on.
     await client.query('lock table tenant_access in share row exclusive mode');
     const inUse = await client.query(`select 1 from tenant_access where access = 'allowed' limit 1`);
@@ -50,26 +48,20 @@ export async function allowTenant(
     if (inUse.rows.length === 0) {
       const { rows } = await client.query<{ tenant_id: string }>(
         `insert into tenant_access (tenant_id, access, changed_by)
-         select t.tenant_id, 'allowed', $2 from tenants t
-          where t.tenant_id <> $1 and not exists (select 1 from tenant_access a where a.tenant_id = t.tenant_id)
-         returning tenant_id`,
+       select t.tenant_id, 'allowed', $2 from tenants t
+        where t.tenant_id <> $1 and not exists (select 1 from tenant_access a where a.tenant_id = t.tenant_id)
+       returning tenant_id`,
         [tenantId, actor],
       );
       alsoAllowed = rows.map((r) => r.tenant_id).sort();
     }
     await client.query(
       `insert into tenant_access (tenant_id, access, changed_by) values ($1, 'allowed', $2)
-       on conflict (tenant_id) do update set access = 'allowed', changed_by = $2, changed_at = now()`,
+     on conflict (tenant_id) do update set access = 'allowed', changed_by = $2, changed_at = now()`,
       [tenantId, actor],
     );
-    await client.query('commit');
     return { alsoAllowed };
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function disableTenant(db: Db, tenantId: string, actor: string): Promise<void> {

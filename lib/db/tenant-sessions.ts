@@ -1,5 +1,5 @@
 import { writeAudit } from './audit';
-import type { Db } from './pool';
+import { type Db, inTransaction, type Queryable } from './pool';
 import { TenantNotFoundError } from './tenants';
 
 /**
@@ -18,24 +18,7 @@ export async function sessionEpoch(db: Db, tenantId: string): Promise<number | n
   return rows[0]?.session_epoch ?? null;
 }
 
-type Queryable = Pick<Db, 'query'>;
 type Entry = { tenantId: string; event: TenantEvent; actor: string; details?: Record<string, unknown> };
-
-/** Runs `fn` in one transaction on one connection of the pool. */
-export async function inTransaction<T>(db: Db, fn: (q: Queryable) => Promise<T>): Promise<T> {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 /** Appends to the tenant's history and the audit log (call inside the change's transaction). */
 export async function insertTenantEvent(q: Queryable, entry: Entry): Promise<void> {
