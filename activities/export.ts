@@ -7,6 +7,7 @@ import { PDFDocument } from 'pdf-lib';
 import type { Browser } from 'puppeteer-core';
 import type { SecretBox } from '../lib/crypto/secret-box';
 import { writeAudit } from '../lib/db/audit';
+import { contactOfExport, exportAuditTarget } from '../lib/db/export-targets';
 import { failExport, finishExportIfTicketsRemain, getExport } from '../lib/db/exports';
 import type { Db } from '../lib/db/pool';
 import { readContactTickets, readTicket, type TicketView } from '../lib/db/read';
@@ -21,7 +22,6 @@ import { writeExportHtml } from '../lib/pdf/export-html';
 import { DEFAULT_TIME_ZONE, exportFileName } from '../lib/pdf/format';
 import { DEFAULT_PDF_LANG, fill, PDF_LABELS, parseLang } from '../lib/pdf/i18n';
 import { printPdf } from '../lib/pdf/print';
-import { auditTargetOf } from '../lib/retention/erasure-hash';
 import type { ObjectStore } from '../lib/storage/object-store';
 import { heartbeat } from './activity-context';
 import type { ExportActivities } from './export-types';
@@ -78,7 +78,8 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
       } else {
         const { from, to } = record.params ?? {};
         // Oldest first reads as a history; the API lists newest first.
-        tickets = (await readContactTickets(deps.db, record.tenantId, record.target, 10_000))
+        const identity = contactOfExport(deps.box, record);
+        tickets = (await readContactTickets(deps.db, record.tenantId, identity, 10_000))
           .filter((x) => inRange(x, from, to))
           .reverse();
       }
@@ -195,7 +196,7 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
           tenantId: record.tenantId,
           actor: record.requestedBy,
           action: 'export.done',
-          target: auditTargetOf(deps.box, record.tenantId, record.kind, record.target),
+          target: exportAuditTarget(deps.box, record),
           details: { exportId, sha256, pages, lang },
         });
         return { exportId, sha256, pages, size: bytes.length, messageCount: messages };

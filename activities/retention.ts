@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { writeAudit } from '../lib/db/audit';
+import { contactTargetsOf } from '../lib/db/export-targets';
 import type { Db } from '../lib/db/pool';
 import { contactTicketIds, expiredTicketIds, isContactHeld, tenantsWithRetention } from '../lib/db/retention';
 import { identityFingerprint, writeTombstone } from '../lib/retention/erasure-hash';
@@ -19,8 +20,8 @@ const HELD_ID_LIMIT = 1000;
 
 async function deleteContactExports(db: Db, deps: RetentionDeps, tenantId: string, identity: string) {
   const { rows } = await db.query<{ export_id: string; storage_key: string | null }>(
-    `select export_id, storage_key from exports where tenant_id = $1 and kind = 'contact' and target = $2`,
-    [tenantId, identity],
+    `select export_id, storage_key from exports where tenant_id = $1 and kind = 'contact' and target = any($2::text[])`,
+    [tenantId, contactTargetsOf(deps.box, tenantId, [identity])],
   );
   let objects = 0;
   for (const e of rows) {

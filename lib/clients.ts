@@ -1,5 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import type { Config } from './config';
+import { type Config, secretsOf } from './config';
+import { createSecretBox } from './crypto';
+import { sealLegacyExportTargets } from './db/export-targets';
 import { migrate } from './db/migrate';
 import { createPool, type Db } from './db/pool';
 import { createSearchClient, type SearchClient } from './search/client';
@@ -18,6 +20,9 @@ export async function connectDatabase(config: Config, poolMax = config.DATABASE_
   const db = createPool(config.DATABASE_URL, poolMax);
   try {
     await migrate(db);
+    // Migration 015's keyed half: contact exports written before it get their identity sealed.
+    const [key, ...previous] = secretsOf(config).encryptionKeys as [Buffer, ...Buffer[]];
+    await sealLegacyExportTargets(db, createSecretBox(key, previous));
   } catch (err) {
     await db.end();
     throw err;

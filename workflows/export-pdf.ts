@@ -22,7 +22,12 @@ export interface ExportTicketPdfInput {
 export interface ExportContactPdfInput {
   exportId: string;
   tenantId: string;
-  identity: string;
+  /**
+   * Only in workflows started before migration 015: the contact now stays out of workflow input
+   * (the activity reads it, sealed, from the export row). The workflow never read it, so the
+   * command sequence is the same with or without it and no patch is needed.
+   */
+  identity?: string;
   from?: string;
   to?: string;
   requestedBy: string;

@@ -3,13 +3,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { SecretBox } from '../../lib/crypto/secret-box';
 import { writeAudit } from '../../lib/db/audit';
 import { ExportLimitError } from '../../lib/db/export-limits';
+import { exportAuditTarget } from '../../lib/db/export-targets';
 import { downloadNameOf, getExport } from '../../lib/db/exports';
 import type { Db } from '../../lib/db/pool';
 import { readContactTickets, readTicket } from '../../lib/db/read';
 import type { SealKeyProvider } from '../../lib/integrity/key-provider';
 import { verifyTicket } from '../../lib/integrity/verify';
 import { langFromAcceptLanguage, PDF_LANGS, type PdfLang, parseLang } from '../../lib/pdf/i18n';
-import { auditTargetOf } from '../../lib/retention/erasure-hash';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { startExport } from '../../lib/temporal/export-starter';
@@ -264,7 +264,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
         tenantId: session.tenantId,
         actor: session.actor,
         action: 'export.download',
-        target: auditTargetOf(opts.box, session.tenantId, record.kind, record.target),
+        target: exportAuditTarget(opts.box, record),
         details: { exportId: record.exportId },
       });
       return {

@@ -23,6 +23,7 @@ export async function createExportWithinLimit(
     tenantId: string;
     kind: 'ticket' | 'contact';
     target: string;
+    targetSealed?: Buffer | null;
     params?: object | null;
     requestedBy: string;
   },
@@ -44,9 +45,17 @@ export async function createExportWithinLimit(
       );
     }
     await client.query(
-      `insert into exports (export_id, tenant_id, kind, target, params, requested_by, status)
-       values ($1, $2, $3, $4, $5::jsonb, $6, 'running')`,
-      [e.exportId, e.tenantId, e.kind, e.target, jsonParam(e.params ?? null), e.requestedBy.slice(0, 200)],
+      `insert into exports (export_id, tenant_id, kind, target, target_sealed, params, requested_by, status)
+       values ($1, $2, $3, $4, $5, $6::jsonb, $7, 'running')`,
+      [
+        e.exportId,
+        e.tenantId,
+        e.kind,
+        e.target,
+        e.targetSealed ?? null,
+        jsonParam(e.params ?? null),
+        e.requestedBy.slice(0, 200),
+      ],
     );
     await client.query('commit');
   } catch (err) {

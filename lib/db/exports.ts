@@ -8,7 +8,10 @@ export interface ExportRecord {
   exportId: string;
   tenantId: string;
   kind: ExportKind;
+  /** The ticket id; for a contact, its keyed fingerprint (or, before migration 015's rewrite, the identity). */
   target: string;
+  /** A contact export's identity, sealed (lib/db/export-targets.ts); null for tickets and legacy rows. */
+  targetSealed: Buffer | null;
   params: { from?: string; to?: string } | null;
   requestedBy: string;
   status: 'running' | 'done' | 'failed';
@@ -38,19 +41,21 @@ export async function createExport(
     tenantId: string;
     kind: ExportKind;
     target: string;
+    targetSealed?: Buffer | null;
     params?: object | null;
     requestedBy: string;
     lang?: string | null;
   },
 ): Promise<void> {
   await db.query(
-    `insert into exports (export_id, tenant_id, kind, target, params, requested_by, status, lang)
-     values ($1, $2, $3, $4, $5::jsonb, $6, 'running', $7)`,
+    `insert into exports (export_id, tenant_id, kind, target, target_sealed, params, requested_by, status, lang)
+     values ($1, $2, $3, $4, $5, $6::jsonb, $7, 'running', $8)`,
     [
       e.exportId,
       e.tenantId,
       e.kind,
       e.target,
+      e.targetSealed ?? null,
       jsonParam(e.params ?? null),
       e.requestedBy.slice(0, 200),
       e.lang ?? null,
@@ -71,6 +76,7 @@ export async function getExport(db: Db, exportId: string, tenantId?: string): Pr
     tenantId: r.tenant_id,
     kind: r.kind,
     target: r.target,
+    targetSealed: r.target_sealed ?? null,
     params: r.params,
     requestedBy: r.requested_by,
     status: r.status,

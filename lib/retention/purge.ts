@@ -1,4 +1,5 @@
 import type { SecretBox } from '../crypto/secret-box';
+import { contactTargetsOf } from '../db/export-targets';
 import { lockMediaObjects } from '../db/media';
 import type { Db } from '../db/pool';
 import { HELD_TICKET_SQL } from '../db/retention';
@@ -167,7 +168,7 @@ export async function purgeTicket(
     const { rows: exportRows } = await client.query<{ export_id: string; storage_key: string | null }>(
       `select export_id, storage_key from exports
         where tenant_id = $1 and ((kind = 'ticket' and target = $2) or (kind = 'contact' and target = any($3::text[])))`,
-      [tenantId, ticketId, identities],
+      [tenantId, ticketId, contactTargetsOf(deps.box, tenantId, identities)],
     );
     let objects = 0;
     for (const e of exportRows) {

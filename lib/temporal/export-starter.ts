@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { SecretBox } from '../crypto/secret-box';
 import { writeAudit } from '../db/audit';
 import { createExportWithinLimit } from '../db/export-limits';
+import { storedTargetOf } from '../db/export-targets';
 import { createExport } from '../db/exports';
 import type { Db } from '../db/pool';
 import type { PdfLang } from '../pdf/i18n';
@@ -37,13 +38,17 @@ export async function startExport(
   const { tenantId, actor, kind, target, lang } = req;
   const params = req.params ?? null;
   const exportId = randomUUID();
-  const row = { exportId, tenantId, kind, target, params, requestedBy: actor, lang };
+  // A contact is stored as its keyed fingerprint plus the sealed identity, never in clear.
+  const stored = storedTargetOf(deps.box, { tenantId, exportId, kind, target });
+  const row = { exportId, tenantId, kind, ...stored, params, requestedBy: actor, lang };
   if (req.maxRunningPerTenant === undefined) await createExport(deps.db, row);
   else await createExportWithinLimit(deps.db, row, req.maxRunningPerTenant);
+  // The render activity reads the contact from the export row: the identity stays out of Temporal's
+  // history (kept, replicated, shown in its UI), where no erasure reaches it.
   const args =
     kind === 'ticket'
       ? { exportId, tenantId, ticketId: target, requestedBy: actor, lang }
-      : { exportId, tenantId, identity: target, ...params, requestedBy: actor, lang };
+      : { exportId, tenantId, ...params, requestedBy: actor, lang };
   const workflowId = exportWorkflowId(tenantId, exportId);
   await deps.temporal.workflow.start(
     kind === 'ticket' ? WORKFLOW.exportTicketPdf : WORKFLOW.exportContactPdf,

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { startErasure } from '../../cli/commands/erase';
 import { placeHold, releaseHold } from '../../cli/commands/hold';
+import { sealLegacyExportTargets } from '../../lib/db/export-targets';
 import { createLogger } from '../../lib/logger';
 import { identityFingerprint } from '../../lib/retention/erasure-hash';
-import { WORKFLOW } from '../../lib/temporal/contract';
+import { exportWorkflowId, WORKFLOW } from '../../lib/temporal/contract';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import type { EraseContactResult } from '../../workflows/retention';
@@ -59,6 +61,8 @@ function bytesIn(value: unknown, out: string[] = []): string[] {
 
 const contact = customer();
 const legacyContact = customer();
+const exportContact = customer();
+const legacyExportContact = customer();
 
 beforeAll(async () => {
   env = await startArchiveEnv({
@@ -66,6 +70,8 @@ beforeAll(async () => {
   });
   await archiveTicket(contact);
   await archiveTicket(legacyContact);
+  await archiveTicket(exportContact);
+  await archiveTicket(legacyExportContact);
   const login = await env.app.inject({
     method: 'POST',
     url: '/v1/session',
@@ -151,4 +157,81 @@ test('an erasure started before requests were stored (identity in its input) sti
     [LATAM, legacyContact],
   );
   expect(rows).toHaveLength(0);
+});
+
+/** The export's row, every column, as the text an operator (or a database dump) would read. */
+async function exportRowText(exportId: string): Promise<string | null> {
+  const { rows } = await env.db.query<{ row: unknown; sealed: Buffer | null }>(
+    'select to_jsonb(e) as row, e.target_sealed as sealed from exports e where export_id = $1',
+    [exportId],
+  );
+  if (!rows[0]) return null;
+  return `${JSON.stringify(rows[0].row)}\n${rows[0].sealed?.toString('utf8') ?? ''}`;
+}
+
+test("a contact export's workflow input and its exports row hold no identity; the PDF still prints it, erasure still finds it", async () => {
+  const { exportId, state } = await exportToEnd(
+    api,
+    `/v1/contacts/${encodeURIComponent(exportContact)}/exports`,
+    {},
+  );
+  expect(state).toMatchObject({ status: 'done', url: expect.any(String) });
+  const history = await env.temporal.workflow.getHandle(exportWorkflowId(LATAM, exportId)).fetchHistory();
+  const text = bytesIn(history).join('\n');
+  expect(text).toContain(exportId); // the payloads were read
+  expect(text).not.toContain(phoneOf(exportContact));
+  const row = await exportRowText(exportId);
+  expect(row).toContain(identityFingerprint(env.box, LATAM, exportContact));
+  expect(row).not.toContain(phoneOf(exportContact));
+  // The PDF printed the contact's ticket: the sealed identity opened for the render.
+  expect(
+    (await env.db.query('select message_count from exports where export_id = $1', [exportId])).rows,
+  ).toEqual([{ message_count: 2 }]);
+
+  const { result } = await startErasure(ctx(), {
+    tenantId: LATAM,
+    identity: exportContact,
+    requestedBy: 'dpo@loja.example',
+    wait: true,
+  });
+  expect(result).toMatchObject({ tickets: 1, contactHeld: false });
+  expect(await exportRowText(exportId)).toBeNull();
+  expect(await env.store.head(`${LATAM}/exports/${exportId}.pdf`)).toBeFalsy();
+});
+
+test('a contact export started before migration 015 (identity in its input and row) still renders, is rewritten without the identity, downloads and is erased', async () => {
+  // As the API wrote it before: the identity in exports.target and in the workflow input.
+  const exportId = randomUUID();
+  await env.db.query(
+    `insert into exports (export_id, tenant_id, kind, target, requested_by, status)
+     values ($1, $2, 'contact', $3, 'dpo@loja.example', 'running')`,
+    [exportId, LATAM, legacyExportContact],
+  );
+  const handle = await env.temporal.workflow.start(WORKFLOW.exportContactPdf, {
+    taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+    workflowId: exportWorkflowId(LATAM, exportId),
+    args: [{ exportId, tenantId: LATAM, identity: legacyExportContact, requestedBy: 'dpo@loja.example' }],
+  });
+  expect(await handle.result()).toMatchObject({ exportId, messageCount: 2 });
+  expect(await exportRowText(exportId)).toContain(phoneOf(legacyExportContact));
+
+  // Every process runs this right after migrating (lib/clients.ts).
+  expect(await sealLegacyExportTargets(env.db, env.box)).toBeGreaterThanOrEqual(1);
+  expect(await sealLegacyExportTargets(env.db, env.box)).toBe(0);
+  const row = await exportRowText(exportId);
+  expect(row).not.toContain(phoneOf(legacyExportContact));
+  expect(row).toContain(identityFingerprint(env.box, LATAM, legacyExportContact));
+
+  const download = await api('GET', `/v1/exports/${exportId}`);
+  expect(download.statusCode).toBe(200);
+  expect(download.body).toMatchObject({ status: 'done', url: expect.any(String) });
+
+  await startErasure(ctx(), {
+    tenantId: LATAM,
+    identity: legacyExportContact,
+    requestedBy: 'dpo@loja.example',
+    wait: true,
+  });
+  expect(await exportRowText(exportId)).toBeNull();
+  expect(await env.store.head(`${LATAM}/exports/${exportId}.pdf`)).toBeFalsy();
 });
