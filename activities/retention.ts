@@ -1,10 +1,16 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { writeAudit } from '../lib/db/audit';
 import { contactTargetsOf } from '../lib/db/export-targets';
-import type { Db } from '../lib/db/pool';
+import { type Db, inTransaction } from '../lib/db/pool';
 import { contactTicketIds, expiredTicketIds, isContactHeld, tenantsWithRetention } from '../lib/db/retention';
 import { identityFingerprint, writeTombstone } from '../lib/retention/erasure-hash';
-import { ErasureRequestError, readErasureIdentity } from '../lib/retention/erasure-requests';
+import {
+  completeErasureRequest,
+  type ErasureOutcome,
+  ErasureRequestError,
+  erasureOutcome,
+  readErasureIdentity,
+} from '../lib/retention/erasure-requests';
 import { addCounts, emptyCounts, type PurgeDeps, purgeTicket } from '../lib/retention/purge';
 import { heartbeat } from './activity-context';
 import type { ErasureTarget, RetentionActivities } from './retention-types';
@@ -128,6 +134,16 @@ export function createRetentionActivities(deps: RetentionDeps): RetentionActivit
 
     async finishErasure(input) {
       const { tenantId, requestedBy, workflowRun, totals, heldTicketIds } = input;
+      // A retry after the attempt that finished (and dropped the identity) lost its answer.
+      if (input.requestId !== undefined) {
+        const done = await erasureOutcome(deps.db, tenantId, input.requestId);
+        if (done)
+          return {
+            exports: done.removedExports ?? 0,
+            objects: done.removedObjects ?? 0,
+            contactHeld: Boolean(done.contactHeld),
+          };
+      }
       const identity = await identityOf(deps, input);
       const contactHeld = await isContactHeld(deps.db, tenantId, identity);
       // A contact PDF prints every ticket of the contact: it goes unless the contact itself is held.
@@ -136,30 +152,46 @@ export function createRetentionActivities(deps: RetentionDeps): RetentionActivit
         : await deleteContactExports(deps.db, deps, tenantId, identity);
       if (!contactHeld)
         await writeTombstone(deps.db, deps.box, { tenantId, kind: 'contact', value: identity });
-      const target = `contact:${identityFingerprint(deps.box, tenantId, identity)}`;
-      // Written once per workflow run: a retried activity finds its own entry and leaves it.
-      const { rowCount } = await deps.db.query(
-        `select 1 from audit_log where tenant_id = $1 and action = 'contact.erase' and details->>'workflowRun' = $2`,
-        [tenantId, workflowRun],
-      );
-      if (!rowCount) {
-        await writeAudit(deps.db, {
-          tenantId,
-          actor: requestedBy,
-          action: 'contact.erase',
-          target,
-          details: {
-            workflowRun,
-            tickets: totals.tickets,
-            messages: totals.messages,
-            media: totals.media,
-            objects: totals.objects + removed.objects,
-            exports: totals.exports + removed.exports,
-            contactHeld,
-            heldTicketIds,
-          },
-        });
-      }
+      const contactHash = identityFingerprint(deps.box, tenantId, identity);
+      const outcome: ErasureOutcome = {
+        tickets: totals.tickets,
+        messages: totals.messages,
+        media: totals.media,
+        objects: totals.objects + removed.objects,
+        exports: totals.exports + removed.exports,
+        contactHeld,
+        heldTickets: heldTicketIds.length,
+        removedExports: removed.exports,
+        removedObjects: removed.objects,
+      };
+      await inTransaction(deps.db, async (q) => {
+        // Written once per workflow run: a retried activity finds its own entry and leaves it.
+        const { rowCount } = await q.query(
+          `select 1 from audit_log where tenant_id = $1 and action = 'contact.erase' and details->>'workflowRun' = $2`,
+          [tenantId, workflowRun],
+        );
+        if (!rowCount) {
+          await writeAudit(q, {
+            tenantId,
+            actor: requestedBy,
+            action: 'contact.erase',
+            target: `contact:${contactHash}`,
+            details: {
+              workflowRun,
+              tickets: outcome.tickets,
+              messages: outcome.messages,
+              media: outcome.media,
+              objects: outcome.objects,
+              exports: outcome.exports,
+              contactHeld,
+              heldTicketIds,
+            },
+          });
+        }
+        // The erasure is done: the request keeps the proof (fingerprint, time, counts), not the person.
+        if (input.requestId !== undefined)
+          await completeErasureRequest(q, { tenantId, requestId: input.requestId, contactHash, outcome });
+      });
       return { ...removed, contactHeld };
     },
   };

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { createRetentionActivities } from '../../activities/retention';
 import { startErasure } from '../../cli/commands/erase';
 import { placeHold, releaseHold } from '../../cli/commands/hold';
 import { sealLegacyExportTargets } from '../../lib/db/export-targets';
 import { createLogger } from '../../lib/logger';
 import { identityFingerprint } from '../../lib/retention/erasure-hash';
+import { readErasureIdentity } from '../../lib/retention/erasure-requests';
 import { exportWorkflowId, WORKFLOW } from '../../lib/temporal/contract';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import { botAuthorization } from '../../tools/harness/blip-fixtures';
@@ -125,7 +127,7 @@ test('the request log of /v1/contacts/<identity>/… does not contain the identi
   }
 });
 
-test("an erasure's workflow history does not contain the identity; the request is sealed in Postgres", async () => {
+test("an erasure's workflow history does not contain the identity; its request is sealed while it runs and forgets the contact when done", async () => {
   const { workflowId, result } = await startErasure(ctx(), {
     tenantId: LATAM,
     identity: contact,
@@ -137,12 +139,65 @@ test("an erasure's workflow history does not contain the identity; the request i
   const text = bytesIn(history).join('\n');
   expect(text).toContain('dpo@loja.example'); // the payloads were read
   expect(text).not.toContain(phoneOf(contact));
-  const { rows } = await env.db.query<{ identity_sealed: Buffer }>(
-    'select identity_sealed from erasure_requests where tenant_id = $1',
+  // Finished: the request proves the erasure (keyed fingerprint, time, counts), not whom it erased.
+  const { rows } = await env.db.query(
+    'select request_id, identity_sealed, contact_hash, completed_at, outcome from erasure_requests where tenant_id = $1',
     [LATAM],
   );
   expect(rows).toHaveLength(1);
-  expect(rows[0]?.identity_sealed.toString('utf8')).not.toContain(phoneOf(contact));
+  expect(rows[0]).toMatchObject({
+    identity_sealed: null,
+    contact_hash: identityFingerprint(env.box, LATAM, contact),
+    completed_at: expect.any(Date),
+    outcome: expect.objectContaining({ tickets: 1, messages: 2, contactHeld: false }),
+  });
+  // Even with the key, nothing left opens to the contact.
+  const requestId = rows[0]?.request_id as string;
+  await expect(readErasureIdentity(env.db, env.box, LATAM, requestId)).rejects.toThrow(/finished/);
+
+  // A retried finishErasure (its first answer lost) answers from the stored outcome, not a failure.
+  const activities = createRetentionActivities({
+    db: env.db,
+    store: env.store,
+    search: env.search,
+    collections: env.collections,
+    box: env.box,
+  });
+  const [workflowRun] = (
+    await env.db.query<{ run: string }>(
+      `select details->>'workflowRun' as run from audit_log where tenant_id = $1 and action = 'contact.erase'`,
+      [LATAM],
+    )
+  ).rows.map((r) => r.run);
+  await expect(
+    activities.finishErasure({
+      tenantId: LATAM,
+      requestId,
+      requestedBy: 'dpo@loja.example',
+      workflowRun: workflowRun as string,
+      totals: { tickets: 1, messages: 2, media: 0, objects: 0, exports: 0 },
+      heldTicketIds: [],
+    }),
+  ).resolves.toMatchObject({ contactHeld: false });
+
+  // Run again by its request id: opened, erased (nothing left), closed again.
+  const again = await startErasure(ctx(), {
+    tenantId: LATAM,
+    identity: contact,
+    requestedBy: 'dpo@loja.example',
+    requestId,
+    wait: true,
+  });
+  expect(again.result).toMatchObject({ tickets: 0, contactHeld: false });
+  const after = await env.db.query(
+    'select identity_sealed, completed_at from erasure_requests where request_id = $1',
+    [requestId],
+  );
+  expect(after.rows).toEqual([{ identity_sealed: null, completed_at: expect.any(Date) }]);
+  // Another contact under the same request id is refused.
+  await expect(
+    startErasure(ctx(), { tenantId: LATAM, identity: customer(), requestedBy: 'x', requestId }),
+  ).rejects.toThrow(/another contact/);
 });
 
 test('an erasure started before requests were stored (identity in its input) still erases', async () => {
