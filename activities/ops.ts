@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger';
 import { isErased } from '../lib/retention/erasure-hash';
 import { deleteTicketFromSearch } from '../lib/retention/purge';
 import type { SearchClient } from '../lib/search/client';
-import { indexTicket } from '../lib/search/indexer';
+import { type IndexHooks, indexTicket, TicketNotArchivedError } from '../lib/search/indexer';
 import { aliasTarget, createCollection, versionedName, versionOf } from '../lib/search/migrate';
 import type { CollectionNames } from '../lib/search/schema';
 import { heartbeat } from './activity-context';
@@ -29,6 +29,8 @@ export interface OpsDeps {
   box: SecretBox;
   /** Test seam: runs before the aliases are swapped. */
   opsHooks?: { beforeSwap?: () => Promise<void> };
+  /** Test seam: what indexing does after reading (and locking) a ticket, before writing it. */
+  indexHooks?: IndexHooks;
 }
 
 const MAX_PAGE = 100;
@@ -108,7 +110,22 @@ export function createOpsActivities(deps: OpsDeps): OpsActivities {
       const names = target ?? deps.collections;
       let messages = 0;
       for (const [i, r] of rows.entries()) {
-        const res = await indexTicket(db, search, names, r.tenant_id, r.ticket_id, () => heartbeat(i));
+        let res: { indexedMessages: number };
+        try {
+          res = await indexTicket(
+            db,
+            search,
+            names,
+            r.tenant_id,
+            r.ticket_id,
+            () => heartbeat(i),
+            deps.indexHooks,
+          );
+        } catch (err) {
+          // Purged since it was listed: the purge deleted its documents, none were written back.
+          if (err instanceof TicketNotArchivedError) continue;
+          throw err;
+        }
         if (markIndexed) await markTicketIndexed(db, r.tenant_id, r.ticket_id);
         messages += res.indexedMessages;
         heartbeat(i);

@@ -168,7 +168,7 @@ export interface StoredMessage {
 
 /** A ticket's messages in archive order, a page at a time (for indexing and reading). */
 export async function messagesPage(
-  db: Db,
+  db: Queryable,
   tenantId: string,
   ticketId: string,
   afterPosition: number,

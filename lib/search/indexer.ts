@@ -1,5 +1,5 @@
 import { messagesPage } from '../db/messages';
-import type { Db } from '../db/pool';
+import { type Db, inTransaction, type Queryable } from '../db/pool';
 import type { SearchClient } from './client';
 import { writeTarget } from './migrate';
 import { phoneFromIdentity, phoneVariants } from './phone';
@@ -10,10 +10,28 @@ import { tenantKey } from './tenant-scope';
  * Indexes one archived ticket from Postgres into Typesense: the ticket document, then its
  * messages in batches (upserts, so re-indexing is harmless). Any document Typesense refuses
  * fails the whole call, so a half-indexed ticket is retried rather than marked indexed.
+ *
+ * The ticket row is held FOR SHARE from the read to the last upsert. A purge deletes the search
+ * documents under the row's FOR UPDATE lock (lib/retention/purge.ts), so the two never interleave:
+ * an indexing that read the ticket first finishes its writes before the purge deletes them, and
+ * one that comes second waits for the purge and finds the ticket gone (TicketNotArchivedError),
+ * writing nothing. Without the lock, an indexing that had read the ticket before the purge
+ * re-added its documents after the purge deleted them (a per-tenant reindex, the archive's index
+ * step, the sweeper).
  */
 
 export class IndexingError extends Error {
   override name = 'IndexingError';
+}
+
+/** The ticket is not (or no longer: purged) archived; nothing was written. */
+export class TicketNotArchivedError extends IndexingError {
+  override name = 'TicketNotArchivedError';
+}
+
+export interface IndexHooks {
+  /** Test seam: runs after the ticket is read (and locked), before anything is written. */
+  beforeWrite?: (tenantId: string, ticketId: string) => Promise<void>;
 }
 
 const BATCH = 500;
@@ -45,6 +63,19 @@ export async function indexTicket(
   tenantId: string,
   ticketId: string,
   onBatch?: () => void,
+  hooks?: IndexHooks,
+): Promise<{ indexedMessages: number }> {
+  return inTransaction(db, (q) => indexLocked(q, client, names, tenantId, ticketId, onBatch, hooks));
+}
+
+async function indexLocked(
+  db: Queryable,
+  client: SearchClient,
+  names: CollectionNames,
+  tenantId: string,
+  ticketId: string,
+  onBatch?: () => void,
+  hooks?: IndexHooks,
 ): Promise<{ indexedMessages: number }> {
   const { rows } = await db.query<{
     sequential_id: number | null;
@@ -64,11 +95,14 @@ export async function indexTicket(
   }>(
     `select sequential_id, contact_identity, customer_identity, tunnel_originator, contact_name, contact_phone,
             channel, agent_identity, team, open_date, close_date, storage_date, message_count, media_count
-       from tickets where tenant_id = $1 and ticket_id = $2 and archived_at is not null`,
+       from tickets where tenant_id = $1 and ticket_id = $2 and archived_at is not null
+        for share`,
     [tenantId, ticketId],
   );
   const t = rows[0];
-  if (!t) throw new IndexingError(`ticket ${ticketId} of ${tenantId} is not archived; nothing to index`);
+  if (!t)
+    throw new TicketNotArchivedError(`ticket ${ticketId} of ${tenantId} is not archived; nothing to index`);
+  await hooks?.beforeWrite?.(tenantId, ticketId);
   const phone =
     t.contact_phone ?? phoneFromIdentity(t.tunnel_originator) ?? phoneFromIdentity(t.customer_identity);
   const tenant_key = tenantKey(tenantId);

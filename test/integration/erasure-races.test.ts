@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TICKET_ERASED_WHILE_RENDERING } from '../../activities/export';
-import { type PurgeDeps, purgeTicket } from '../../lib/retention/purge';
+import { type PurgeDeps, type PurgeOutcome, purgeTicket } from '../../lib/retention/purge';
 import { aliasTarget } from '../../lib/search/migrate';
 import { ticketDocId } from '../../lib/search/schema';
 import { exportWorkflowId, WORKFLOW } from '../../lib/temporal/contract';
@@ -28,6 +28,8 @@ let beforeStore: ((exportId: string) => Promise<void>) | null = null;
 let beforeRecord: ((ticketId: string) => Promise<void>) | null = null;
 /** Set by a test: what the reindex does after building, before swapping the aliases. */
 let beforeSwap: (() => Promise<void>) | null = null;
+/** Set by a test: what indexing does after reading a ticket, before writing its documents. */
+let beforeIndexWrite: ((ticketId: string) => Promise<void>) | null = null;
 
 const purgeDeps = (): PurgeDeps => ({
   db: env.db,
@@ -111,6 +113,7 @@ beforeAll(async () => {
       ...deps,
       exportHooks: { beforeStore: async (exportId) => beforeStore?.(exportId) },
       opsHooks: { beforeSwap: async () => beforeSwap?.() },
+      indexHooks: { beforeWrite: async (_tenantId, ticketId) => beforeIndexWrite?.(ticketId) },
       mediaHooks: { beforeRecord: async (ticketId) => beforeRecord?.(ticketId) },
     }),
   });
@@ -128,6 +131,7 @@ afterAll(async () => {
   beforeRecord = null;
   beforeStore = null;
   beforeSwap = null;
+  beforeIndexWrite = null;
   await env?.close();
 });
 
@@ -219,6 +223,48 @@ test('a ticket erased while a full reindex builds does not come back after the a
     release?.();
     beforeSwap = null;
   }
+});
+
+/** Resolves once some connection of this test's database waits on a lock (bounded: 20 s). */
+async function someoneWaitsOnALock(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await env.db.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if ((rows[0]?.n ?? 0) > 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no connection waited on a lock within 20 s');
+}
+
+test('a ticket erased while a per-tenant reindex re-writes it does not come back in search', async () => {
+  const erasedId = await archiveTicket('reindexacao do inquilino apagado');
+  const keptId = await archiveTicket('reindexacao do inquilino mantido');
+  // The reindex has read the ticket and is about to write its documents: the erasure runs now. It
+  // either completes (nothing orders it against the indexing) or waits for the indexing's lock.
+  let purge: Promise<PurgeOutcome> | null = null;
+  beforeIndexWrite = async (ticketId) => {
+    if (ticketId !== erasedId || purge) return;
+    purge = erase(erasedId);
+    await Promise.race([purge, someoneWaitsOnALock()]);
+  };
+  try {
+    const handle = await env.temporal.workflow.start(WORKFLOW.reindexSearch, {
+      taskQueue: env.config.TEMPORAL_TASK_QUEUE,
+      workflowId: `reindex-tenant-race-${randomUUID()}`,
+      args: [{ tenantId: LATAM, batchSize: 1 }],
+    });
+    expect(await handle.result()).toMatchObject({ done: true });
+  } finally {
+    beforeIndexWrite = null;
+  }
+  expect(purge).not.toBeNull();
+  expect((await (purge as unknown as Promise<PurgeOutcome>)).status).toBe('deleted');
+  expect(await searchDocs(erasedId)).toEqual({ ticket: false, messages: 0 });
+  const kept = await searchDocs(keptId);
+  expect(kept.ticket).toBe(true);
+  expect(kept.messages).toBeGreaterThanOrEqual(2);
 });
 
 test('a media object shared with a ticket being erased survives for the ticket mirroring it meanwhile', async () => {
