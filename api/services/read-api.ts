@@ -106,6 +106,7 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
       mediaUrlTtlSeconds: deps.signedUrlTtlSeconds,
       searchRateLimit: { max: deps.searchRateLimitPerMinute ?? 600, timeWindowMs: 60_000 },
       readConcurrency: tenantConcurrency(
+        deps.db,
         'TICKET_READ_MAX_CONCURRENT_PER_TENANT',
         deps.concurrency?.ticketReadsPerTenant ?? 8,
         'ticket reads',
@@ -124,6 +125,7 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
     limits: deps.exportLimits ?? { maxRunningPerTenant: 3, maxMessages: 20_000 },
     sealKeys: deps.sealKeys,
     verifyConcurrency: tenantConcurrency(
+      deps.db,
       'VERIFY_MAX_CONCURRENT_PER_TENANT',
       deps.concurrency?.verifyPerTenant ?? 2,
       'verifications',

@@ -19,6 +19,8 @@ import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/gene
 
 let env: ArchiveEnv;
 let api: FastifyInstance;
+/** A second API process (another replica) on the same database. */
+let replica: FastifyInstance;
 const LATAM = 'atendimentolatam';
 let ticketId: string;
 let gate: { open: () => void; wait: Promise<void> } | null = null;
@@ -51,8 +53,8 @@ function gatedStore(store: ObjectStore): ObjectStore {
   });
 }
 
-const call = (url: string) =>
-  api.inject({ method: 'GET', url, headers: { authorization: botAuthorization(LATAM) } });
+const call = (url: string, on: () => FastifyInstance = () => api) =>
+  on().inject({ method: 'GET', url, headers: { authorization: botAuthorization(LATAM) } });
 
 beforeAll(async () => {
   env = await startArchiveEnv();
@@ -80,24 +82,28 @@ beforeAll(async () => {
     TICKET_READ_MAX_CONCURRENT_PER_TENANT: '2',
   });
   const secrets = secretsOf(config);
-  api = await buildServer({
-    logger: createLogger('silent', 'test'),
-    healthChecks: {},
-    webSurface: webSurfaceOf(config),
-    ...createAppOptions(config, {
-      db: env.db,
-      box: createSecretBox(secrets.encryptionKeys[0] as Buffer),
-      sessionKeys: secrets.sessionKeys,
-      search: env.search,
-      collections: env.collections,
-      store: gatedStore(env.store),
-      temporal: env.temporal,
-    }),
-  });
+  const build = () =>
+    buildServer({
+      logger: createLogger('silent', 'test'),
+      healthChecks: {},
+      webSurface: webSurfaceOf(config),
+      ...createAppOptions(config, {
+        db: env.db,
+        box: createSecretBox(secrets.encryptionKeys[0] as Buffer),
+        sessionKeys: secrets.sessionKeys,
+        search: env.search,
+        collections: env.collections,
+        store: gatedStore(env.store),
+        temporal: env.temporal,
+      }),
+    });
+  api = await build();
+  replica = await build();
 });
 afterAll(async () => {
   gate?.open();
   await api?.close();
+  await replica?.close();
   await env?.close();
 });
 
@@ -141,3 +147,48 @@ test.each([
     expect((await call(url())).statusCode).toBe(200);
   },
 );
+
+test('the cap is shared by the API replicas: two in progress on one, a third on another is refused', async () => {
+  const url = `/v1/tickets/${ticketId}/verify`;
+  closeGate();
+  const first = [call(url), call(url)];
+  await waitFor(
+    'two verifications held at the store',
+    30_000,
+    async () => (waiting.list >= 2 ? true : undefined),
+    20,
+  );
+  let settled = false;
+  const pending = call(url, () => replica).finally(() => {
+    settled = true;
+  });
+  await waitFor('the replica request to end or reach the store', 30_000, () =>
+    settled || waiting.list >= 3 ? true : undefined,
+  );
+  if (!settled) gate?.open();
+  const third = await pending;
+  expect(third.statusCode).toBe(429);
+  expect(third.json().message).toContain('VERIFY_MAX_CONCURRENT_PER_TENANT=2');
+  gate?.open();
+  gate = null;
+  for (const res of await Promise.all(first)) expect(res.statusCode).toBe(200);
+  expect((await call(url, () => replica)).statusCode).toBe(200);
+});
+
+test('slots held by a replica that died count until their lease expires, then come back', async () => {
+  const url = `/v1/tickets/${ticketId}/verify`;
+  // What a replica killed mid-request leaves behind: two live leases, never deleted.
+  const dead = await env.db.query<{ lease_id: string }>(
+    `insert into tenant_leases (lease_id, kind, tenant_id, expires_at)
+     select gen_random_uuid(), 'VERIFY_MAX_CONCURRENT_PER_TENANT', $1, now() + interval '1 minute'
+       from generate_series(1, 2) returning lease_id`,
+    [LATAM],
+  );
+  expect((await call(url)).statusCode).toBe(429);
+  // Nobody renews them: once expired, they no longer count.
+  await env.db.query(
+    `update tenant_leases set expires_at = now() - interval '1 second' where lease_id = any($1::uuid[])`,
+    [dead.rows.map((r) => r.lease_id)],
+  );
+  expect((await call(url)).statusCode).toBe(200);
+});

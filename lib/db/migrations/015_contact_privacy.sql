@@ -1,3 +1,4 @@
+-- Contact privacy and shared limits (issue 13).
 -- 1. Contact exports no longer name the contact in clear (issue 13). For kind = 'contact':
 -- `target` is the contact's keyed fingerprint (`hmac-sha256:<hex>`, lib/retention/erasure-hash.ts),
 -- which an erasure of that contact matches, and `target_sealed` the identity sealed with
@@ -28,3 +29,14 @@ update erasure_requests r
    and position('/' || r.request_id || '/' in a.details->>'workflowRun') > 0;
 alter table erasure_requests add constraint erasure_requests_identity_until_done
   check (identity_sealed is not null or completed_at is not null);
+
+-- 3. Per-tenant concurrency caps shared by every API process (api/services/tenant-concurrency.ts):
+-- one row per request in progress, counted under a per-(kind, tenant) advisory lock. A lease is
+-- renewed while its request runs; one left by a process that died stops counting at expires_at.
+create table if not exists tenant_leases (
+  lease_id   uuid primary key,
+  kind       text not null,
+  tenant_id  text not null,
+  expires_at timestamptz not null
+);
+create index if not exists tenant_leases_kind_tenant_idx on tenant_leases (kind, tenant_id, expires_at);
