@@ -1,9 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { PDFDocument } from 'pdf-lib';
 import type { Browser } from 'puppeteer-core';
 import type { SecretBox } from '../lib/crypto/secret-box';
 import { writeAudit } from '../lib/db/audit';
@@ -17,12 +16,13 @@ import type { SealKeyProvider } from '../lib/integrity/key-provider';
 import { publishedKey } from '../lib/integrity/keys';
 import { buildPdfSealEvidence, evidenceBytes, evidenceFileName } from '../lib/integrity/pdf-evidence';
 import { verifyTicket } from '../lib/integrity/verify';
-import { attachFiles, type PdfAttachment } from '../lib/pdf/attachments';
+import { attachFilesCounted, type PdfAttachment } from '../lib/pdf/attachments';
 import { writeExportHtml } from '../lib/pdf/export-html';
 import { DEFAULT_TIME_ZONE, exportFileName } from '../lib/pdf/format';
 import { DEFAULT_PDF_LANG, fill, PDF_LABELS, parseLang } from '../lib/pdf/i18n';
 import { printPdf } from '../lib/pdf/print';
 import type { ObjectStore } from '../lib/storage/object-store';
+import { putFile } from '../lib/storage/put-file';
 import { heartbeat } from './activity-context';
 import type { ExportActivities } from './export-types';
 
@@ -167,16 +167,17 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
         } finally {
           clearInterval(beat);
         }
-        // The seals travel inside the PDF (verify-pdf): the recorded hash, size and pages are the final file's.
-        const bytes = await attachFiles(fs.readFileSync(pdfPath), attachments, new Date());
-        fs.writeFileSync(pdfPath, bytes);
-        const sha256 = createHash('sha256').update(bytes).digest('hex');
-        const pages = (await PDFDocument.load(bytes, { updateMetadata: false })).getPageCount();
+        // The one whole-file step: the seals travel inside the PDF (verify-pdf), added by pdf-lib,
+        // which parses and rewrites the whole document (as would a signature over its byte range).
+        // Its size is bounded by EXPORT_MAX_MESSAGES and the embedded-image cap. It ends with the
+        // final file on disk; from here on nothing holds the document in memory.
+        const { pages } = await finishPdfFile(pdfPath, attachments);
         const storageKey = `${record.tenantId}/exports/${exportId}.pdf`;
         await deps.exportHooks?.beforeStore?.(exportId);
-        await deps.store.put(storageKey, fs.createReadStream(pdfPath), {
+        // Streamed: hashed in one pass over the file, uploaded in another.
+        const { sha256, size } = await putFile(deps.store, storageKey, pdfPath, {
           contentType: 'application/pdf',
-          metadata: { sha256, pages: String(pages), exportId },
+          metadata: { pages: String(pages), exportId },
         });
         // A purge that ran while this rendered deleted the export's row and PDF before this PDF
         // existed: re-check under the tickets' row locks that everything printed is still archived.
@@ -185,7 +186,7 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
           exportId,
           record.tenantId,
           tickets.map((x) => x.ticketId),
-          { storageKey, sha256, pages, size: bytes.length, messageCount: messages, lang, downloadName },
+          { storageKey, sha256, pages, size, messageCount: messages, lang, downloadName },
         );
         if (gone.length > 0) {
           await deps.store.delete(storageKey);
@@ -199,7 +200,7 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
           target: exportAuditTarget(deps.box, record),
           details: { exportId, sha256, pages, lang },
         });
-        return { exportId, sha256, pages, size: bytes.length, messageCount: messages };
+        return { exportId, sha256, pages, size, messageCount: messages };
       } finally {
         fs.rmSync(work, { recursive: true, force: true });
       }
@@ -209,6 +210,17 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
       await failExport(deps.db, exportId, error);
     },
   };
+}
+
+/**
+ * Adds the seal attachments to the printed PDF in place and returns its page count (read from the
+ * same parse). The seam for any step that needs the whole document (attachments, a signature):
+ * it takes the file and leaves the final file; storing it (putFile) streams.
+ */
+async function finishPdfFile(pdfPath: string, attachments: PdfAttachment[]): Promise<{ pages: number }> {
+  const { bytes, pages } = await attachFilesCounted(fs.readFileSync(pdfPath), attachments, new Date());
+  fs.writeFileSync(pdfPath, bytes);
+  return { pages };
 }
 
 /**

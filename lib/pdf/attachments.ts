@@ -24,6 +24,15 @@ export interface PdfAttachment {
 
 /** Adds the attachments to the PDF at `bytes` and returns the new file's bytes. */
 export async function attachFiles(bytes: Uint8Array, files: PdfAttachment[], at: Date): Promise<Buffer> {
+  return (await attachFilesCounted(bytes, files, at)).bytes;
+}
+
+/** attachFiles, also returning the page count from the same parse (no second pass over the file). */
+export async function attachFilesCounted(
+  bytes: Uint8Array,
+  files: PdfAttachment[],
+  at: Date,
+): Promise<{ bytes: Buffer; pages: number }> {
   const doc = await PDFDocument.load(bytes, { updateMetadata: false });
   for (const f of files) {
     await doc.attach(f.bytes, f.name, {
@@ -34,7 +43,8 @@ export async function attachFiles(bytes: Uint8Array, files: PdfAttachment[], at:
       afRelationship: AFRelationship.Data,
     });
   }
-  return Buffer.from(await doc.save({ updateFieldAppearances: false }));
+  const pages = doc.getPageCount();
+  return { bytes: Buffer.from(await doc.save({ updateFieldAppearances: false })), pages };
 }
 
 export class PdfAttachmentError extends Error {
