@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { identityFingerprint } from '../../lib/retention/erasure-hash';
 import { outdatedCollections } from '../../lib/search/migrate';
 import { MESSAGE_FIELDS, TICKET_FIELDS } from '../../lib/search/schema';
 import { WORKFLOW } from '../../lib/temporal/contract';
@@ -214,7 +215,10 @@ describe('reads, contacts, media, exports and verify stay in the tenant', () => 
       'select tenant_id, target from exports where export_id = $1',
       [contactExport.exportId],
     );
-    expect(rows).toEqual([{ tenant_id: 'lojaexemplo', target: SHARED_CUSTOMER }]);
+    // The contact is named by the exporter's keyed fingerprint (migration 015), never in clear.
+    expect(rows).toEqual([
+      { tenant_id: 'lojaexemplo', target: identityFingerprint(env.box, 'lojaexemplo', SHARED_CUSTOMER) },
+    ]);
   }, 300_000);
 });
 
