@@ -21,6 +21,7 @@ import { writeExportHtml } from '../lib/pdf/export-html';
 import { DEFAULT_TIME_ZONE, exportFileName } from '../lib/pdf/format';
 import { DEFAULT_PDF_LANG, fill, PDF_LABELS, parseLang } from '../lib/pdf/i18n';
 import { printPdf } from '../lib/pdf/print';
+import { type PdfSigner, signPdf } from '../lib/pdf/signature';
 import { auditTargetOf } from '../lib/retention/erasure-hash';
 import type { ObjectStore } from '../lib/storage/object-store';
 import { heartbeat } from './activity-context';
@@ -43,6 +44,8 @@ export interface ExportDeps {
   printTimeoutMs: number;
   /** The installation's seal keys: "verified at export" checks the v2 seal's signature too. */
   sealKeys: SealKeyProvider;
+  /** Signs every exported PDF last (PKCS#7, lib/pdf/signature.ts), so readers show it unaltered. */
+  pdfSigner: PdfSigner;
   /** Test seam: runs after the PDF is rendered, before it is stored. */
   exportHooks?: { beforeStore?: (exportId: string) => Promise<void> };
 }
@@ -166,8 +169,13 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
         } finally {
           clearInterval(beat);
         }
-        // The seals travel inside the PDF (verify-pdf): the recorded hash, size and pages are the final file's.
-        const bytes = await attachFiles(fs.readFileSync(pdfPath), attachments, new Date());
+        // The seals travel inside the PDF (verify-pdf), and the file is signed last so the signature
+        // covers pages and attachments: the recorded hash, size and pages are the final file's.
+        const bytes = await signPdf(
+          await attachFiles(fs.readFileSync(pdfPath), attachments, new Date()),
+          deps.pdfSigner,
+          { reason: fill(t.signatureReason, { exportId }) },
+        );
         fs.writeFileSync(pdfPath, bytes);
         const sha256 = createHash('sha256').update(bytes).digest('hex');
         const pages = (await PDFDocument.load(bytes, { updateMetadata: false })).getPageCount();

@@ -13,6 +13,7 @@ import {
 import { readAttachments } from '../../lib/pdf/attachments';
 import { PDF_LABELS, parseLang } from '../../lib/pdf/i18n';
 import { messageBodyText } from '../../lib/pdf/message-text';
+import { checkPdfSignature, type PdfSignatureCheck } from '../../lib/pdf/signature';
 import { type CommandContext, type CommandResult, UsageError } from './common';
 
 /**
@@ -100,6 +101,8 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
   } catch (err) {
     return invalid('pdf', `the file is not a readable PDF (${(err as Error).message})`);
   }
+  // The PDF file's own signature (PKCS#7): every byte of pages and attachments, as readers check it.
+  const pdfSignature = checkPdfSignature(bytes);
   const seals = attachments.filter((a) => SEAL_ATTACHMENT.test(a.name));
   if (seals.length === 0)
     return invalid('attachments', 'the PDF carries no ticket-vault seal attachment (ticket-<id>.seal.json)');
@@ -108,6 +111,15 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
   const squashed = text === null ? null : squash(text);
   const reports: TicketReport[] = [];
   const problems: EvidenceProblem[] = [];
+  if (pdfSignature.status !== 'valid')
+    problems.push({
+      ticketId: '',
+      what: 'pdf signature',
+      detail:
+        pdfSignature.status === 'none'
+          ? 'the PDF file carries no digital signature (exports are signed; this one was not, or its signature was removed)'
+          : (pdfSignature.problem ?? 'invalid'),
+    });
   for (const a of seals) {
     let parsed: unknown;
     try {
@@ -153,7 +165,7 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
   }
 
   const valid = problems.length === 0;
-  const lines = [`${valid ? 'VALID' : 'INVALID'}: ${file}`];
+  const lines = [`${valid ? 'VALID' : 'INVALID'}: ${file}`, pdfSignatureLine(pdfSignature)];
   for (const r of reports) {
     const own = r.problems.length === 0;
     lines.push(`Ticket ${r.ticketId} · seal ${r.sealId || '?'} · ${r.records} records`);
@@ -217,8 +229,12 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
       `  To prove it comes from the archive, run again with --public-key ${url ?? '<the published keys URL or file>'}`,
     );
   }
+  if (pdfSignature.status === 'valid' && pdfSignature.selfSigned)
+    lines.push(
+      `Notice: the PDF is signed with a self-signed certificate (${pdfSignature.subject}): compare its SHA-256 fingerprint with the one the archive's owner publishes.`,
+    );
   lines.push(
-    "Not checked: a signature on the PDF file itself (the PDF is not signed; text the pages show beyond the sealed messages, e.g. the cover's wording or an added paragraph, is not compared).",
+    "Not checked: who the PDF's certificate belongs to (compare its fingerprint); text the pages show beyond the sealed messages (e.g. the cover's wording) is covered by the PDF signature only.",
   );
   return {
     code: valid ? 0 : 1,
@@ -227,6 +243,15 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
       valid,
       keySource: trusted ? 'trusted' : 'embedded',
       textChecked: squashed !== null,
+      pdfSignature: {
+        status: pdfSignature.status,
+        problem: pdfSignature.problem,
+        subject: pdfSignature.subject,
+        issuer: pdfSignature.issuer,
+        fingerprint256: pdfSignature.fingerprint256,
+        selfSigned: pdfSignature.selfSigned,
+        signingTime: pdfSignature.signingTime,
+      },
       tickets: reports.map(
         ({ ticketId, sealId, root, keyId, records, keySource, textChecked, textSkipped }) => ({
           ticketId,
@@ -243,6 +268,15 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
     },
     text: lines.join('\n'),
   };
+}
+
+function pdfSignatureLine(s: PdfSignatureCheck): string {
+  if (s.status === 'none') return '✗ PDF signature: the file is not digitally signed';
+  const who = s.subject ? ` by ${s.subject} (certificate SHA-256 ${s.fingerprint256})` : '';
+  const when = s.signingTime ? ` at ${s.signingTime}` : '';
+  return s.status === 'valid'
+    ? `✓ PDF signature (PKCS#7) valid: no byte of the file changed since it was signed${who}${when}`
+    : `✗ PDF signature: ${s.problem}${who}`;
 }
 
 export function registerVerifyPdfCommands(program: Command, { runOffline }: CommandContext): void {

@@ -369,7 +369,7 @@ export async function writeExportHtml(
   if (doc.keysUrl) {
     const keys = doc.keysUrl;
     await write(
-      `<section class="howto"><h2>${e(t.checkTitle)}</h2><p>${e(t.checkIntro)}</p><p>${e(t.checkRun)}</p><pre>npx ticket-vault verify-pdf &lt;file.pdf&gt; --public-key ${e(keys)}</pre><p>${e(fill(t.checkKeys, { url: keys }))}</p><p>${e(t.checkResult)}</p></section>`,
+      `<section class="howto"><h2>${e(t.checkTitle)}</h2><p>${e(t.checkIntro)}</p><p>${e(t.checkRun)}</p><pre>npx ticket-vault verify-pdf &lt;file.pdf&gt; --public-key ${e(keys)}</pre><p>${e(fill(t.checkKeys, { url: keys }))}</p><p>${e(t.checkResult)}</p><p>${e(t.checkSignature)}</p></section>`,
     );
   }
   await write('</body></html>');

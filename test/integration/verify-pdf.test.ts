@@ -154,6 +154,33 @@ test('an exported PDF verifies offline, with the embedded key (said so) and with
   }
 });
 
+test('the PDF file is signed last (PKCS#7): pdfsig and verify-pdf report it valid; a changed page byte is caught by both', async () => {
+  const sig = execFileSync('pdfsig', [pdf.file], { encoding: 'utf8' });
+  expect(sig).toContain('Signature Validation: Signature is Valid.');
+  expect(sig).toContain('Total document signed');
+  const ok = await cli('verify-pdf', pdf.file, '--json');
+  expect(JSON.parse(ok.stdout).pdfSignature).toMatchObject({ status: 'valid', selfSigned: true });
+
+  // One byte of the first page's content (not an attachment): only the PDF signature can see it.
+  const flipped = Buffer.from(pdf.bytes);
+  const at = pdf.bytes.indexOf('/Type /Page') + 3;
+  expect(at).toBeGreaterThan(3);
+  flipped[at] = (flipped[at] as number) ^ 0x01;
+  const file = path.join(work, 'page-byte.pdf');
+  fs.writeFileSync(file, flipped);
+  let pdfsig = '';
+  try {
+    pdfsig = execFileSync('pdfsig', [file], { encoding: 'utf8' });
+  } catch (err) {
+    pdfsig = String((err as { stdout?: string }).stdout ?? '');
+  }
+  expect(pdfsig).not.toContain('Signature is Valid');
+  const res = await cli('verify-pdf', file, '--public-key', keysFile);
+  expect(res.code).toBe(1);
+  expect(res.stdout).toContain('INVALID');
+  expect(res.stdout).toContain('✗ PDF signature: the document was modified after it was signed');
+});
+
 test("the last page tells how to verify, in the export's language, with the keys' address", () => {
   const text = execFileSync('pdftotext', ['-raw', '-enc', 'UTF-8', pdf.file, '-'], { encoding: 'utf8' });
   const squash = (s: string) => s.replace(/\s+/g, '');
