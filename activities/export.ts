@@ -14,7 +14,12 @@ import { envelopeOf, parseSealDocument, sealsOfTicket } from '../lib/db/seals';
 import { getTenant } from '../lib/db/tenants';
 import type { SealKeyProvider } from '../lib/integrity/key-provider';
 import { publishedKey } from '../lib/integrity/keys';
-import { buildPdfSealEvidence, evidenceBytes, evidenceFileName } from '../lib/integrity/pdf-evidence';
+import {
+  type AtExportCheck,
+  buildPdfSealEvidence,
+  evidenceBytes,
+  evidenceFileName,
+} from '../lib/integrity/pdf-evidence';
 import { verifyTicket } from '../lib/integrity/verify';
 import { attachFiles, type PdfAttachment } from '../lib/pdf/attachments';
 import { writeExportHtml } from '../lib/pdf/export-html';
@@ -111,6 +116,8 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
       // "Verified at export" on the cover means this: every field recomputed now from the stored
       // messages and media bytes matches the seal, and the seal's signature and chain hold.
       const sealVerified = new Map<string, boolean | null>();
+      // What verify found, per ticket: travels in the seal attachment so verify-pdf names it.
+      const atExport = new Map<string, AtExportCheck>();
       const verifying = setInterval(heartbeat, 5_000);
       try {
         for (const ticket of tickets) {
@@ -118,13 +125,29 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
             ? await verifyTicket(deps.db, deps.store, record.tenantId, ticket.ticketId, deps.sealKeys)
             : null;
           sealVerified.set(ticket.ticketId, result ? result.ok : null);
+          if (result)
+            atExport.set(ticket.ticketId, {
+              checkedAt: new Date().toISOString(),
+              ok: result.ok,
+              problems: result.problems.map(
+                ({ source, messageId, ordinal, field, expected, found, message }) => ({
+                  source,
+                  messageId,
+                  ordinal,
+                  field,
+                  expected,
+                  found,
+                  message,
+                }),
+              ),
+            });
         }
       } finally {
         clearInterval(verifying);
       }
 
       const keysUrl = `${deps.publicApiUrl}/.well-known/ticket-vault-keys`;
-      const attachments = await sealAttachments(deps, record.tenantId, tickets, lang, keysUrl);
+      const attachments = await sealAttachments(deps, record.tenantId, tickets, lang, keysUrl, atExport);
 
       const work = fs.mkdtempSync(path.join(os.tmpdir(), `tv-export-${randomUUID()}-`));
       try {
@@ -229,6 +252,7 @@ async function sealAttachments(
   tickets: TicketView[],
   lang: string,
   keysUrl: string,
+  atExport: Map<string, AtExportCheck>,
 ): Promise<PdfAttachment[]> {
   const withSeal = tickets.filter((x) => x.seal);
   if (withSeal.length === 0) return [];
@@ -249,6 +273,7 @@ async function sealAttachments(
       publicKeys,
       keysUrl,
       development: keys.development,
+      atExport: atExport.get(ticket.ticketId),
     });
     out.push({
       name: evidenceFileName(ticket.ticketId),

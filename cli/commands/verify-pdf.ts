@@ -183,6 +183,12 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
     lines.push(
       `  ${rootOk ? '✓' : '✗'} Merkle root recomputed from the embedded records ${rootOk ? 'equals' : 'differs from'} the signed root ${r.root}`,
     );
+    const atExport = r.problems.filter((p) => p.what.startsWith('archive at export'));
+    lines.push(
+      atExport.length === 0
+        ? '  ✓ at export, the archive recomputed the ticket from its stored data and found it equal to this seal'
+        : `  ✗ at export, the archive's stored data differed from this seal in ${atExport.length} place(s): the pages may show changed values`,
+    );
     if (squashed !== null) {
       const printedOk = !r.problems.some((p) => p.what === 'printed root');
       lines.push(

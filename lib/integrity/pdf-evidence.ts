@@ -46,6 +46,26 @@ export interface PdfSealEvidence {
   keysUrl: string;
   /** Signed with a generated local-development key: not evidence. */
   development: boolean;
+  /**
+   * What `verify` found when the PDF was made: the stored ticket (what the pages show) recomputed
+   * against this seal, the raw bytes and the media objects. Not ok means the pages may show values
+   * that were changed after sealing; each difference is named. Covered by the PDF's signature.
+   */
+  atExport?: AtExportCheck;
+}
+
+export interface AtExportCheck {
+  checkedAt: string;
+  ok: boolean;
+  problems: Array<{
+    source?: string;
+    messageId?: string;
+    ordinal?: number;
+    field?: string;
+    expected?: unknown;
+    found?: unknown;
+    message: string;
+  }>;
 }
 
 export const evidenceFileName = (ticketId: string) => `ticket-${ticketId}.seal.json`;
@@ -58,6 +78,7 @@ export function buildPdfSealEvidence(input: {
   publicKeys: PublishedKey[];
   keysUrl: string;
   development: boolean;
+  atExport?: AtExportCheck;
 }): PdfSealEvidence {
   return {
     format: PDF_EVIDENCE_FORMAT,
@@ -70,7 +91,23 @@ export function buildPdfSealEvidence(input: {
     publicKeys: input.publicKeys,
     keysUrl: input.keysUrl,
     development: input.development,
+    ...(input.atExport ? { atExport: input.atExport } : {}),
   };
+}
+
+const shown = (v: unknown) => {
+  const t = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v ?? null);
+  return t.length > 120 ? `${t.slice(0, 117)}…` : t;
+};
+
+/** The export-time differences as verify-pdf names them: field, sealed value, value then stored. */
+export function atExportProblems(ticketId: string, at: AtExportCheck | undefined): EvidenceProblem[] {
+  if (!at || at.ok || !Array.isArray(at.problems)) return [];
+  return at.problems.slice(0, 200).map((p) => ({
+    ticketId,
+    what: `archive at export${p.messageId ? `: message ${p.messageId}` : ''}${p.field ? ` ${p.field}` : ''}`,
+    detail: `${p.message}${p.expected !== undefined || p.found !== undefined ? ` (sealed ${shown(p.expected)}, stored ${shown(p.found)})` : ''}`,
+  }));
 }
 
 /** One finding; `what` names the record and field, or `signature` / `key`. */
@@ -277,6 +314,8 @@ export function checkSealEvidence(raw: unknown, fileName: string, trusted: Trust
         `the Merkle root recomputed from the embedded records is ${root}, the signed root is ${env.root}`,
       );
   }
+  // The archive said at export that what it stores (and the pages show) differs from this seal.
+  problems.push(...atExportProblems(ticketId, e.atExport));
   return result();
 }
 
