@@ -12,11 +12,13 @@ import type { Db } from '../lib/db/pool';
 import { readContactTickets, readTicket, type TicketView } from '../lib/db/read';
 import { envelopeOf, parseSealDocument, sealsOfTicket } from '../lib/db/seals';
 import { getTenant } from '../lib/db/tenants';
+import { jcsBytes } from '../lib/integrity/jcs';
 import type { SealKeyProvider } from '../lib/integrity/key-provider';
 import { publishedKey } from '../lib/integrity/keys';
 import {
   type AtExportCheck,
   buildPdfSealEvidence,
+  buildRedactedSealEvidence,
   evidenceBytes,
   evidenceFileName,
 } from '../lib/integrity/pdf-evidence';
@@ -147,7 +149,23 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
       }
 
       const keysUrl = `${deps.publicApiUrl}/.well-known/ticket-vault-keys`;
-      const attachments = await sealAttachments(deps, record.tenantId, tickets, lang, keysUrl, atExport);
+      // A redacted export (docs/evidence.md): who asked is the export's requester.
+      const redaction = record.params?.redact
+        ? {
+            messages: new Set(record.params.redact.messages),
+            by: record.requestedBy,
+            reason: record.params.redact.reason,
+          }
+        : undefined;
+      const attachments = await sealAttachments(
+        deps,
+        record.tenantId,
+        tickets,
+        lang,
+        keysUrl,
+        atExport,
+        redaction,
+      );
 
       const work = fs.mkdtempSync(path.join(os.tmpdir(), `tv-export-${randomUUID()}-`));
       try {
@@ -173,6 +191,7 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
             timeZone,
             tickets,
             sealVerified,
+            redaction,
             verifyUrlOf: (id) => `${deps.publicApiUrl}/v1/tickets/${id}/verify`,
             keysUrl,
           },
@@ -253,6 +272,7 @@ async function sealAttachments(
   lang: string,
   keysUrl: string,
   atExport: Map<string, AtExportCheck>,
+  redaction?: { messages: ReadonlySet<string>; by: string; reason: string | null },
 ): Promise<PdfAttachment[]> {
   const withSeal = tickets.filter((x) => x.seal);
   if (withSeal.length === 0) return [];
@@ -265,9 +285,32 @@ async function sealAttachments(
       (s) => s.sealId === ticket.seal?.sealId,
     );
     if (!row?.data) continue;
+    const document = parseSealDocument(row.data);
+    if (redaction && document.messages.some((m) => redaction.messages.has(m.messageId))) {
+      // Only what the pages show is disclosed; hidden messages travel as salted leaf hashes.
+      const redacted = buildRedactedSealEvidence({
+        lang,
+        document,
+        hide: redaction.messages,
+        redaction: { by: redaction.by, at: new Date().toISOString(), reason: redaction.reason },
+        envelope: envelopeOf(row),
+        signature: row.signature,
+        publicKeys,
+        keysUrl,
+        development: keys.development,
+        atExport: atExport.get(ticket.ticketId),
+      });
+      out.push({
+        name: evidenceFileName(ticket.ticketId),
+        bytes: jcsBytes(redacted),
+        mimeType: 'application/json',
+        description: `ticket-vault seal ${row.sealId} of ticket ${ticket.ticketId}, redacted: shown records with inclusion proofs, hidden ones as salted hashes`,
+      });
+      continue;
+    }
     const evidence = buildPdfSealEvidence({
       lang,
-      document: parseSealDocument(row.data),
+      document,
       envelope: envelopeOf(row),
       signature: row.signature,
       publicKeys,

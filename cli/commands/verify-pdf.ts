@@ -2,12 +2,16 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import {
+  checkRedactedEvidence,
   checkSealEvidence,
   type EvidenceProblem,
   isDevelopmentKeyList,
+  PDF_REDACTED_EVIDENCE_VERSION,
   type PdfSealEvidence,
   parseKeyList,
+  type RedactedSealEvidence,
   type SealCheck,
+  shownMessages,
   type TrustedKeys,
 } from '../../lib/integrity/pdf-evidence';
 import { readAttachments } from '../../lib/pdf/attachments';
@@ -79,6 +83,8 @@ function pdfText(file: string): string | null {
 interface TicketReport extends SealCheck {
   textChecked: number;
   textSkipped: number;
+  /** A redacted export: records shown, and hidden (proven by leaf hash only). */
+  redacted?: { shown: number; hidden: number; by: string; at: string; reason: string | null };
 }
 
 export async function verifyPdfCommand(file: string, opts: { publicKey?: string }): Promise<CommandResult> {
@@ -133,8 +139,22 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
       });
       continue;
     }
-    const check = checkSealEvidence(parsed, a.name, trusted);
+    const isRedacted = (parsed as { version?: unknown })?.version === PDF_REDACTED_EVIDENCE_VERSION;
+    const redactedCheck = isRedacted ? checkRedactedEvidence(parsed, a.name, trusted) : null;
+    const check = redactedCheck ?? checkSealEvidence(parsed, a.name, trusted);
     const report: TicketReport = { ...check, textChecked: 0, textSkipped: 0 };
+    if (redactedCheck) {
+      const r = (parsed as RedactedSealEvidence).redaction;
+      report.redacted = {
+        shown: redactedCheck.shown,
+        hidden: redactedCheck.hidden,
+        by: String(r?.by ?? '?'),
+        at: String(r?.at ?? '?'),
+        reason: r?.reason ?? null,
+      };
+    }
+    const messagesOf = (x: unknown) =>
+      isRedacted ? shownMessages(x as RedactedSealEvidence) : (x as PdfSealEvidence).document.messages;
     if (squashed !== null && check.records > 0) {
       const e = parsed as PdfSealEvidence;
       const labels = PDF_LABELS[parseLang(e.lang) ?? 'pt-BR'];
@@ -144,7 +164,7 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
           what: 'printed root',
           detail: 'the root printed in the PDF (cover and annex) is not the signed root',
         });
-      e.document.messages.forEach((m, i) => {
+      messagesOf(parsed).forEach((m, i) => {
         const body = messageBodyText(m, labels);
         if (body === null || !squash(body)) return;
         if (!extractable(body)) {
@@ -183,6 +203,10 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
     lines.push(
       `  ${rootOk ? '✓' : '✗'} Merkle root recomputed from the embedded records ${rootOk ? 'equals' : 'differs from'} the signed root ${r.root}`,
     );
+    if (r.redacted)
+      lines.push(
+        `  ${rootOk ? '✓' : '✗'} redacted export: ${r.redacted.shown} messages shown, each with its Merkle inclusion proof to the signed root; ${r.redacted.hidden} hidden (redacted by ${r.redacted.by} at ${r.redacted.at}${r.redacted.reason ? `, reason: ${r.redacted.reason}` : ''}), present only as salted hashes that prove they belong to the same sealed ticket without revealing them`,
+      );
     const atExport = r.problems.filter((p) => p.what.startsWith('archive at export'));
     lines.push(
       atExport.length === 0
@@ -259,7 +283,7 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
         signingTime: pdfSignature.signingTime,
       },
       tickets: reports.map(
-        ({ ticketId, sealId, root, keyId, records, keySource, textChecked, textSkipped }) => ({
+        ({ ticketId, sealId, root, keyId, records, keySource, textChecked, textSkipped, redacted }) => ({
           ticketId,
           sealId,
           root,
@@ -268,6 +292,7 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
           keySource,
           textChecked,
           textSkipped,
+          ...(redacted ? { redacted } : {}),
         }),
       ),
       problems,

@@ -4,12 +4,22 @@ import { type Db, inTransaction } from './pool';
 /** PDF exports: requested (running), then done with the file's hash and pages, or failed with why. */
 export type ExportKind = 'ticket' | 'contact';
 
+/**
+ * What an export was asked for beyond its target: a contact's close-date window, and the messages
+ * a redacted export hides (docs/evidence.md, "Redaction"), with who asked is the export's requester.
+ */
+export interface ExportParams {
+  from?: string;
+  to?: string;
+  redact?: { messages: string[]; reason: string | null };
+}
+
 export interface ExportRecord {
   exportId: string;
   tenantId: string;
   kind: ExportKind;
   target: string;
-  params: { from?: string; to?: string } | null;
+  params: ExportParams | null;
   requestedBy: string;
   status: 'running' | 'done' | 'failed';
   storageKey: string | null;

@@ -5,12 +5,16 @@ import { readAttachments } from '../pdf/attachments';
 import type { ObjectStore } from '../storage/object-store';
 import type { SealKeys } from './keys';
 import {
+  checkRedactedEvidence,
   checkSealEvidence,
   type EvidenceProblem,
   evidenceFileName,
+  PDF_REDACTED_EVIDENCE_VERSION,
   type PdfSealEvidence,
+  type RedactedSealEvidence,
+  shownMessages,
 } from './pdf-evidence';
-import { diffRecords, type FieldDifference } from './seal-v2';
+import { diffRecords, type FieldDifference, type SealRecords } from './seal-v2';
 
 /**
  * An exported PDF against the archive as it is now (`ticket-vault verify <tenant> <ticket> --pdf`):
@@ -50,10 +54,22 @@ export async function comparePdfWithArchive(
   } catch (err) {
     throw new PdfCompareError(`its seal attachment is not JSON: ${(err as Error).message}`);
   }
-  const check = checkSealEvidence(evidence, attachment.name, {
+  const trusted = {
     keys: keys.publicKeys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey })),
     source: 'this installation',
-  });
+  };
+  // A redacted PDF discloses the header and the shown messages: those are compared.
+  const redacted = (evidence as { version?: unknown }).version === PDF_REDACTED_EVIDENCE_VERSION;
+  const check = redacted
+    ? checkRedactedEvidence(evidence, attachment.name, trusted)
+    : checkSealEvidence(evidence, attachment.name, trusted);
+  const asRedacted = evidence as unknown as RedactedSealEvidence;
+  const head = redacted ? asRedacted.leaves?.[0] : undefined;
+  const sealed: SealRecords | null = redacted
+    ? head && 'shown' in head
+      ? { header: head.shown.record as SealRecords['header'], messages: shownMessages(asRedacted) }
+      : null
+    : (evidence.document ?? null);
   if (evidence.envelope?.tenantId !== tenantId)
     check.problems.push({
       ticketId,
@@ -64,13 +80,20 @@ export async function comparePdfWithArchive(
   const pdfSealId = evidence.envelope?.sealId ?? '';
   const index = seals.findIndex((s) => s.sealId === pdfSealId);
   const stored = await readStoredTicket(db, tenantId, ticketId);
-  const differences = stored && evidence.document ? diffRecords(evidence.document, stored.records) : [];
+  const shownIds = sealed ? new Set(sealed.messages.map((m) => m.messageId)) : new Set<string>();
+  const current =
+    stored && redacted
+      ? { ...stored.records, messages: stored.records.messages.filter((m) => shownIds.has(m.messageId)) }
+      : stored?.records;
+  const differences = current && sealed ? diffRecords(sealed, current) : [];
   // The media bytes as stored now against the hashes the PDF's seal holds (a replaced object).
-  if (stored && evidence.document) {
+  if (stored && sealed) {
     const keyOf = new Map(
-      stored.messageRows.flatMap((m) => m.media.map((a) => [`${m.messageId}#${a.ordinal}`, a.storageKey] as const)),
+      stored.messageRows.flatMap((m) =>
+        m.media.map((a) => [`${m.messageId}#${a.ordinal}`, a.storageKey] as const),
+      ),
     );
-    for (const m of evidence.document.messages) {
+    for (const m of sealed.messages) {
       for (const a of m.media) {
         const key = keyOf.get(`${m.messageId}#${a.ordinal}`);
         if (a.status !== 'stored' || !a.sha256 || !key) continue;
