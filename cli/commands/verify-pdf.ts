@@ -11,7 +11,7 @@ import {
   parseKeyList,
   type RedactedSealEvidence,
   type SealCheck,
-  shownMessages,
+  type shownMessages,
   type TrustedKeys,
 } from '../../lib/integrity/pdf-evidence';
 import { readAttachments } from '../../lib/pdf/attachments';
@@ -153,8 +153,18 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
         reason: r?.reason ?? null,
       };
     }
+    // Each shown message with its leaf index (1 + its place in the sealed thread).
     const messagesOf = (x: unknown) =>
-      isRedacted ? shownMessages(x as RedactedSealEvidence) : (x as PdfSealEvidence).document.messages;
+      isRedacted
+        ? (x as RedactedSealEvidence).leaves
+            .filter((l) => l.index > 0 && 'shown' in l)
+            .map((l) => ({
+              leaf: l.index,
+              m: (l as { shown: { record: unknown } }).shown.record as ReturnType<
+                typeof shownMessages
+              >[number],
+            }))
+        : (x as PdfSealEvidence).document.messages.map((m, i) => ({ leaf: i + 1, m }));
     if (squashed !== null && check.records > 0) {
       const e = parsed as PdfSealEvidence;
       const labels = PDF_LABELS[parseLang(e.lang) ?? 'pt-BR'];
@@ -164,7 +174,7 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
           what: 'printed root',
           detail: 'the root printed in the PDF (cover and annex) is not the signed root',
         });
-      messagesOf(parsed).forEach((m, i) => {
+      messagesOf(parsed).forEach(({ leaf, m }) => {
         const body = messageBodyText(m, labels);
         if (body === null || !squash(body)) return;
         if (!extractable(body)) {
@@ -175,7 +185,7 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
         if (!squashed.includes(squash(body)))
           report.problems.push({
             ticketId: check.ticketId,
-            what: `message record ${i + 1} (${m.messageId}, position ${m.position}).text`,
+            what: `message record ${leaf} (${m.messageId}, position ${m.position}).text`,
             detail: 'its sealed text does not appear in the PDF',
           });
       });
