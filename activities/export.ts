@@ -12,15 +12,23 @@ import type { Db } from '../lib/db/pool';
 import { readContactTickets, readTicket, type TicketView } from '../lib/db/read';
 import { envelopeOf, parseSealDocument, sealsOfTicket } from '../lib/db/seals';
 import { getTenant } from '../lib/db/tenants';
+import { jcsBytes } from '../lib/integrity/jcs';
 import type { SealKeyProvider } from '../lib/integrity/key-provider';
 import { publishedKey } from '../lib/integrity/keys';
-import { buildPdfSealEvidence, evidenceBytes, evidenceFileName } from '../lib/integrity/pdf-evidence';
+import {
+  type AtExportCheck,
+  buildPdfSealEvidence,
+  buildRedactedSealEvidence,
+  evidenceBytes,
+  evidenceFileName,
+} from '../lib/integrity/pdf-evidence';
 import { verifyTicket } from '../lib/integrity/verify';
 import { attachFilesCounted, type PdfAttachment } from '../lib/pdf/attachments';
 import { writeExportHtml } from '../lib/pdf/export-html';
 import { DEFAULT_TIME_ZONE, exportFileName } from '../lib/pdf/format';
 import { DEFAULT_PDF_LANG, fill, PDF_LABELS, parseLang } from '../lib/pdf/i18n';
 import { printPdf } from '../lib/pdf/print';
+import { type PdfSigner, signPdf } from '../lib/pdf/signature';
 import type { ObjectStore } from '../lib/storage/object-store';
 import { putFile } from '../lib/storage/put-file';
 import { heartbeat } from './activity-context';
@@ -43,6 +51,8 @@ export interface ExportDeps {
   printTimeoutMs: number;
   /** The installation's seal keys: "verified at export" checks the v2 seal's signature too. */
   sealKeys: SealKeyProvider;
+  /** Signs every exported PDF last (PKCS#7, lib/pdf/signature.ts), so readers show it unaltered. */
+  pdfSigner: PdfSigner;
   /** Test seam: runs after the PDF is rendered, before it is stored. */
   exportHooks?: { beforeStore?: (exportId: string) => Promise<void> };
 }
@@ -109,6 +119,8 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
       // "Verified at export" on the cover means this: every field recomputed now from the stored
       // messages and media bytes matches the seal, and the seal's signature and chain hold.
       const sealVerified = new Map<string, boolean | null>();
+      // What verify found, per ticket: travels in the seal attachment so verify-pdf names it.
+      const atExport = new Map<string, AtExportCheck>();
       const verifying = setInterval(heartbeat, 5_000);
       try {
         for (const ticket of tickets) {
@@ -116,13 +128,45 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
             ? await verifyTicket(deps.db, deps.store, record.tenantId, ticket.ticketId, deps.sealKeys)
             : null;
           sealVerified.set(ticket.ticketId, result ? result.ok : null);
+          if (result)
+            atExport.set(ticket.ticketId, {
+              checkedAt: new Date().toISOString(),
+              ok: result.ok,
+              problems: result.problems.map(
+                ({ source, messageId, ordinal, field, expected, found, message }) => ({
+                  source,
+                  messageId,
+                  ordinal,
+                  field,
+                  expected,
+                  found,
+                  message,
+                }),
+              ),
+            });
         }
       } finally {
         clearInterval(verifying);
       }
 
       const keysUrl = `${deps.publicApiUrl}/.well-known/ticket-vault-keys`;
-      const attachments = await sealAttachments(deps, record.tenantId, tickets, lang, keysUrl);
+      // A redacted export (docs/evidence.md): who asked is the export's requester.
+      const redaction = record.params?.redact
+        ? {
+            messages: new Set(record.params.redact.messages),
+            by: record.requestedBy,
+            reason: record.params.redact.reason,
+          }
+        : undefined;
+      const attachments = await sealAttachments(
+        deps,
+        record.tenantId,
+        tickets,
+        lang,
+        keysUrl,
+        atExport,
+        redaction,
+      );
 
       const work = fs.mkdtempSync(path.join(os.tmpdir(), `tv-export-${randomUUID()}-`));
       try {
@@ -148,6 +192,7 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
             timeZone,
             tickets,
             sealVerified,
+            redaction,
             verifyUrlOf: (id) => `${deps.publicApiUrl}/v1/tickets/${id}/verify`,
             keysUrl,
           },
@@ -168,10 +213,15 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
           clearInterval(beat);
         }
         // The one whole-file step: the seals travel inside the PDF (verify-pdf), added by pdf-lib,
-        // which parses and rewrites the whole document (as would a signature over its byte range).
-        // Its size is bounded by EXPORT_MAX_MESSAGES and the embedded-image cap. It ends with the
-        // final file on disk; from here on nothing holds the document in memory.
-        const { pages } = await finishPdfFile(pdfPath, attachments);
+        // and the file is signed last so the signature covers pages and attachments. Its size is
+        // bounded by EXPORT_MAX_MESSAGES and the embedded-image cap. It ends with the final file on
+        // disk; from here on nothing holds the document in memory.
+        const { pages } = await finishPdfFile(
+          pdfPath,
+          attachments,
+          deps.pdfSigner,
+          fill(t.signatureReason, { exportId }),
+        );
         const storageKey = `${record.tenantId}/exports/${exportId}.pdf`;
         await deps.exportHooks?.beforeStore?.(exportId);
         // Streamed: hashed in one pass over the file, uploaded in another.
@@ -217,9 +267,14 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
  * same parse). The seam for any step that needs the whole document (attachments, a signature):
  * it takes the file and leaves the final file; storing it (putFile) streams.
  */
-async function finishPdfFile(pdfPath: string, attachments: PdfAttachment[]): Promise<{ pages: number }> {
+async function finishPdfFile(
+  pdfPath: string,
+  attachments: PdfAttachment[],
+  signer: PdfSigner,
+  reason: string,
+): Promise<{ pages: number }> {
   const { bytes, pages } = await attachFilesCounted(fs.readFileSync(pdfPath), attachments, new Date());
-  fs.writeFileSync(pdfPath, bytes);
+  fs.writeFileSync(pdfPath, await signPdf(bytes, signer, { reason }));
   return { pages };
 }
 
@@ -234,6 +289,8 @@ async function sealAttachments(
   tickets: TicketView[],
   lang: string,
   keysUrl: string,
+  atExport: Map<string, AtExportCheck>,
+  redaction?: { messages: ReadonlySet<string>; by: string; reason: string | null },
 ): Promise<PdfAttachment[]> {
   const withSeal = tickets.filter((x) => x.seal);
   if (withSeal.length === 0) return [];
@@ -246,14 +303,38 @@ async function sealAttachments(
       (s) => s.sealId === ticket.seal?.sealId,
     );
     if (!row?.data) continue;
+    const document = parseSealDocument(row.data);
+    if (redaction && document.messages.some((m) => redaction.messages.has(m.messageId))) {
+      // Only what the pages show is disclosed; hidden messages travel as salted leaf hashes.
+      const redacted = buildRedactedSealEvidence({
+        lang,
+        document,
+        hide: redaction.messages,
+        redaction: { by: redaction.by, at: new Date().toISOString(), reason: redaction.reason },
+        envelope: envelopeOf(row),
+        signature: row.signature,
+        publicKeys,
+        keysUrl,
+        development: keys.development,
+        atExport: atExport.get(ticket.ticketId),
+      });
+      out.push({
+        name: evidenceFileName(ticket.ticketId),
+        bytes: jcsBytes(redacted),
+        mimeType: 'application/json',
+        description: `ticket-vault seal ${row.sealId} of ticket ${ticket.ticketId}, redacted: shown records with inclusion proofs, hidden ones as salted hashes`,
+      });
+      continue;
+    }
     const evidence = buildPdfSealEvidence({
       lang,
-      document: parseSealDocument(row.data),
+      document,
       envelope: envelopeOf(row),
       signature: row.signature,
       publicKeys,
       keysUrl,
       development: keys.development,
+      atExport: atExport.get(ticket.ticketId),
     });
     out.push({
       name: evidenceFileName(ticket.ticketId),

@@ -242,6 +242,20 @@ export const configSchema = z.object({
     .int()
     .min(0)
     .default(5 * 1024 * 1024),
+  /**
+   * The PDF signing certificate and key (docs/evidence.md): a PKCS#12 file (.p12/.pfx, RSA key and
+   * its X.509 certificate, chain optional) as base64. Required in production and beyond loopback;
+   * local development signs with a self-signed certificate generated in memory.
+   */
+  PDF_SIGNING_P12: z
+    .string()
+    .default('')
+    .refine((s) => s === '' || /^[A-Za-z0-9+/\s]+={0,2}\s*$/.test(s), 'must be the base64 of a PKCS#12 file'),
+  PDF_SIGNING_P12_PASSPHRASE: z.string().default(''),
+  /** Shown in the signature panel of PDF readers (e.g. "São Paulo, BR"). */
+  PDF_SIGNING_LOCATION: z.string().max(200).default(''),
+  /** Shown in the signature panel of PDF readers (e.g. a contact e-mail of the archive's owner). */
+  PDF_SIGNING_CONTACT: z.string().max(200).default(''),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -398,6 +412,26 @@ export function sealKeySource(
       `SEAL_SIGNING_KEY is required when API_HOST (${config.API_HOST}) is not a loopback address; a generated key is for local development only`,
     );
   return { kind: 'development', retired };
+}
+
+/**
+ * Where the PDF signing certificate comes from (lib/pdf/signature.ts): PDF_SIGNING_P12, or in
+ * local development only a self-signed certificate generated in memory. Called at worker start.
+ */
+export function pdfSignerSource(
+  config: Config,
+): { kind: 'configured'; p12: Buffer; passphrase: string } | { kind: 'development' } {
+  if (config.PDF_SIGNING_P12)
+    return {
+      kind: 'configured',
+      p12: Buffer.from(config.PDF_SIGNING_P12.replace(/\s+/g, ''), 'base64'),
+      passphrase: config.PDF_SIGNING_P12_PASSPHRASE,
+    };
+  if (!isLocalDevelopment(config))
+    throw new ConfigError(
+      `PDF_SIGNING_P12 is required when NODE_ENV=${config.NODE_ENV} and API_HOST=${config.API_HOST} (base64 of a PKCS#12 file with the PDF signing certificate and key; a generated self-signed certificate is for local development only)`,
+    );
+  return { kind: 'development' };
 }
 
 /**

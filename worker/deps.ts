@@ -11,6 +11,7 @@ import { getTenant, TenantNotFoundError, tenantAuthorization } from '../lib/db/t
 import { createSealKeyProvider } from '../lib/integrity/key-provider';
 import type { Logger } from '../lib/logger';
 import { launchChromium } from '../lib/pdf/chromium';
+import { createPdfSigner } from '../lib/pdf/signer-config';
 import { ensureCollections } from '../lib/search/migrate';
 
 /**
@@ -23,6 +24,11 @@ export async function createWorkerDeps(
 ): Promise<ArchiveDeps & ExportDeps & { box: SecretBox; close: () => Promise<void> }> {
   // Before connecting to anything: a process without its secrets does not start.
   const secrets = secretsOf(config);
+  const pdfSigner = createPdfSigner(config);
+  if (pdfSigner.development)
+    logger.warn(
+      'PDF_SIGNING_P12 is not set: exported PDFs are signed with a generated self-signed certificate',
+    );
   const db = await connectDatabase(config);
   const store = createObjectStore(config);
   await store.ensureReady();
@@ -99,6 +105,7 @@ export async function createWorkerDeps(
     publicApiUrl: config.PUBLIC_API_URL.replace(/\/+$/, ''),
     maxEmbeddedImageBytes: config.PDF_MAX_IMAGE_BYTES,
     printTimeoutMs: 10 * 60_000,
+    pdfSigner,
     async close() {
       if (browser) await (await browser.catch(() => null))?.close();
       await blipPool.close();

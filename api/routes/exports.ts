@@ -4,7 +4,7 @@ import type { SecretBox } from '../../lib/crypto/secret-box';
 import { writeAudit } from '../../lib/db/audit';
 import { ExportLimitError } from '../../lib/db/export-limits';
 import { exportAuditTarget } from '../../lib/db/export-targets';
-import { downloadNameOf, getExport } from '../../lib/db/exports';
+import { downloadNameOf, type ExportParams, getExport } from '../../lib/db/exports';
 import type { Db } from '../../lib/db/pool';
 import { readContactTickets, readTicket } from '../../lib/db/read';
 import type { SealKeyProvider } from '../../lib/integrity/key-provider';
@@ -74,6 +74,30 @@ function requestLang(
   return lang;
 }
 
+/** Messages a redacted export hides (docs/evidence.md, "Redaction"): ids of this ticket's messages. */
+const redactProperty = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['messages'],
+  description:
+    'hide these messages (text, sender, time and media) in the PDF; it still verifies against the same sealed root, the hidden ones present only as salted hashes with inclusion proofs',
+  properties: {
+    messages: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 5000,
+      items: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+    reason: {
+      type: 'string',
+      maxLength: 200,
+      description: 'printed in the PDF and recorded in the audit log',
+    },
+  },
+} as const;
+
+type RedactBody = { messages: string[]; reason?: string } | undefined;
+
 const accepted = {
   202: { type: 'object', required: ['exportId'], properties: { exportId: { type: 'string' } } },
   '4xx': { $ref: 'Error#' },
@@ -85,7 +109,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     actor: string,
     kind: 'ticket' | 'contact',
     target: string,
-    params: { from?: string; to?: string } | null,
+    params: ExportParams | null,
     lang: PdfLang,
   ): Promise<string> {
     try {
@@ -113,7 +137,26 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
       );
   }
 
-  app.post<{ Params: { ticketId: string }; Body: { lang?: string } | undefined }>(
+  /** The redaction asked for, checked: every id is a message of these tickets (400 naming the first that is not). */
+  async function redactionOf(
+    tenantId: string,
+    ticketIds: string[],
+    redact: RedactBody,
+  ): Promise<ExportParams['redact'] | undefined> {
+    if (!redact) return undefined;
+    const ids = [...new Set(redact.messages)];
+    const { rows } = await opts.db.query<{ message_id: string }>(
+      'select message_id from messages where tenant_id = $1 and ticket_id = any($2::text[]) and message_id = any($3::text[])',
+      [tenantId, ticketIds, ids],
+    );
+    const known = new Set(rows.map((r) => r.message_id));
+    const unknown = ids.find((id) => !known.has(id));
+    if (unknown !== undefined)
+      throw badRequest(`redact.messages: ${unknown} is not a message of this export`);
+    return { messages: ids, reason: redact.reason?.trim() || null };
+  }
+
+  app.post<{ Params: { ticketId: string }; Body: { lang?: string; redact?: RedactBody } | undefined }>(
     '/v1/tickets/:ticketId/exports',
     {
       schema: {
@@ -123,7 +166,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
-          properties: { lang: langProperty },
+          properties: { lang: langProperty, redact: redactProperty },
         },
         response: accepted,
       },
@@ -135,14 +178,22 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
       const ticket = await readTicket(opts.db, session.tenantId, ticketId);
       if (!ticket) throw notFound(`ticket ${ticketId} is not in this archive`);
       checkSize(ticket.messageCount, `ticket ${ticketId}`);
-      const exportId = await start(session.tenantId, session.actor, 'ticket', ticketId, null, lang);
+      const redact = await redactionOf(session.tenantId, [ticketId], req.body?.redact);
+      const exportId = await start(
+        session.tenantId,
+        session.actor,
+        'ticket',
+        ticketId,
+        redact ? { redact } : null,
+        lang,
+      );
       return reply.code(202).send({ exportId });
     },
   );
 
   app.post<{
     Params: { identity: string };
-    Body: { from?: string; to?: string; lang?: string } | undefined;
+    Body: { from?: string; to?: string; lang?: string; redact?: RedactBody } | undefined;
   }>(
     '/v1/contacts/:identity/exports',
     {
@@ -171,6 +222,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
               description: 'closed on or before (2025-03-31 = whole day)',
             },
             lang: langProperty,
+            redact: redactProperty,
           },
         },
         response: accepted,
@@ -204,12 +256,17 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
         tickets.reduce((n, t) => n + t.messageCount, 0),
         `the export of contact ${req.params.identity}${range.from || range.to ? ' in this range' : ''}`,
       );
+      const redact = await redactionOf(
+        session.tenantId,
+        tickets.map((t) => t.ticketId),
+        req.body?.redact,
+      );
       const exportId = await start(
         session.tenantId,
         session.actor,
         'contact',
         req.params.identity,
-        range,
+        redact ? { ...range, redact } : range,
         lang,
       );
       return reply.code(202).send({ exportId });

@@ -24,7 +24,7 @@ export async function exportCommand(
   io: CliIo,
   tenant: string,
   ticket: string,
-  opts: { out?: string; lang?: string },
+  opts: { out?: string; lang?: string; redact?: string; redactReason?: string },
 ): Promise<CommandResult> {
   const tenantId = tenantArg(tenant);
   const ticketId = ticketArg(ticket);
@@ -37,10 +37,39 @@ export async function exportCommand(
       text: `ticket ${ticketId} of ${tenantId} is not archived`,
     };
   }
+  // --redact: comma-separated message ids of this ticket to hide (a redacted export, docs/evidence.md).
+  const hide = [
+    ...new Set(
+      (opts.redact ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+  if (opts.redact !== undefined && hide.length === 0) throw new UsageError('--redact needs message ids');
+  if (hide.length > 0) {
+    const { rows } = await deps.db.query<{ message_id: string }>(
+      'select message_id from messages where tenant_id = $1 and ticket_id = $2 and message_id = any($3::text[])',
+      [tenantId, ticketId, hide],
+    );
+    const known = new Set(rows.map((r) => r.message_id));
+    const unknown = hide.find((id) => !known.has(id));
+    if (unknown !== undefined)
+      throw new UsageError(`--redact: ${unknown} is not a message of ticket ${ticketId}`);
+  }
   const temporal = await deps.temporal();
   const { exportId, workflowId } = await startExport(
     { db: deps.db, box: deps.box, temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE },
-    { tenantId, actor: deps.actor, kind: 'ticket', target: ticketId, lang, auditDetails: { via: 'cli' } },
+    {
+      tenantId,
+      actor: deps.actor,
+      kind: 'ticket',
+      target: ticketId,
+      lang,
+      params:
+        hide.length > 0 ? { redact: { messages: hide, reason: opts.redactReason?.trim() || null } } : null,
+      auditDetails: { via: 'cli' },
+    },
   );
   const handle = temporal.workflow.getHandle(workflowId);
   const line = progressLine(io);
@@ -109,8 +138,17 @@ export function registerExportCommands(program: Command, { run, io }: CommandCon
       .option(
         '--lang <lang>',
         `the document's language: ${PDF_LANGS.join(', ')} (default ${DEFAULT_PDF_LANG})`,
-      ),
-  ).action((tenant: string, ticket: string, o: { json?: boolean; out?: string; lang?: string }) =>
-    run((d) => exportCommand(d, io, tenant, ticket, o), Boolean(o.json)),
+      )
+      .option(
+        '--redact <messageIds>',
+        'comma-separated message ids to hide; the PDF still verifies (hidden ones as salted hashes with proofs)',
+      )
+      .option('--redact-reason <text>', 'why they are hidden (printed in the PDF and audited)'),
+  ).action(
+    (
+      tenant: string,
+      ticket: string,
+      o: { json?: boolean; out?: string; lang?: string; redact?: string; redactReason?: string },
+    ) => run((d) => exportCommand(d, io, tenant, ticket, o), Boolean(o.json)),
   );
 }

@@ -6,25 +6,32 @@ import {
   placeLegalHold,
   releaseLegalHold,
 } from '../../lib/db/retention';
+import { holdObjects, type ObjectHoldResult, releaseObjects } from '../../lib/retention/object-holds';
+import type { ObjectStore } from '../../lib/storage/object-store';
 import type { CliDeps } from '../context';
 import { type CommandContext, UsageError } from './common';
 
 /** `hold place|release|list`: legal holds on a ticket or a contact (retention and erasure skip them). */
 /** `hold place <tenant> ticket|contact <target> --reason …` */
 export async function placeHold(
-  ctx: Pick<CliDeps, 'db' | 'box'>,
+  ctx: Pick<CliDeps, 'db' | 'box'> & { store?: ObjectStore },
   args: { tenantId: string; kind: HoldKind; target: string; reason: string; createdBy: string },
-): Promise<{ hold: LegalHold; created: boolean }> {
-  return placeLegalHold(ctx.db, ctx.box, args);
+): Promise<{ hold: LegalHold; created: boolean; objectHolds?: ObjectHoldResult }> {
+  const r = await placeLegalHold(ctx.db, ctx.box, args);
+  // Mirrored into the bucket (GCS temporary holds; enforced by real GCS only).
+  const objectHolds = ctx.store ? await holdObjects(ctx.db, ctx.store, args.tenantId, args) : undefined;
+  return { ...r, ...(objectHolds ? { objectHolds } : {}) };
 }
 
 /** `hold release <tenant> ticket|contact <target>`; `released: false` when no hold was active. */
 export async function releaseHold(
-  ctx: Pick<CliDeps, 'db' | 'box'>,
+  ctx: Pick<CliDeps, 'db' | 'box'> & { store?: ObjectStore },
   args: { tenantId: string; kind: HoldKind; target: string; releasedBy: string },
-): Promise<{ released: boolean; hold: LegalHold | null }> {
+): Promise<{ released: boolean; hold: LegalHold | null; objectHolds?: ObjectHoldResult }> {
   const hold = await releaseLegalHold(ctx.db, ctx.box, args);
-  return { released: hold !== null, hold };
+  const objectHolds =
+    hold && ctx.store ? await releaseObjects(ctx.db, ctx.store, args.tenantId, args) : undefined;
+  return { released: hold !== null, hold, ...(objectHolds ? { objectHolds } : {}) };
 }
 
 /** `hold list <tenant> [--all]` */
@@ -60,7 +67,7 @@ export function registerHoldCommands(program: Command, { run }: CommandContext):
         return {
           code: 0,
           data: r,
-          text: `hold ${r.hold.holdId} on ${kind} ${target}${r.created ? '' : ' (already held)'}`,
+          text: `hold ${r.hold.holdId} on ${kind} ${target}${r.created ? '' : ' (already held)'}${r.objectHolds?.supported ? `; storage hold on ${r.objectHolds.objects} objects (media and sealed copies; enforced by GCS, not by the local emulator)` : ''}`,
         };
       }, Boolean(o.json)),
     );
@@ -74,7 +81,9 @@ export function registerHoldCommands(program: Command, { run }: CommandContext):
         return {
           code: r.released ? 0 : 1,
           data: r,
-          text: r.released ? `released hold ${r.hold?.holdId}` : 'no active hold',
+          text: r.released
+            ? `released hold ${r.hold?.holdId}${r.objectHolds?.supported ? `; storage hold lifted on ${r.objectHolds.objects} objects no other hold covers` : ''}`
+            : 'no active hold',
         };
       }, Boolean(o.json)),
     );

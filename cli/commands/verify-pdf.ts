@@ -2,17 +2,22 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import {
+  checkRedactedEvidence,
   checkSealEvidence,
   type EvidenceProblem,
   isDevelopmentKeyList,
+  PDF_REDACTED_EVIDENCE_VERSION,
   type PdfSealEvidence,
   parseKeyList,
+  type RedactedSealEvidence,
   type SealCheck,
+  type shownMessages,
   type TrustedKeys,
 } from '../../lib/integrity/pdf-evidence';
 import { readAttachments } from '../../lib/pdf/attachments';
 import { PDF_LABELS, parseLang } from '../../lib/pdf/i18n';
 import { messageBodyText } from '../../lib/pdf/message-text';
+import { checkPdfSignature, type PdfSignatureCheck } from '../../lib/pdf/signature';
 import { type CommandContext, type CommandResult, UsageError } from './common';
 
 /**
@@ -78,6 +83,8 @@ function pdfText(file: string): string | null {
 interface TicketReport extends SealCheck {
   textChecked: number;
   textSkipped: number;
+  /** A redacted export: records shown, and hidden (proven by leaf hash only). */
+  redacted?: { shown: number; hidden: number; by: string; at: string; reason: string | null };
 }
 
 export async function verifyPdfCommand(file: string, opts: { publicKey?: string }): Promise<CommandResult> {
@@ -100,6 +107,8 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
   } catch (err) {
     return invalid('pdf', `the file is not a readable PDF (${(err as Error).message})`);
   }
+  // The PDF file's own signature (PKCS#7): every byte of pages and attachments, as readers check it.
+  const pdfSignature = checkPdfSignature(bytes);
   const seals = attachments.filter((a) => SEAL_ATTACHMENT.test(a.name));
   if (seals.length === 0)
     return invalid('attachments', 'the PDF carries no ticket-vault seal attachment (ticket-<id>.seal.json)');
@@ -108,6 +117,15 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
   const squashed = text === null ? null : squash(text);
   const reports: TicketReport[] = [];
   const problems: EvidenceProblem[] = [];
+  if (pdfSignature.status !== 'valid')
+    problems.push({
+      ticketId: '',
+      what: 'pdf signature',
+      detail:
+        pdfSignature.status === 'none'
+          ? 'the PDF file carries no digital signature (exports are signed; this one was not, or its signature was removed)'
+          : (pdfSignature.problem ?? 'invalid'),
+    });
   for (const a of seals) {
     let parsed: unknown;
     try {
@@ -121,8 +139,32 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
       });
       continue;
     }
-    const check = checkSealEvidence(parsed, a.name, trusted);
+    const isRedacted = (parsed as { version?: unknown })?.version === PDF_REDACTED_EVIDENCE_VERSION;
+    const redactedCheck = isRedacted ? checkRedactedEvidence(parsed, a.name, trusted) : null;
+    const check = redactedCheck ?? checkSealEvidence(parsed, a.name, trusted);
     const report: TicketReport = { ...check, textChecked: 0, textSkipped: 0 };
+    if (redactedCheck) {
+      const r = (parsed as RedactedSealEvidence).redaction;
+      report.redacted = {
+        shown: redactedCheck.shown,
+        hidden: redactedCheck.hidden,
+        by: String(r?.by ?? '?'),
+        at: String(r?.at ?? '?'),
+        reason: r?.reason ?? null,
+      };
+    }
+    // Each shown message with its leaf index (1 + its place in the sealed thread).
+    const messagesOf = (x: unknown) =>
+      isRedacted
+        ? (x as RedactedSealEvidence).leaves
+            .filter((l) => l.index > 0 && 'shown' in l)
+            .map((l) => ({
+              leaf: l.index,
+              m: (l as { shown: { record: unknown } }).shown.record as ReturnType<
+                typeof shownMessages
+              >[number],
+            }))
+        : (x as PdfSealEvidence).document.messages.map((m, i) => ({ leaf: i + 1, m }));
     if (squashed !== null && check.records > 0) {
       const e = parsed as PdfSealEvidence;
       const labels = PDF_LABELS[parseLang(e.lang) ?? 'pt-BR'];
@@ -132,7 +174,7 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
           what: 'printed root',
           detail: 'the root printed in the PDF (cover and annex) is not the signed root',
         });
-      e.document.messages.forEach((m, i) => {
+      messagesOf(parsed).forEach(({ leaf, m }) => {
         const body = messageBodyText(m, labels);
         if (body === null || !squash(body)) return;
         if (!extractable(body)) {
@@ -143,7 +185,7 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
         if (!squashed.includes(squash(body)))
           report.problems.push({
             ticketId: check.ticketId,
-            what: `message record ${i + 1} (${m.messageId}, position ${m.position}).text`,
+            what: `message record ${leaf} (${m.messageId}, position ${m.position}).text`,
             detail: 'its sealed text does not appear in the PDF',
           });
       });
@@ -153,7 +195,7 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
   }
 
   const valid = problems.length === 0;
-  const lines = [`${valid ? 'VALID' : 'INVALID'}: ${file}`];
+  const lines = [`${valid ? 'VALID' : 'INVALID'}: ${file}`, pdfSignatureLine(pdfSignature)];
   for (const r of reports) {
     const own = r.problems.length === 0;
     lines.push(`Ticket ${r.ticketId} · seal ${r.sealId || '?'} · ${r.records} records`);
@@ -170,6 +212,16 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
     );
     lines.push(
       `  ${rootOk ? '✓' : '✗'} Merkle root recomputed from the embedded records ${rootOk ? 'equals' : 'differs from'} the signed root ${r.root}`,
+    );
+    if (r.redacted)
+      lines.push(
+        `  ${rootOk ? '✓' : '✗'} redacted export: ${r.redacted.shown} messages shown, each with its Merkle inclusion proof to the signed root; ${r.redacted.hidden} hidden (redacted by ${r.redacted.by} at ${r.redacted.at}${r.redacted.reason ? `, reason: ${r.redacted.reason}` : ''}), present only as salted hashes that prove they belong to the same sealed ticket without revealing them`,
+      );
+    const atExport = r.problems.filter((p) => p.what.startsWith('archive at export'));
+    lines.push(
+      atExport.length === 0
+        ? '  ✓ at export, the archive recomputed the ticket from its stored data and found it equal to this seal'
+        : `  ✗ at export, the archive's stored data differed from this seal in ${atExport.length} place(s): the pages may show changed values`,
     );
     if (squashed !== null) {
       const printedOk = !r.problems.some((p) => p.what === 'printed root');
@@ -217,8 +269,12 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
       `  To prove it comes from the archive, run again with --public-key ${url ?? '<the published keys URL or file>'}`,
     );
   }
+  if (pdfSignature.status === 'valid' && pdfSignature.selfSigned)
+    lines.push(
+      `Notice: the PDF is signed with a self-signed certificate (${pdfSignature.subject}): compare its SHA-256 fingerprint with the one the archive's owner publishes.`,
+    );
   lines.push(
-    "Not checked: a signature on the PDF file itself (the PDF is not signed; text the pages show beyond the sealed messages, e.g. the cover's wording or an added paragraph, is not compared).",
+    "Not checked: who the PDF's certificate belongs to (compare its fingerprint); text the pages show beyond the sealed messages (e.g. the cover's wording) is covered by the PDF signature only.",
   );
   return {
     code: valid ? 0 : 1,
@@ -227,8 +283,17 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
       valid,
       keySource: trusted ? 'trusted' : 'embedded',
       textChecked: squashed !== null,
+      pdfSignature: {
+        status: pdfSignature.status,
+        problem: pdfSignature.problem,
+        subject: pdfSignature.subject,
+        issuer: pdfSignature.issuer,
+        fingerprint256: pdfSignature.fingerprint256,
+        selfSigned: pdfSignature.selfSigned,
+        signingTime: pdfSignature.signingTime,
+      },
       tickets: reports.map(
-        ({ ticketId, sealId, root, keyId, records, keySource, textChecked, textSkipped }) => ({
+        ({ ticketId, sealId, root, keyId, records, keySource, textChecked, textSkipped, redacted }) => ({
           ticketId,
           sealId,
           root,
@@ -237,12 +302,22 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
           keySource,
           textChecked,
           textSkipped,
+          ...(redacted ? { redacted } : {}),
         }),
       ),
       problems,
     },
     text: lines.join('\n'),
   };
+}
+
+function pdfSignatureLine(s: PdfSignatureCheck): string {
+  if (s.status === 'none') return '✗ PDF signature: the file is not digitally signed';
+  const who = s.subject ? ` by ${s.subject} (certificate SHA-256 ${s.fingerprint256})` : '';
+  const when = s.signingTime ? ` at ${s.signingTime}` : '';
+  return s.status === 'valid'
+    ? `✓ PDF signature (PKCS#7) valid: no byte of the file changed since it was signed${who}${when}`
+    : `✗ PDF signature: ${s.problem}${who}`;
 }
 
 export function registerVerifyPdfCommands(program: Command, { runOffline }: CommandContext): void {

@@ -4,6 +4,16 @@ import { type Db, inTransaction } from './pool';
 /** PDF exports: requested (running), then done with the file's hash and pages, or failed with why. */
 export type ExportKind = 'ticket' | 'contact';
 
+/**
+ * What an export was asked for beyond its target: a contact's close-date window, and the messages
+ * a redacted export hides (docs/evidence.md, "Redaction"), with who asked is the export's requester.
+ */
+export interface ExportParams {
+  from?: string;
+  to?: string;
+  redact?: { messages: string[]; reason: string | null };
+}
+
 export interface ExportRecord {
   exportId: string;
   tenantId: string;
@@ -12,7 +22,7 @@ export interface ExportRecord {
   target: string;
   /** A contact export's identity, sealed (lib/db/export-targets.ts); null for tickets and legacy rows. */
   targetSealed: Buffer | null;
-  params: { from?: string; to?: string } | null;
+  params: ExportParams | null;
   requestedBy: string;
   status: 'running' | 'done' | 'failed';
   storageKey: string | null;

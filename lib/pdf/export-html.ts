@@ -52,6 +52,8 @@ export interface ExportDocument {
   verifyUrlOf: (ticketId: string) => string;
   /** Where the installation publishes its public seal keys (the last page tells how to verify). */
   keysUrl?: string;
+  /** A redacted export: these messages are printed as [redacted] with their number only. */
+  redaction?: { messages: ReadonlySet<string>; by: string; reason: string | null };
 }
 
 export interface ExportHtmlDeps {
@@ -246,8 +248,17 @@ export async function writeExportHtml(
     const label = single ? '' : `#${e(x.sequentialId ?? '—')}: `;
     return `<div>${label}<span class="digest">${e(x.seal?.root ?? x.digest ?? '—')}</span><br>${state}</div>`;
   });
+  const redactedNote = doc.redaction
+    ? `<p class="note redacted-note">${e(
+        fill(t.redactedNote, {
+          n: doc.redaction.messages.size,
+          by: doc.redaction.by,
+          reason: doc.redaction.reason ? fill(t.redactedReason, { reason: doc.redaction.reason }) : '',
+        }),
+      )}</p>`
+    : '';
   await write(
-    `<div class="seal"><strong>${e(t.seal)}</strong>${seals.join('')}<p>${e(t.sealExplain)}</p></div></section>`,
+    `<div class="seal"><strong>${e(t.seal)}</strong>${seals.join('')}<p>${e(t.sealExplain)}</p></div>${redactedNote}</section>`,
   );
 
   // The conversation. A contact's tickets share one thread: each message is printed once, under
@@ -300,6 +311,14 @@ export async function writeExportHtml(
         }
         no++;
         shown++;
+        if (doc.redaction?.messages.has(m.messageId)) {
+          // Nothing of it: not its time, sender, text, media or id (the PDF carries its salted hash).
+          entry.messages.push({ no, messageId: t.redactedMessage, media: [] });
+          html.push(
+            `<div class="msg redacted"><div class="meta"><span class="no">${no}</span><span>${e(t.redactedMessage)}</span></div></div>`,
+          );
+          continue;
+        }
         entry.messages.push({ no, messageId: m.messageId, media: m.media });
         const role = (
           ['customer', 'agent', 'bot', 'system'].includes(m.direction) ? m.direction : 'system'
@@ -369,7 +388,7 @@ export async function writeExportHtml(
   if (doc.keysUrl) {
     const keys = doc.keysUrl;
     await write(
-      `<section class="howto"><h2>${e(t.checkTitle)}</h2><p>${e(t.checkIntro)}</p><p>${e(t.checkRun)}</p><pre>npx ticket-vault verify-pdf &lt;file.pdf&gt; --public-key ${e(keys)}</pre><p>${e(fill(t.checkKeys, { url: keys }))}</p><p>${e(t.checkResult)}</p></section>`,
+      `<section class="howto"><h2>${e(t.checkTitle)}</h2><p>${e(t.checkIntro)}</p><p>${e(t.checkRun)}</p><pre>npx ticket-vault verify-pdf &lt;file.pdf&gt; --public-key ${e(keys)}</pre><p>${e(fill(t.checkKeys, { url: keys }))}</p><p>${e(t.checkResult)}</p><p>${e(t.checkSignature)}</p></section>`,
     );
   }
   await write('</body></html>');

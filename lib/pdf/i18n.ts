@@ -115,6 +115,13 @@ const en = {
   sharedElsewhere: 'shown under ticket #{n}',
   page: 'page',
   of: 'of',
+  signatureReason: 'ticket-vault evidence export {exportId}: pages and sealed records',
+  checkSignature:
+    'The PDF file itself is also digitally signed (PKCS#7, with the archive’s certificate): Adobe Acrobat Reader, and any PDF reader that shows signatures, says in its signature panel whether the document was modified after it was signed. The signature covers every page and the attached files.',
+  redactedMessage: '[redacted]',
+  redactedNote:
+    'Redacted export: {n} message(s) are hidden (shown as [redacted]) at the request of {by}{reason}. The hidden messages stay sealed and unchanged in the archive; this PDF carries only their fingerprints, which prove they belong to the same sealed conversation without revealing them.',
+  redactedReason: ', reason: {reason}',
   checkTitle: 'How to check this document yourself',
   checkIntro:
     'This PDF carries its own proof. Inside it, as attached files (named ticket-….seal.json), are the exact records that were sealed — every message and ticket detail shown here — together with the archive’s digital signature over them. Anyone can check, without access to the archive and without logging in, that nothing shown here was changed after it was sealed.',
@@ -230,6 +237,13 @@ const ptBR: PdfLabels = {
   sharedElsewhere: 'exibida no ticket #{n}',
   page: 'página',
   of: 'de',
+  signatureReason: 'Exportação de prova ticket-vault {exportId}: páginas e registros selados',
+  checkSignature:
+    'O próprio arquivo PDF também é assinado digitalmente (PKCS#7, com o certificado do arquivo): o Adobe Acrobat Reader, e qualquer leitor de PDF que mostre assinaturas, informa no painel de assinaturas se o documento foi modificado depois de assinado. A assinatura cobre todas as páginas e os arquivos anexos.',
+  redactedMessage: '[ocultado]',
+  redactedNote:
+    'Exportação com ocultação: {n} mensagem(ns) ocultada(s) (mostradas como [ocultado]) a pedido de {by}{reason}. As mensagens ocultadas continuam seladas e inalteradas no arquivo; este PDF traz apenas as suas impressões digitais, que provam que pertencem à mesma conversa selada sem revelá-las.',
+  redactedReason: ', motivo: {reason}',
   checkTitle: 'Como verificar este documento por conta própria',
   checkIntro:
     'Este PDF traz a sua própria prova. Dentro dele, como arquivos anexos (chamados ticket-….seal.json), estão os registros exatos que foram selados — cada mensagem e cada dado do ticket aqui mostrados — junto com a assinatura digital do arquivo sobre eles. Qualquer pessoa pode verificar, sem acesso ao arquivo e sem login, que nada do que está aqui foi alterado depois de selado.',
@@ -342,6 +356,13 @@ const es: PdfLabels = {
   sharedElsewhere: 'mostrado en el ticket #{n}',
   page: 'página',
   of: 'de',
+  signatureReason: 'Exportación de prueba ticket-vault {exportId}: páginas y registros sellados',
+  checkSignature:
+    'El propio archivo PDF también está firmado digitalmente (PKCS#7, con el certificado del archivo): Adobe Acrobat Reader, y cualquier lector de PDF que muestre firmas, indica en su panel de firmas si el documento fue modificado después de firmado. La firma cubre todas las páginas y los archivos adjuntos.',
+  redactedMessage: '[ocultado]',
+  redactedNote:
+    'Exportación con ocultación: {n} mensaje(s) ocultado(s) (mostrados como [ocultado]) a pedido de {by}{reason}. Los mensajes ocultados siguen sellados e inalterados en el archivo; este PDF contiene solo sus huellas digitales, que prueban que pertenecen a la misma conversación sellada sin revelarlos.',
+  redactedReason: ', motivo: {reason}',
   checkTitle: 'Cómo verificar este documento por su cuenta',
   checkIntro:
     'Este PDF lleva su propia prueba. Dentro de él, como archivos adjuntos (llamados ticket-….seal.json), están los registros exactos que se sellaron — cada mensaje y cada dato del ticket aquí mostrados — junto con la firma digital del archivo sobre ellos. Cualquier persona puede comprobar, sin acceso al archivo y sin iniciar sesión, que nada de lo que aquí aparece se modificó después de sellado.',

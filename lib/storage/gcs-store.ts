@@ -153,6 +153,15 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
       assertSafeKey(key);
       await bucket.file(key).delete({ ignoreNotFound: true });
     },
+    async setTemporaryHold(key, hold) {
+      assertSafeKey(key);
+      try {
+        await bucket.file(key).setMetadata({ temporaryHold: hold });
+      } catch (err) {
+        // An object that is gone has nothing to hold or release.
+        if ((err as { code?: number }).code !== 404) throw err;
+      }
+    },
     async signedReadUrl(key, { expiresInSeconds, downloadName, forceDownload }) {
       assertSafeKey(key);
       const disposition = downloadName

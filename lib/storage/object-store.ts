@@ -45,6 +45,12 @@ export interface ObjectStore {
     opts: { expiresInSeconds: number; downloadName?: string; forceDownload?: boolean },
   ): Promise<string>;
   ping(): Promise<void>;
+  /**
+   * GCS object hold (temporary hold): while set, GCS refuses to delete or replace the object. Real
+   * GCS enforces it; the local emulator accepts the call and ignores it (docs/deploy.md, WORM).
+   * Optional: a store without holds leaves legal holds to the database.
+   */
+  setTemporaryHold?(key: string, hold: boolean): Promise<void>;
 }
 
 /** Keys are built by us from validated ids and hashes; anything else is refused. */

@@ -4,7 +4,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import { writeAudit } from '../db/audit';
 import { createExportWithinLimit } from '../db/export-limits';
 import { storedTargetOf } from '../db/export-targets';
-import { createExport } from '../db/exports';
+import { createExport, type ExportParams } from '../db/exports';
 import type { Db } from '../db/pool';
 import type { PdfLang } from '../pdf/i18n';
 import { auditTargetOf } from '../retention/erasure-hash';
@@ -18,7 +18,7 @@ export interface ExportRequest {
   /** The ticket id, or the contact identity. */
   target: string;
   /** Contact exports: the close-date window. */
-  params?: { from?: string; to?: string } | null;
+  params?: ExportParams | null;
   /** The document's language (pt-BR, es, en), decided by the caller (request body, Accept-Language). */
   lang: PdfLang;
   /** Extra audit details (e.g. `{ via: 'cli' }`). */
@@ -48,7 +48,7 @@ export async function startExport(
   const args =
     kind === 'ticket'
       ? { exportId, tenantId, ticketId: target, requestedBy: actor, lang }
-      : { exportId, tenantId, ...params, requestedBy: actor, lang };
+      : { exportId, tenantId, from: params?.from, to: params?.to, requestedBy: actor, lang };
   const workflowId = exportWorkflowId(tenantId, exportId);
   await deps.temporal.workflow.start(
     kind === 'ticket' ? WORKFLOW.exportTicketPdf : WORKFLOW.exportContactPdf,
@@ -67,7 +67,14 @@ export async function startExport(
     actor,
     action: 'export.request',
     target: auditTargetOf(deps.box, tenantId, kind, target),
-    details: { exportId, lang, ...req.auditDetails },
+    details: {
+      exportId,
+      lang,
+      ...(params?.redact
+        ? { redactedMessages: params.redact.messages.length, redactionReason: params.redact.reason }
+        : {}),
+      ...req.auditDetails,
+    },
   });
   return { exportId, workflowId };
 }

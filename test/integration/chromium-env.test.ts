@@ -12,6 +12,7 @@ const SECRETS = [
   'SESSION_SECRET',
   'DATABASE_URL',
   'SEAL_SIGNING_KEY',
+  'PDF_SIGNING_P12_PASSPHRASE',
   'TYPESENSE_API_KEY',
 ];
 
@@ -34,6 +35,7 @@ test('Chromium launched for PDFs has no secret or database credential in its env
     SESSION_SECRET: 'b'.repeat(64),
     DATABASE_URL: 'postgres://ticketvault:hunter2@db.internal:5432/ticketvault',
     SEAL_SIGNING_KEY: 'c2VhbC1rZXktbm90LXJlYWw=',
+    PDF_SIGNING_P12_PASSPHRASE: 'p12-passphrase-not-real',
     TYPESENSE_API_KEY: 'typesense-admin-key',
   });
   const browser = await launchChromium(chromiumPath);

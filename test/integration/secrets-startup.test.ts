@@ -94,3 +94,14 @@ test('with both secrets set, the API gets as far as connecting (here: to nothing
   expect(stderr).not.toMatch(/ARCHIVE_ENCRYPTION_KEY|SESSION_SECRET/);
   expect(stderr).toMatch(/ECONNREFUSED|connect/i);
 });
+
+test('the worker in production without PDF_SIGNING_P12 exits naming it, before connecting', async () => {
+  const { code, stderr } = await run(WORKER, {
+    NODE_ENV: 'production',
+    ARCHIVE_ENCRYPTION_KEY: hex(),
+    SESSION_SECRET: hex(),
+  });
+  expect(code).not.toBe(0);
+  expect(stderr).toMatch(/PDF_SIGNING_P12 is required/);
+  expect(stderr).not.toMatch(/ECONNREFUSED/);
+});

@@ -154,6 +154,33 @@ test('an exported PDF verifies offline, with the embedded key (said so) and with
   }
 });
 
+test('the PDF file is signed last (PKCS#7): pdfsig and verify-pdf report it valid; a changed page byte is caught by both', async () => {
+  const sig = execFileSync('pdfsig', [pdf.file], { encoding: 'utf8' });
+  expect(sig).toContain('Signature Validation: Signature is Valid.');
+  expect(sig).toContain('Total document signed');
+  const ok = await cli('verify-pdf', pdf.file, '--json');
+  expect(JSON.parse(ok.stdout).pdfSignature).toMatchObject({ status: 'valid', selfSigned: true });
+
+  // One byte of the first page's content (not an attachment): only the PDF signature can see it.
+  const flipped = Buffer.from(pdf.bytes);
+  const at = pdf.bytes.indexOf('/Type /Page') + 3;
+  expect(at).toBeGreaterThan(3);
+  flipped[at] = (flipped[at] as number) ^ 0x01;
+  const file = path.join(work, 'page-byte.pdf');
+  fs.writeFileSync(file, flipped);
+  let pdfsig = '';
+  try {
+    pdfsig = execFileSync('pdfsig', [file], { encoding: 'utf8' });
+  } catch (err) {
+    pdfsig = String((err as { stdout?: string }).stdout ?? '');
+  }
+  expect(pdfsig).not.toContain('Signature is Valid');
+  const res = await cli('verify-pdf', file, '--public-key', keysFile);
+  expect(res.code).toBe(1);
+  expect(res.stdout).toContain('INVALID');
+  expect(res.stdout).toContain('✗ PDF signature: the document was modified after it was signed');
+});
+
 test("the last page tells how to verify, in the export's language, with the keys' address", () => {
   const text = execFileSync('pdftotext', ['-raw', '-enc', 'UTF-8', pdf.file, '-'], { encoding: 'utf8' });
   const squash = (s: string) => s.replace(/\s+/g, '');
@@ -240,6 +267,79 @@ test('a byte flipped inside the attachment stream fails', async () => {
   expect(res.code).toBe(1);
   expect(res.stdout).toContain('INVALID');
   expect(res.stdout).toMatch(/✗ /);
+});
+
+test('a redacted export hides chosen messages, proves the shown ones and the hidden ones belong to the same sealed root', async () => {
+  const full = await evidenceOf(pdf.bytes);
+  const texts = full.document.messages.filter((m) => m.type === 'text/plain' && m.text.trim().length > 12);
+  expect(texts.length).toBeGreaterThan(2);
+  const hidden = texts.slice(0, 2);
+  const kept = texts[2] as (typeof texts)[number];
+  const unknown = await api('POST', `/v1/tickets/${TICKET}/exports`, {
+    redact: { messages: ['not-a-message'] },
+  });
+  expect(unknown.statusCode).toBe(400);
+  expect(JSON.stringify(unknown.body)).toContain('not-a-message');
+
+  const { exportId, state } = await exportToEnd(api, `/v1/tickets/${TICKET}/exports`, {
+    redact: { messages: hidden.map((m) => m.messageId), reason: 'dados de terceiros' },
+  });
+  expect(state).toMatchObject({ status: 'done' });
+  const bytes = Buffer.from(await (await request(state.url)).body.arrayBuffer());
+  const file = path.join(work, `${exportId}-redacted.pdf`);
+  fs.writeFileSync(file, bytes);
+
+  // Nothing of the hidden messages is in the pages or the attachment; the shown ones are.
+  const text = execFileSync('pdftotext', ['-raw', '-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+  const flat = text.replace(/\s+/g, '');
+  const attachment = (await readAttachments(bytes)).find((a) => a.name === evidenceFileName(TICKET));
+  const json = attachment?.bytes?.toString('utf8') ?? '';
+  for (const m of hidden) {
+    expect(flat).not.toContain(m.text.replace(/\s+/g, ''));
+    expect(json).not.toContain(m.text);
+    expect(json).not.toContain(m.messageId);
+  }
+  expect(flat).toContain(kept.text.replace(/\s+/g, '').slice(0, 40));
+  expect(flat).toContain('[ocultado]');
+  expect(flat).toContain('dadosdeterceiros');
+  const redacted = JSON.parse(json);
+  expect(redacted).toMatchObject({
+    version: 2,
+    redaction: { hiddenMessages: 2, reason: 'dados de terceiros' },
+  });
+  // The same signed seal as the full export.
+  expect(redacted.envelope).toEqual(full.envelope);
+
+  const ok = await cli('verify-pdf', file, '--public-key', keysFile);
+  expect({ code: ok.code, out: ok.stdout }).toEqual({ code: 0, out: expect.stringContaining('VALID') });
+  expect(ok.stdout).toContain('2 hidden (redacted by advogada@loja.example');
+  expect(ok.stdout).toMatch(/redacted export: \d+ messages shown, each with its Merkle inclusion proof/);
+
+  // A hidden leaf swapped for another hash, and a shown record edited: both named.
+  const swapped = structuredClone(redacted);
+  const h = swapped.leaves.findIndex((l: { hidden?: unknown }) => l.hidden);
+  swapped.leaves[h].hidden.leafHash = 'ab'.repeat(32);
+  const bad = await cli(
+    'verify-pdf',
+    await withEvidence(bytes, swapped, 'redacted-swapped.pdf'),
+    '--public-key',
+    keysFile,
+  );
+  expect(bad.code).toBe(1);
+  expect(bad.stdout).toContain(`✗ hidden message record ${h}`);
+  const edited = structuredClone(redacted);
+  const k = edited.leaves.findIndex(
+    (l: { shown?: { record: { messageId?: string } } }) => l.shown?.record.messageId === kept.messageId,
+  );
+  edited.leaves[k].shown.record.text = 'Eu concordo em pagar R$ 10.000,00.';
+  const bad2 = await cli(
+    'verify-pdf',
+    await withEvidence(bytes, edited, 'redacted-edited.pdf'),
+    '--public-key',
+    keysFile,
+  );
+  expect(bad2.code).toBe(1);
+  expect(bad2.stdout).toContain(`✗ message record ${k} (${kept.messageId}`);
 });
 
 test('usage errors exit 2', async () => {

@@ -132,6 +132,12 @@ export interface paths {
                         from?: string;
                         /** @description the document's language: pt-BR, es, en (pt, es-MX, en-US… accepted); default from Accept-Language, else pt-BR */
                         lang?: string;
+                        /** @description hide these messages (text, sender, time and media) in the PDF; it still verifies against the same sealed root, the hidden ones present only as salted hashes with inclusion proofs */
+                        redact?: {
+                            messages: string[];
+                            /** @description printed in the PDF and recorded in the audit log */
+                            reason?: string;
+                        };
                         /** @description closed on or before (2025-03-31 = whole day) */
                         to?: string;
                     } | null;
@@ -768,6 +774,12 @@ export interface paths {
                     "application/json": {
                         /** @description the document's language: pt-BR, es, en (pt, es-MX, en-US… accepted); default from Accept-Language, else pt-BR */
                         lang?: string;
+                        /** @description hide these messages (text, sender, time and media) in the PDF; it still verifies against the same sealed root, the hidden ones present only as salted hashes with inclusion proofs */
+                        redact?: {
+                            messages: string[];
+                            /** @description printed in the PDF and recorded in the audit log */
+                            reason?: string;
+                        };
                     } | null;
                 };
             };
