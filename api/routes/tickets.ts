@@ -108,7 +108,7 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
           perPage: req.query.perPage ?? 20,
         });
       } catch (err) {
-        if (err instanceof SearchQueryError) throw badRequest(err.message);
+        if (err instanceof SearchQueryError) throw badRequest(err.message, err.reason, err.params);
         throw err;
       }
     },

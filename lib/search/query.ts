@@ -20,8 +20,24 @@ export interface TicketQuery {
   perPage: number;
 }
 
+/** Why a search was refused, as a stable code the UI translates (api/services/http-errors.ts ERROR_REASONS). */
+export type SearchErrorReason =
+  | 'date_invalid'
+  | 'date_unreal'
+  | 'date_range_inverted'
+  | 'phone_too_short'
+  | 'ticket_invalid'
+  | 'tenant_invalid';
+
 export class SearchQueryError extends Error {
   override name = 'SearchQueryError';
+  constructor(
+    message: string,
+    readonly reason: SearchErrorReason = 'date_invalid',
+    readonly params: Record<string, string | number> = {},
+  ) {
+    super(message);
+  }
 }
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -39,9 +55,16 @@ export function parseDateBound(name: 'from' | 'to', value: string): number {
   } else if (DATE_TIME.test(value)) {
     ms = Date.parse(value);
   } else {
-    throw new SearchQueryError(`${name} must be a date (2025-03-12) or a date-time (2025-03-12T16:54:56Z)`);
+    throw new SearchQueryError(
+      `${name} must be a date (2025-03-12) or a date-time (2025-03-12T16:54:56Z)`,
+      'date_invalid',
+      { field: name },
+    );
   }
-  if (!Number.isFinite(ms)) throw new SearchQueryError(`${name} is not a real date: ${value.slice(0, 40)}`);
+  if (!Number.isFinite(ms))
+    throw new SearchQueryError(`${name} is not a real date: ${value.slice(0, 40)}`, 'date_unreal', {
+      field: name,
+    });
   return Math.floor(ms / 1000);
 }
 
@@ -55,12 +78,18 @@ export function ticketFilter(
   query: TicketQuery,
   mode: TenantFilterMode = 'key',
 ): TicketFilter {
-  if (!isTenantId(tenantId)) throw new SearchQueryError('invalid tenant');
+  if (!isTenantId(tenantId)) throw new SearchQueryError('invalid tenant', 'tenant_invalid');
   const filters = [tenantFilter(tenantId, mode)];
   if (query.phone !== undefined) {
     const digits = phoneDigits(query.phone);
     if (digits.length < MIN_PHONE_DIGITS) {
-      throw new SearchQueryError(`phone needs at least ${MIN_PHONE_DIGITS} digits, e.g. 98765-4321`);
+      throw new SearchQueryError(
+        `phone needs at least ${MIN_PHONE_DIGITS} digits, e.g. 98765-4321`,
+        'phone_too_short',
+        {
+          min: MIN_PHONE_DIGITS,
+        },
+      );
     }
     filters.push(`phones:=${digits.slice(-15)}`);
   }
@@ -68,11 +97,16 @@ export function ticketFilter(
     const ticket = query.ticket.trim().replace(/^#/, '');
     if (UUID.test(ticket)) filters.push(`ticket_id:=${ticket.toLowerCase()}`);
     else if (/^\d{1,9}$/.test(ticket)) filters.push(`sequential_id:=${Number(ticket)}`);
-    else throw new SearchQueryError('ticket must be a ticket id (UUID) or its sequential number, e.g. 1042');
+    else
+      throw new SearchQueryError(
+        'ticket must be a ticket id (UUID) or its sequential number, e.g. 1042',
+        'ticket_invalid',
+      );
   }
   const from = query.from === undefined ? undefined : parseDateBound('from', query.from);
   const to = query.to === undefined ? undefined : parseDateBound('to', query.to);
-  if (from !== undefined && to !== undefined && from > to) throw new SearchQueryError('from is after to');
+  if (from !== undefined && to !== undefined && from > to)
+    throw new SearchQueryError('from is after to', 'date_range_inverted');
   if (from !== undefined) filters.push(`closed_at:>=${from}`);
   if (to !== undefined) filters.push(`closed_at:<=${to}`);
   const name = query.name?.trim();

@@ -880,8 +880,16 @@ export interface components {
     schemas: {
         /** Error */
         "def-0": {
+            /** @description stable code (api/services/http-errors.ts ERROR_CODES) */
             error: string;
+            /** @description English detail for logs and operators; UIs translate the codes */
             message: string;
+            /** @description values the translated message names, e.g. { field: "from" } */
+            params?: {
+                [key: string]: string | number;
+            };
+            /** @description finer code when the caller can correct the request (ERROR_REASONS) */
+            reason?: string;
         };
         /** Health */
         "def-1": {
