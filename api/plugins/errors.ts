@@ -62,7 +62,7 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
       error: err.errorCode,
       message: err.message,
       ...(err.reason ? { reason: err.reason } : {}),
-      ...(err.params ? { params: err.params } : {}),
+      ...(err.params && Object.keys(err.params).length > 0 ? { params: err.params } : {}),
     });
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;

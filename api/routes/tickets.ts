@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
 import { writeAudit } from '../../lib/db/audit';
 import type { Db } from '../../lib/db/pool';
-import { readMessages, readTicket } from '../../lib/db/read';
+import { readMedia, readMessages, readTicket } from '../../lib/db/read';
 import { SearchQueryError, type TicketQuery } from '../../lib/search/query';
 import type { TicketSearchResult } from '../../lib/search/ticket-search';
 import { isInlineSafe } from '../../lib/storage/inline-safe';
@@ -150,6 +150,71 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
     async (req) => {
       const session = await opts.access.sessionOf(req);
       return opts.readConcurrency.run(session.tenantId, () => readOne(session, req.params, req.query));
+    },
+  );
+
+  app.get<{ Params: { ticketId: string; messageId: string; ordinal: number } }>(
+    '/v1/tickets/:ticketId/messages/:messageId/media/:ordinal',
+    {
+      preValidation: async (req) => {
+        const params = req.params as Record<string, unknown>;
+        if (typeof params.ordinal === 'string' && /^\d{1,6}$/.test(params.ordinal))
+          params.ordinal = Number(params.ordinal);
+      },
+      schema: {
+        tags: ['tickets'],
+        summary:
+          'A fresh signed link to one archived media file (the links in a ticket read expire; an open ticket asks again)',
+        params: {
+          type: 'object',
+          required: ['ticketId', 'messageId', 'ordinal'],
+          properties: {
+            ...ticketIdParam.properties,
+            messageId: { type: 'string', minLength: 1, maxLength: 200 },
+            ordinal: { type: 'integer', minimum: 0, maximum: 100000 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['url', 'expiresInSeconds'],
+            properties: {
+              url: { type: 'string', description: 'short-lived signed URL' },
+              expiresInSeconds: { type: 'integer' },
+            },
+          },
+          '4xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req) => {
+      const session = await opts.access.sessionOf(req);
+      const ticketId = req.params.ticketId.toLowerCase();
+      const media = await readMedia(
+        opts.db,
+        session.tenantId,
+        ticketId,
+        req.params.messageId,
+        req.params.ordinal,
+      );
+      // Another tenant's media, a file not stored (yet), or no such file: all the same 404.
+      const storageKey = media?.status === 'stored' ? media.storageKey : null;
+      if (!media || !storageKey)
+        throw notFound(
+          `media ${req.params.ordinal} of message ${req.params.messageId.slice(0, 80)} is not stored here`,
+        );
+      const url = await opts.store.signedReadUrl(storageKey, {
+        expiresInSeconds: opts.mediaUrlTtlSeconds,
+        forceDownload: !isInlineSafe(media.contentType),
+      });
+      await writeAudit(opts.db, {
+        tenantId: session.tenantId,
+        actor: session.actor,
+        action: 'media.link',
+        target: ticketId,
+        details: { messageId: req.params.messageId, ordinal: req.params.ordinal },
+      });
+      return { url, expiresInSeconds: opts.mediaUrlTtlSeconds };
     },
   );
 

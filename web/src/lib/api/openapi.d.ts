@@ -348,6 +348,10 @@ export interface paths {
                              */
                             expiresAt?: string;
                             tenantId: string;
+                            /** @description the company or bot name people know the tenant by (`ticket-vault tenants set-name`, or the portal at first login) */
+                            tenantName?: string | null;
+                            /** @description IANA zone the tenant's dates are shown and searched in (default America/Sao_Paulo) */
+                            timeZone?: string;
                         };
                     };
                 };
@@ -367,6 +371,8 @@ export interface paths {
                     "application/json": {
                         /** @description Key <bot access key> */
                         auth: string;
+                        /** @description the bot's name as the Blip portal shows it; stored as the tenant's name only while it has none (the CLI's `tenants set-name` wins) */
+                        botName?: string;
                         /** @description who is reading (portal user e-mail), for the audit log; recorded and shown as claimed (not verified) */
                         user?: string;
                     };
@@ -397,6 +403,10 @@ export interface paths {
                              */
                             expiresAt: string;
                             tenantId: string;
+                            /** @description the company or bot name people know the tenant by (`ticket-vault tenants set-name`, or the portal at first login) */
+                            tenantName?: string | null;
+                            /** @description IANA zone the tenant's dates are shown and searched in (default America/Sao_Paulo) */
+                            timeZone?: string;
                         };
                     };
                 };
@@ -794,6 +804,60 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticketId}/messages/{messageId}/media/{ordinal}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A fresh signed link to one archived media file (the links in a ticket read expire; an open ticket asks again) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    messageId: string;
+                    ordinal: number;
+                    /** @description the Blip ticket id (UUID) */
+                    ticketId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            expiresInSeconds: number;
+                            /** @description short-lived signed URL */
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
