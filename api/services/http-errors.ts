@@ -44,6 +44,7 @@ export const ERROR_REASONS = [
   'phone_too_short',
   'ticket_invalid',
   'tenant_invalid',
+  'facet_invalid',
   'lang_invalid',
   'too_many_messages',
   'too_many_exports',

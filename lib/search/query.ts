@@ -1,5 +1,13 @@
 import { isTenantId } from '../tenant-id';
 import { MIN_PHONE_DIGITS, phoneDigits } from './phone';
+import {
+  FACET_FIELDS,
+  facetFilter,
+  MIN_PHONE_TAIL_DIGITS,
+  phoneQueryVariants,
+  phoneTailToken,
+  zonedDayStart,
+} from './search-extras';
 import { type TenantFilterMode, tenantFilter } from './tenant-scope';
 
 /**
@@ -16,6 +24,12 @@ export interface TicketQuery {
   ticket?: string;
   from?: string;
   to?: string;
+  /** Facet filters (search-extras.ts FACET_FIELDS): exact values picked from the counts. */
+  channel?: string;
+  agent?: string;
+  team?: string;
+  /** The tenant's zone: a bare date is that whole day there (set by the API, never by the caller). */
+  timeZone?: string;
   page: number;
   perPage: number;
 }
@@ -27,7 +41,8 @@ export type SearchErrorReason =
   | 'date_range_inverted'
   | 'phone_too_short'
   | 'ticket_invalid'
-  | 'tenant_invalid';
+  | 'tenant_invalid'
+  | 'facet_invalid';
 
 export class SearchQueryError extends Error {
   override name = 'SearchQueryError';
@@ -44,14 +59,19 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** `from`/`to` as epoch seconds; a bare date means the start (from) or the end (to) of that UTC day. */
-export function parseDateBound(name: 'from' | 'to', value: string): number {
+/**
+ * `from`/`to` as epoch seconds; a bare date means the start (from) or the end (to) of that day in
+ * `timeZone` (the tenant's; UTC when none is given).
+ */
+export function parseDateBound(name: 'from' | 'to', value: string, timeZone = 'UTC'): number {
   let ms: number;
   if (DATE_ONLY.test(value)) {
     ms = Date.parse(`${value}T00:00:00Z`);
     // Date.parse rolls 2025-02-30 over to March; a day that does not exist is an error.
     if (Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) !== value) ms = Number.NaN;
-    if (name === 'to') ms += 86_399_000;
+    else if (!Number.isFinite(ms)) ms = Number.NaN;
+    else if (name === 'from') ms = zonedDayStart(value, timeZone);
+    else ms = zonedDayStart(new Date(ms + 86_400_000).toISOString().slice(0, 10), timeZone) - 1000;
   } else if (DATE_TIME.test(value)) {
     ms = Date.parse(value);
   } else {
@@ -82,16 +102,20 @@ export function ticketFilter(
   const filters = [tenantFilter(tenantId, mode)];
   if (query.phone !== undefined) {
     const digits = phoneDigits(query.phone);
-    if (digits.length < MIN_PHONE_DIGITS) {
+    const narrowed = Boolean(query.from || query.to || query.name?.trim());
+    if (digits.length < MIN_PHONE_DIGITS && digits.length >= MIN_PHONE_TAIL_DIGITS && narrowed) {
+      // "The one ending in 4321" last week, or named Ana: the last four digits are enough there.
+      filters.push(`phones:=${phoneTailToken(digits)}`);
+    } else if (digits.length < MIN_PHONE_DIGITS) {
       throw new SearchQueryError(
         `phone needs at least ${MIN_PHONE_DIGITS} digits, e.g. 98765-4321`,
         'phone_too_short',
-        {
-          min: MIN_PHONE_DIGITS,
-        },
+        { min: MIN_PHONE_DIGITS },
       );
+    } else {
+      const variants = phoneQueryVariants(digits.slice(-15)).map((v) => v.slice(-15));
+      filters.push(variants.length === 1 ? `phones:=${variants[0]}` : `phones:=[${variants.join(',')}]`);
     }
-    filters.push(`phones:=${digits.slice(-15)}`);
   }
   if (query.ticket !== undefined) {
     const ticket = query.ticket.trim().replace(/^#/, '');
@@ -103,8 +127,16 @@ export function ticketFilter(
         'ticket_invalid',
       );
   }
-  const from = query.from === undefined ? undefined : parseDateBound('from', query.from);
-  const to = query.to === undefined ? undefined : parseDateBound('to', query.to);
+  for (const field of FACET_FIELDS) {
+    const value = query[field];
+    if (value === undefined) continue;
+    const filter = facetFilter(field, value);
+    if (!filter)
+      throw new SearchQueryError(`${field} is not a value to filter by`, 'facet_invalid', { field });
+    filters.push(filter);
+  }
+  const from = query.from === undefined ? undefined : parseDateBound('from', query.from, query.timeZone);
+  const to = query.to === undefined ? undefined : parseDateBound('to', query.to, query.timeZone);
   if (from !== undefined && to !== undefined && from > to)
     throw new SearchQueryError('from is after to', 'date_range_inverted');
   if (from !== undefined) filters.push(`closed_at:>=${from}`);

@@ -234,6 +234,30 @@ test.each([
   expect(body.params).toEqual(params);
 });
 
+test('filters with counts: every channel, agent and team with its tickets, and a picked one narrows', async () => {
+  const all = (await get('/v1/tickets?perPage=100')).body;
+  expect(all.timeZone).toBe('America/Sao_Paulo');
+  const channels = all.facets.channel as Array<{ value: string; count: number }>;
+  expect(channels.reduce((n, c) => n + c.count, 0)).toBe(all.found);
+  const first = channels[0];
+  if (!first) throw new Error('no channel counted');
+  const narrowed = (await get(`/v1/tickets?channel=${encodeURIComponent(first.value)}`)).body;
+  expect(narrowed.found).toBe(first.count);
+  expect(narrowed.hits.every((h: { channel: string }) => h.channel === first.value)).toBe(true);
+  const bad = await get(`/v1/tickets?channel=${encodeURIComponent('x` || tenant_key:!=`y')}`);
+  expect(bad.statusCode).toBe(400);
+  expect(bad.body).toMatchObject({ reason: 'facet_invalid', params: { field: 'channel' } });
+});
+
+test('a text hit says which message matched, to open the ticket there', async () => {
+  const { body } = await get('/v1/tickets?q=foto');
+  const hit = body.hits[0];
+  expect(typeof hit.hitPosition).toBe('number');
+  const ticket = (await get(`/v1/tickets/${hit.ticketId}`)).body;
+  const message = ticket.messages.find((m: { position: number }) => m.position === hit.hitPosition);
+  expect(message.text.toLowerCase()).toContain('foto');
+});
+
 test('a schema violation names its field in params', async () => {
   const { statusCode, body } = await get('/v1/tickets?perPage=101');
   expect(statusCode).toBe(400);

@@ -97,6 +97,7 @@ export const REASON_KEYS: Record<string, MessageKey> = {
   phone_too_short: 'apiReason.phone_too_short',
   ticket_invalid: 'apiReason.ticket_invalid',
   tenant_invalid: 'apiReason.tenant_invalid',
+  facet_invalid: 'apiReason.facet_invalid',
   lang_invalid: 'apiReason.lang_invalid',
   too_many_messages: 'apiReason.too_many_messages',
   too_many_exports: 'apiReason.too_many_exports',
@@ -110,6 +111,9 @@ export const FIELD_KEYS: Record<string, MessageKey> = {
   name: 'search.name',
   ticket: 'search.ticket',
   q: 'search.q',
+  channel: 'col.channel',
+  agent: 'col.agent',
+  team: 'col.team',
 };
 
 /** An error answer of the API (`{ error, message, reason?, params? }`), as far as the UI reads it. */

@@ -558,10 +558,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search archived tickets of the session tenant, newest first */
+        /** Search archived tickets of the session tenant, newest first; bare dates are whole days in the tenant's time zone */
         get: {
             parameters: {
                 query?: {
+                    /** @description only this agent (a value of facets.agent) */
+                    agent?: string;
+                    /** @description only this channel (a value of facets.channel) */
+                    channel?: string;
                     /** @description closed on or after: 2025-03-12 or an ISO date-time */
                     from?: string;
                     /** @description contact name: prefix, typo and accent tolerant */
@@ -572,6 +576,8 @@ export interface paths {
                     phone?: string;
                     /** @description free text inside messages */
                     q?: string;
+                    /** @description only this team (a value of facets.team) */
+                    team?: string;
                     /** @description ticket id (UUID) or sequential number */
                     ticket?: string;
                     /** @description closed on or before: 2025-03-12 (whole day) or an ISO date-time */
@@ -599,6 +605,20 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            facets: {
+                                agent: {
+                                    count: number;
+                                    value: string;
+                                }[];
+                                channel: {
+                                    count: number;
+                                    value: string;
+                                }[];
+                                team: {
+                                    count: number;
+                                    value: string;
+                                }[];
+                            };
                             found: number;
                             hits: {
                                 agent?: string | null;
@@ -615,6 +635,8 @@ export interface paths {
                                     match: boolean;
                                     text: string;
                                 }[] | null;
+                                /** @description position of the message the free text matched: open the ticket there */
+                                hitPosition?: number | null;
                                 mediaCount?: number;
                                 messageCount?: number;
                                 openedAt?: string | null;
@@ -626,6 +648,8 @@ export interface paths {
                             perPage: number;
                             /** @description The words matched more tickets than one search covers (250): only the best-matching ones were considered, and the other filters apply within them. More specific words find the others. */
                             textMatchesCapped: boolean;
+                            /** @description the zone bare dates were read in */
+                            timeZone?: string;
                         };
                     };
                 };
