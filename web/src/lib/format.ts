@@ -16,13 +16,21 @@ export function displayZone(): string | undefined {
   return get?.();
 }
 
+/** IANA spells cities without accents; the ones our tenants use, as their people write them. */
+const CITY_NAMES: Record<string, string> = {
+  'America/Sao_Paulo': 'São Paulo',
+  'America/Bogota': 'Bogotá',
+  'America/Mexico_City': 'Ciudad de México',
+  'America/Argentina/Buenos_Aires': 'Buenos Aires',
+};
+
 /** "São Paulo" and "UTC−03:00" for a zone, in the reader's language where Intl knows the city. */
 export function zoneLabel(
   timeZone: string,
   locale: Locale,
   at = new Date(),
 ): { zone: string; offset: string } {
-  const city = timeZone.split('/').pop()?.replace(/_/g, ' ') ?? timeZone;
+  const city = CITY_NAMES[timeZone] ?? timeZone.split('/').pop()?.replace(/_/g, ' ') ?? timeZone;
   let offset = 'UTC';
   try {
     const part = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
