@@ -599,7 +599,7 @@ describe('every word translated, search the way agents talk', () => {
   test('a pt-BR ticket shows statuses, channels, delivery states and files in words, never their codes', async () => {
     await open(page, `${env.baseUrl}/tickets/${JOSE}`);
     await settle(page);
-    const text = await page.$eval('main', (m) => (m as HTMLElement).innerText);
+    const text = await page.$eval('main', (m) => m.textContent ?? '');
     expect(text).toContain('Encerrado pelo atendente');
     expect(text).toContain('Documento PDF');
     for (const code of [
@@ -621,7 +621,7 @@ describe('every word translated, search the way agents talk', () => {
 
   test('a bad field is explained in pt-BR, not with the API’s English message', async () => {
     await open(page, `${env.baseUrl}/?phone=123`);
-    const alert = await page.$eval('[data-state=invalid]', (e) => (e as HTMLElement).innerText);
+    const alert = await page.$eval('[data-state=invalid]', (e) => e.textContent ?? '');
     expect(alert).toContain('Digite pelo menos 8 dígitos do telefone.');
     expect(alert).not.toMatch(/phone needs|digits/);
   });
@@ -656,7 +656,7 @@ describe('every word translated, search the way agents talk', () => {
     await Promise.all([page.waitForNavigation(), page.click('.results .ticket-link')]);
     await page.waitForSelector('html[data-hydrated]');
     expect(new URL(page.url()).searchParams.get('at')).toMatch(/^\d+$/);
-    const hit = await page.$eval('[data-mark=hit]', (e) => (e as HTMLElement).innerText.toLowerCase());
+    const hit = await page.$eval('[data-mark=hit]', (e) => (e.textContent ?? '').toLowerCase());
     expect(hit).toContain('foto');
     await page.type('#find-text', 'devolución');
     await page.keyboard.press('Enter');
