@@ -651,6 +651,31 @@ describe('every word translated, search the way agents talk', () => {
     expect(await page.$eval('[data-facet=channel] .chip.active', (a) => a.getAttribute('href'))).toBe('/');
   });
 
+  test('an image whose signed link expired asks for a fresh one instead of staying broken', async () => {
+    await open(page, `${env.baseUrl}/tickets/${JOSE}`);
+    await settle(page);
+    const before = await page.$eval('.thumb img', (img) => (img as HTMLImageElement).src);
+    // What an expired link does: the storage answers an error instead of the bytes (the emulator does
+    // not check signatures, so a link to nothing stands in for one past its expiry).
+    await page.$eval('.thumb img', (img) => {
+      (img as HTMLImageElement).src = `${new URL((img as HTMLImageElement).src).origin}/expired-link-standin`;
+    });
+    await page.waitForFunction(
+      (old: string) => {
+        const img = document.querySelector('.thumb img') as HTMLImageElement | null;
+        return (
+          !!img &&
+          img.src !== old &&
+          !img.src.includes('expired-link-standin') &&
+          img.complete &&
+          img.naturalWidth > 0
+        );
+      },
+      { timeout: WAIT },
+      before,
+    );
+  });
+
   test('a text hit opens the ticket at the matching message, marked; find-in-ticket counts and moves', async () => {
     await search(page, { q: 'foto' });
     await Promise.all([page.waitForNavigation(), page.click('.results .ticket-link')]);
