@@ -58,7 +58,12 @@ export function isDependencyUnavailable(err: unknown): boolean {
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   // Our own errors carry messages written for the caller, 5xx included (e.g. Blip unreachable).
   if (err instanceof HttpError) {
-    return reply.code(err.statusCode).send({ error: err.errorCode, message: err.message });
+    return reply.code(err.statusCode).send({
+      error: err.errorCode,
+      message: err.message,
+      ...(err.reason ? { reason: err.reason } : {}),
+      ...(err.params && Object.keys(err.params).length > 0 ? { params: err.params } : {}),
+    });
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
   if (status >= 500 && isDependencyUnavailable(err)) {
@@ -75,7 +80,15 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
       .send({ error: 'internal_error', message: 'internal error; see the server log' });
   }
   const known = err.code ? FASTIFY_CODES[err.code] : undefined;
-  if (known) return reply.code(status).send({ error: known.error, message: known.message ?? err.message });
+  if (known) {
+    // A schema violation names its field, so the UI can say which one (`params.field`).
+    const field = err.validation?.[0]?.instancePath?.replace(/^\//, '') || undefined;
+    return reply.code(status).send({
+      error: known.error,
+      message: known.message ?? err.message,
+      ...(field ? { params: { field } } : {}),
+    });
+  }
   if (err instanceof SyntaxError)
     return reply.code(400).send({ error: 'bad_request', message: 'body is not valid JSON' });
   if (status === 429) return reply.code(429).send({ error: 'rate_limited', message: err.message });

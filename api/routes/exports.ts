@@ -70,7 +70,7 @@ function requestLang(
 ): PdfLang {
   if (body?.lang === undefined) return langFromAcceptLanguage(acceptLanguage);
   const lang = parseLang(body.lang);
-  if (!lang) throw badRequest(`lang must be one of ${PDF_LANGS.join(', ')}`);
+  if (!lang) throw badRequest(`lang must be one of ${PDF_LANGS.join(', ')}`, 'lang_invalid');
   return lang;
 }
 
@@ -124,7 +124,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
       });
       return exportId;
     } catch (err) {
-      if (err instanceof ExportLimitError) throw tooManyRequests(err.message);
+      if (err instanceof ExportLimitError) throw tooManyRequests(err.message, 'too_many_exports');
       throw err;
     }
   }
@@ -134,6 +134,8 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     if (messages > opts.limits.maxMessages)
       throw exportTooLarge(
         `${what} has ${messages} messages, more than one export may hold (EXPORT_MAX_MESSAGES=${opts.limits.maxMessages}); export a shorter date range`,
+        'too_many_messages',
+        { messages, max: opts.limits.maxMessages },
       );
   }
 
@@ -236,13 +238,14 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
       try {
         const f = from === undefined ? undefined : parseDateBound('from', from);
         const t = to === undefined ? undefined : parseDateBound('to', to);
-        if (f !== undefined && t !== undefined && f > t) throw new SearchQueryError('from is after to');
+        if (f !== undefined && t !== undefined && f > t)
+          throw new SearchQueryError('from is after to', 'date_range_inverted');
         range = {
           ...(f === undefined ? {} : { from: new Date(f * 1000).toISOString() }),
           ...(t === undefined ? {} : { to: new Date(t * 1000 + 999).toISOString() }),
         };
       } catch (err) {
-        if (err instanceof SearchQueryError) throw badRequest(err.message);
+        if (err instanceof SearchQueryError) throw badRequest(err.message, err.reason, err.params);
         throw err;
       }
       // The tickets the export activity prints (activities/export.ts: readContactTickets, in range).

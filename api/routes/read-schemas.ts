@@ -36,7 +36,26 @@ export const ticketHitSchema = {
     messageCount: { type: 'integer' },
     mediaCount: { type: 'integer' },
     highlight: highlightSchema,
+    hitPosition: {
+      type: ['integer', 'null'],
+      description: 'position of the message the free text matched: open the ticket there',
+    },
   },
+} as const;
+
+/** Counts per value of the filters an agent can pick (lib/search/search-extras.ts). */
+const facetCountsSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['value', 'count'],
+    properties: { value: { type: 'string' }, count: { type: 'integer' } },
+  },
+} as const;
+export const facetsSchema = {
+  type: 'object',
+  required: ['channel', 'agent', 'team'],
+  properties: { channel: facetCountsSchema, agent: facetCountsSchema, team: facetCountsSchema },
 } as const;
 
 export const ticketSchema = {

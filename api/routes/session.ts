@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { actorOf } from '../../lib/auth/session';
 import type { Db } from '../../lib/db/pool';
 import { revokeAllSessions } from '../../lib/db/tenant-sessions';
+import { fillTenantName, getTenant } from '../../lib/db/tenants';
 import { type ReadAccess, SESSION_COOKIE } from '../services/read-access';
 
 /**
@@ -27,13 +28,28 @@ const sessionSchema = {
       format: 'date-time',
       description: 'renewed while the session is used, up to SESSION_TTL_SECONDS after login',
     },
+    tenantName: {
+      type: ['string', 'null'],
+      description:
+        'the company or bot name people know the tenant by (`ticket-vault tenants set-name`, or the portal at first login)',
+    },
+    timeZone: {
+      type: 'string',
+      description: "IANA zone the tenant's dates are shown and searched in (default America/Sao_Paulo)",
+    },
   },
 } as const;
 
 export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app, opts) => {
   const cookieOptions = opts.access.cookieOptions;
 
-  app.post<{ Body: { auth: string; user?: string } }>(
+  /** The tenant's name and zone, for the UI's header and dates. */
+  async function tenantFacts(tenantId: string): Promise<{ tenantName: string | null; timeZone: string }> {
+    const tenant = await getTenant(opts.db, tenantId);
+    return { tenantName: tenant?.name ?? null, timeZone: tenant?.timeZone ?? 'America/Sao_Paulo' };
+  }
+
+  app.post<{ Body: { auth: string; user?: string; botName?: string } }>(
     '/v1/session',
     {
       schema: {
@@ -51,6 +67,12 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
               description:
                 'who is reading (portal user e-mail), for the audit log; recorded and shown as claimed (not verified)',
             },
+            botName: {
+              type: 'string',
+              maxLength: 120,
+              description:
+                "the bot's name as the Blip portal shows it; stored as the tenant's name only while it has none (the CLI's `tenants set-name` wins)",
+            },
           },
         },
         response: { 200: sessionSchema, '4xx': { $ref: 'Error#' } },
@@ -60,7 +82,14 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
       const tenantId = await opts.access.tenantForKey(req.body.auth);
       const { claims, token, expires } = await opts.access.login(tenantId, req.body.user?.trim() || null);
       reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(req), expires });
-      return { tenantId, actor: actorOf(claims), expiresAt: expires.toISOString() };
+      const botName = req.body.botName?.trim();
+      if (botName) await fillTenantName(opts.db, tenantId, botName);
+      return {
+        tenantId,
+        actor: actorOf(claims),
+        expiresAt: expires.toISOString(),
+        ...(await tenantFacts(tenantId)),
+      };
     },
   );
 
@@ -76,7 +105,10 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app
         },
       },
     },
-    async (req) => opts.access.sessionOf(req),
+    async (req) => {
+      const session = await opts.access.sessionOf(req);
+      return { ...session, ...(await tenantFacts(session.tenantId)) };
+    },
   );
 
   app.post(

@@ -2,7 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
 import { writeAudit } from '../../lib/db/audit';
 import type { Db } from '../../lib/db/pool';
-import { readMessages, readTicket } from '../../lib/db/read';
+import { readMedia, readMessages, readTicket } from '../../lib/db/read';
+import { getTenant } from '../../lib/db/tenants';
 import { SearchQueryError, type TicketQuery } from '../../lib/search/query';
 import type { TicketSearchResult } from '../../lib/search/ticket-search';
 import { isInlineSafe } from '../../lib/storage/inline-safe';
@@ -10,7 +11,7 @@ import type { ObjectStore } from '../../lib/storage/object-store';
 import { badRequest, notFound } from '../services/http-errors';
 import type { ReadAccess } from '../services/read-access';
 import type { TenantConcurrency } from '../services/tenant-concurrency';
-import { messageSchema, ticketHitSchema, ticketIdParam, ticketSchema } from './read-schemas';
+import { facetsSchema, messageSchema, ticketHitSchema, ticketIdParam, ticketSchema } from './read-schemas';
 
 /** Search archived tickets, and read one as it happened, with signed links to its media. */
 export interface TicketRouteOptions {
@@ -57,14 +58,17 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
     }),
   });
 
-  app.get<{ Querystring: Omit<TicketQuery, 'page' | 'perPage'> & { page?: number; perPage?: number } }>(
+  app.get<{
+    Querystring: Omit<TicketQuery, 'page' | 'perPage' | 'timeZone'> & { page?: number; perPage?: number };
+  }>(
     '/v1/tickets',
     {
       preValidation: integerQuery(['page', 'perPage']),
       config: { rateLimit: { max: opts.searchRateLimit.max, timeWindow: opts.searchRateLimit.timeWindowMs } },
       schema: {
         tags: ['tickets'],
-        summary: 'Search archived tickets of the session tenant, newest first',
+        summary:
+          "Search archived tickets of the session tenant, newest first; bare dates are whole days in the tenant's time zone",
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -75,6 +79,9 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
             ticket: searchText('ticket id (UUID) or sequential number'),
             from: searchText('closed on or after: 2025-03-12 or an ISO date-time'),
             to: searchText('closed on or before: 2025-03-12 (whole day) or an ISO date-time'),
+            channel: searchText('only this channel (a value of facets.channel)'),
+            agent: searchText('only this agent (a value of facets.agent)'),
+            team: searchText('only this team (a value of facets.team)'),
             page: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
             perPage: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE, default: 20 },
           },
@@ -82,7 +89,7 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
         response: {
           200: {
             type: 'object',
-            required: ['found', 'page', 'perPage', 'hits', 'textMatchesCapped'],
+            required: ['found', 'page', 'perPage', 'hits', 'textMatchesCapped', 'facets'],
             properties: {
               found: { type: 'integer' },
               page: { type: 'integer' },
@@ -93,6 +100,8 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
                   'The words matched more tickets than one search covers (250): only the best-matching ones were considered, and the other filters apply within them. More specific words find the others.',
               },
               hits: { type: 'array', items: ticketHitSchema },
+              facets: facetsSchema,
+              timeZone: { type: 'string', description: 'the zone bare dates were read in' },
             },
           },
           '4xx': { $ref: 'Error#' },
@@ -101,14 +110,18 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
     },
     async (req) => {
       const { tenantId } = await opts.access.sessionOf(req);
+      // "12/03" means the 12th where the company works, not in UTC (issue 15).
+      const timeZone = (await getTenant(opts.db, tenantId))?.timeZone ?? 'America/Sao_Paulo';
       try {
-        return await opts.search(tenantId, {
+        const result = await opts.search(tenantId, {
           ...req.query,
+          timeZone,
           page: req.query.page ?? 1,
           perPage: req.query.perPage ?? 20,
         });
+        return { ...result, timeZone };
       } catch (err) {
-        if (err instanceof SearchQueryError) throw badRequest(err.message);
+        if (err instanceof SearchQueryError) throw badRequest(err.message, err.reason, err.params);
         throw err;
       }
     },
@@ -150,6 +163,71 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
     async (req) => {
       const session = await opts.access.sessionOf(req);
       return opts.readConcurrency.run(session.tenantId, () => readOne(session, req.params, req.query));
+    },
+  );
+
+  app.get<{ Params: { ticketId: string; messageId: string; ordinal: number } }>(
+    '/v1/tickets/:ticketId/messages/:messageId/media/:ordinal',
+    {
+      preValidation: async (req) => {
+        const params = req.params as Record<string, unknown>;
+        if (typeof params.ordinal === 'string' && /^\d{1,6}$/.test(params.ordinal))
+          params.ordinal = Number(params.ordinal);
+      },
+      schema: {
+        tags: ['tickets'],
+        summary:
+          'A fresh signed link to one archived media file (the links in a ticket read expire; an open ticket asks again)',
+        params: {
+          type: 'object',
+          required: ['ticketId', 'messageId', 'ordinal'],
+          properties: {
+            ...ticketIdParam.properties,
+            messageId: { type: 'string', minLength: 1, maxLength: 200 },
+            ordinal: { type: 'integer', minimum: 0, maximum: 100000 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['url', 'expiresInSeconds'],
+            properties: {
+              url: { type: 'string', description: 'short-lived signed URL' },
+              expiresInSeconds: { type: 'integer' },
+            },
+          },
+          '4xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req) => {
+      const session = await opts.access.sessionOf(req);
+      const ticketId = req.params.ticketId.toLowerCase();
+      const media = await readMedia(
+        opts.db,
+        session.tenantId,
+        ticketId,
+        req.params.messageId,
+        req.params.ordinal,
+      );
+      // Another tenant's media, a file not stored (yet), or no such file: all the same 404.
+      const storageKey = media?.status === 'stored' ? media.storageKey : null;
+      if (!media || !storageKey)
+        throw notFound(
+          `media ${req.params.ordinal} of message ${req.params.messageId.slice(0, 80)} is not stored here`,
+        );
+      const url = await opts.store.signedReadUrl(storageKey, {
+        expiresInSeconds: opts.mediaUrlTtlSeconds,
+        forceDownload: !isInlineSafe(media.contentType),
+      });
+      await writeAudit(opts.db, {
+        tenantId: session.tenantId,
+        actor: session.actor,
+        action: 'media.link',
+        target: ticketId,
+        details: { messageId: req.params.messageId, ordinal: req.params.ordinal },
+      });
+      return { url, expiresInSeconds: opts.mediaUrlTtlSeconds };
     },
   );
 

@@ -1,20 +1,66 @@
-/** Errors the API maps to HTTP answers; the message names the problem and never holds a secret. */
+/**
+ * Errors the API maps to HTTP answers; the message names the problem and never holds a secret.
+ * `error` is a stable code (ERROR_CODES) and `reason` + `params` a finer one when the caller can
+ * act on it (e.g. `from_invalid` with `{ field: 'from' }`): the UI translates codes, never the
+ * English `message` (issue 15; test/unit/ui-codes.test.ts checks every code has words in every
+ * UI language).
+ */
+export type ErrorParams = Record<string, string | number>;
+
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     readonly errorCode: string,
     message: string,
+    readonly reason?: string,
+    readonly params?: ErrorParams,
   ) {
     super(message);
     this.name = 'HttpError';
   }
 }
 
-export const badRequest = (msg: string) => new HttpError(400, 'bad_request', msg);
-export const unauthorized = (msg: string) => new HttpError(401, 'unauthorized', msg);
-export const forbidden = (msg: string) => new HttpError(403, 'forbidden', msg);
-export const badGateway = (msg: string) => new HttpError(502, 'bad_gateway', msg);
-export const unavailable = (msg: string) => new HttpError(503, 'unavailable', msg);
-export const notFound = (msg: string) => new HttpError(404, 'not_found', msg);
-export const tooManyRequests = (msg: string) => new HttpError(429, 'rate_limited', msg);
-export const exportTooLarge = (msg: string) => new HttpError(422, 'export_too_large', msg);
+/** Every `error` code an answer of this API can carry (api/plugins/errors.ts included). */
+export const ERROR_CODES = [
+  'bad_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'rate_limited',
+  'export_too_large',
+  'unsupported_media_type',
+  'payload_too_large',
+  'bad_gateway',
+  'unavailable',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Finer `reason` codes with their `params`, for answers the user can correct. */
+export const ERROR_REASONS = [
+  'date_invalid',
+  'date_unreal',
+  'date_range_inverted',
+  'phone_too_short',
+  'ticket_invalid',
+  'tenant_invalid',
+  'facet_invalid',
+  'lang_invalid',
+  'too_many_messages',
+  'too_many_exports',
+] as const;
+export type ErrorReason = (typeof ERROR_REASONS)[number];
+
+const make =
+  (status: number, code: ErrorCode) =>
+  (msg: string, reason?: ErrorReason, params?: ErrorParams): HttpError =>
+    new HttpError(status, code, msg, reason, params);
+
+export const badRequest = make(400, 'bad_request');
+export const unauthorized = make(401, 'unauthorized');
+export const forbidden = make(403, 'forbidden');
+export const badGateway = make(502, 'bad_gateway');
+export const unavailable = make(503, 'unavailable');
+export const notFound = make(404, 'not_found');
+export const tooManyRequests = make(429, 'rate_limited');
+export const exportTooLarge = make(422, 'export_too_large');

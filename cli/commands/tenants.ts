@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { allowTenant, disableTenant, listTenants } from '../../lib/db/tenant-access';
-import { setTenantCommandsUrl, setTenantTimeZone } from '../../lib/db/tenants';
+import { setTenantCommandsUrl, setTenantName, setTenantTimeZone } from '../../lib/db/tenants';
 import { utcOffset } from '../../lib/pdf/format';
 import type { CliDeps } from '../context';
 import { type CommandContext, type CommandResult, tenantArg, UsageError, withJson } from './common';
@@ -62,6 +62,14 @@ export async function tenantsSetCommandsUrl(deps: CliDeps, bot: string, url: str
   };
 }
 
+/** The name people know the tenant by (PDF cover, UI header); "-" clears it. */
+export async function tenantsSetName(deps: CliDeps, bot: string, name: string): Promise<CommandResult> {
+  const tenantId = tenantArg(bot);
+  const value = name === '-' ? null : name;
+  await setTenantName(deps.db, tenantId, value);
+  return { code: 0, data: { tenantId, name: value }, text: `${tenantId} name: ${value ?? '(none)'}` };
+}
+
 /** The zone the tenant's PDFs show dates in; validated against Intl before it is stored. */
 export async function tenantsSetTimeZone(deps: CliDeps, bot: string, zone: string): Promise<CommandResult> {
   const tenantId = tenantArg(bot);
@@ -83,7 +91,7 @@ export async function tenantsSetTimeZone(deps: CliDeps, bot: string, zone: strin
 export function registerTenantCommands(program: Command, { run }: CommandContext): void {
   const tenants = program
     .command('tenants')
-    .description('list, allow, disable tenants (bots) and set their Blip URL and time zone');
+    .description('list, allow, disable tenants (bots) and set their Blip URL, name and time zone');
   withJson(
     tenants.command('list').description('every tenant with its status, allowlist state and archived count'),
   ).action((o: { json?: boolean }) => run((d) => tenantsList(d), Boolean(o.json)));
@@ -105,6 +113,13 @@ export function registerTenantCommands(program: Command, { run }: CommandContext
       .description('the Blip commands URL used for this tenant ("default" = BLIP_API_URL)'),
   ).action((bot: string, url: string, o: { json?: boolean }) =>
     run((d) => tenantsSetCommandsUrl(d, bot, url), Boolean(o.json)),
+  );
+  withJson(
+    tenants
+      .command('set-name <bot> <name>')
+      .description('the company or bot name shown on PDF covers and in the UI ("-" clears it)'),
+  ).action((bot: string, name: string, o: { json?: boolean }) =>
+    run((d) => tenantsSetName(d, bot, name), Boolean(o.json)),
   );
   withJson(
     tenants

@@ -18,15 +18,38 @@ export type Channel =
   | 'Other';
 
 /** Statuses Blip documents; others seen in the field (ClosedClientInactivity…) are kept as strings. */
-export type KnownTicketStatus =
-  | 'None'
-  | 'Waiting'
-  | 'Open'
-  | 'ClosedAttendant'
-  | 'ClosedClient'
-  | 'ClosedClientInactivity'
-  | 'Transferred'
-  | 'Assigned';
+export const KNOWN_TICKET_STATUSES = [
+  'None',
+  'Waiting',
+  'Open',
+  'ClosedAttendant',
+  'ClosedClient',
+  'ClosedClientInactivity',
+  'ClosedAttendantInactivity',
+  'Transferred',
+  'Assigned',
+] as const;
+export type KnownTicketStatus = (typeof KNOWN_TICKET_STATUSES)[number];
+
+/** Every channel `Channel` names, for the UI's translation tables (test/unit/ui-codes.test.ts). */
+export const CHANNELS = [
+  'WhatsApp',
+  'Instagram',
+  'Messenger',
+  'Telegram',
+  'BlipChat',
+  'Email',
+  'Teams',
+  'SMS',
+  'Tunnel',
+  'Other',
+] as const satisfies readonly Channel[];
+
+/** Lime notification events a message's `status` holds (docs/blip-api.md): its delivery state. */
+export const DELIVERY_STATES = ['accepted', 'dispatched', 'received', 'consumed', 'failed'] as const;
+
+/** Lime chat states (application/vnd.lime.chatstate+json `state`). */
+export const CHAT_STATES = ['starting', 'composing', 'paused', 'deleting', 'gone'] as const;
 export type TicketStatus = KnownTicketStatus | (string & {});
 
 export interface Ticket {

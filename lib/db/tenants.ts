@@ -249,6 +249,29 @@ export async function setTenantTimeZone(db: Db, tenantId: string, timeZone: stri
   return zone;
 }
 
+/** Names the tenant as people know it (the PDF cover's company, the UI's header). Throws TenantNotFoundError. */
+export async function setTenantName(db: Db, tenantId: string, name: string | null): Promise<void> {
+  const value = name?.replace(/\s+/g, ' ').trim().slice(0, 120) || null;
+  const res = await db.query('update tenants set name = $2, updated_at = now() where tenant_id = $1', [
+    tenantId,
+    value,
+  ]);
+  if (res.rowCount !== 1) throw new TenantNotFoundError(tenantId);
+}
+
+/**
+ * Sets the name only while the tenant has none: the portal tells us the bot's name at login, but
+ * a name an operator set (`tenants set-name`) is never overwritten by it.
+ */
+export async function fillTenantName(db: Db, tenantId: string, name: string): Promise<void> {
+  const value = name.replace(/\s+/g, ' ').trim().slice(0, 120);
+  if (!value) return;
+  await db.query('update tenants set name = $2, updated_at = now() where tenant_id = $1 and name is null', [
+    tenantId,
+    value,
+  ]);
+}
+
 /** Every tenant id this installation has stored a key for. */
 export async function listTenantIds(db: Db): Promise<string[]> {
   const { rows } = await db.query<{ tenant_id: string }>('select tenant_id from tenants order by tenant_id');

@@ -2,8 +2,9 @@ import { messagesPage } from '../db/messages';
 import { type Db, inTransaction, type Queryable } from '../db/pool';
 import type { SearchClient } from './client';
 import { writeTarget } from './migrate';
-import { phoneFromIdentity, phoneVariants } from './phone';
+import { phoneDigits, phoneFromIdentity, phoneVariants } from './phone';
 import { type CollectionNames, messageDocId, ticketDocId } from './schema';
+import { MIN_PHONE_TAIL_DIGITS, phoneTailToken } from './search-extras';
 import { tenantKey } from './tenant-scope';
 
 /**
@@ -121,7 +122,13 @@ async function indexLocked(
       contact_identity: t.contact_identity ?? t.customer_identity,
       contact_name: t.contact_name ?? undefined,
       contact_phone: phone ?? undefined,
-      phones: phoneVariants(phone),
+      // Its last four digits too, found only together with a date range or a name (query.ts).
+      phones: [
+        ...phoneVariants(phone),
+        ...(phoneDigits(phone ?? '').length >= MIN_PHONE_TAIL_DIGITS
+          ? [phoneTailToken(phoneDigits(phone ?? ''))]
+          : []),
+      ],
       channel: t.channel ?? undefined,
       agent: t.agent_identity ?? undefined,
       team: t.team ?? undefined,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SearchClient } from './client';
 import { type TicketQuery, ticketFilter } from './query';
 import type { CollectionNames } from './schema';
+import { FACET_FIELDS, type Facets, facetsOf } from './search-extras';
 import { type TenantFilterMode, tenantFilter, withTenantFilter } from './tenant-scope';
 
 /** Search tickets for one tenant: fields, dates and free text inside messages; newest first. */
@@ -18,6 +19,8 @@ export interface TicketHit {
   mediaCount: number;
   /** A snippet of the matching message (free text) or name, cut into plain-text segments. */
   highlight: HighlightSegment[] | null;
+  /** Position of the message the free text matched, to open the ticket there (null otherwise). */
+  hitPosition: number | null;
 }
 
 /** Plain text only: the UI renders segments as text and marks the matching ones, never as HTML. */
@@ -50,6 +53,8 @@ export interface TicketSearchResult {
    * them; more specific words find the others.
    */
   textMatchesCapped: boolean;
+  /** Counts per channel, agent and team of every ticket the search found (all pages). */
+  facets: Facets;
 }
 
 /** Tickets a free-text search can narrow to; more matching tickets than this are cut off. */
@@ -62,7 +67,11 @@ const MAX_TEXT_TICKETS = 250;
  */
 const GROUPED_SEARCH_MAX_MESSAGES = 20_000;
 
-type TextMatches = { snippets: Map<string, HighlightSegment[] | null>; capped: boolean };
+type TextMatches = {
+  snippets: Map<string, HighlightSegment[] | null>;
+  positions: Map<string, number>;
+  capped: boolean;
+};
 
 interface TicketDoc {
   tenant_id: string;
@@ -81,7 +90,10 @@ interface TicketDoc {
 }
 
 type Highlight = { field?: string; snippet?: string };
-type MessageHit = { document: { tenant_id: string; ticket_id: string }; highlights?: Highlight[] };
+type MessageHit = {
+  document: { tenant_id: string; ticket_id: string; position?: number };
+  highlights?: Highlight[];
+};
 
 /** What a search reports besides its answer: the API turns these into a metric and a warning. */
 export interface TicketSearchObserver {
@@ -112,6 +124,11 @@ class TicketSearchError extends Error {
 }
 
 const iso = (epoch: number | undefined) => (epoch ? new Date(epoch * 1000).toISOString() : null);
+
+/** Remembers where in a ticket its best text match is (search-extras: jump to the hit). */
+function notePosition(positions: Map<string, number>, ticketId: string, position: number | undefined): void {
+  if (typeof position === 'number') positions.set(ticketId, position);
+}
 
 export function createTicketSearch(
   client: SearchClient,
@@ -166,6 +183,7 @@ export function createTicketSearch(
     tag: string,
   ): Promise<TextMatches> {
     const snippets = new Map<string, HighlightSegment[] | null>();
+    const positions = new Map<string, number>();
     const where = { tenantId, collection: 'messages' as const, mode };
     const best = await searchMessages(tenantId, mode, q, tag, false);
     const hits = best.hits ?? [];
@@ -173,16 +191,22 @@ export function createTicketSearch(
       // Every matching message seen, or far too many to group: the tickets of the best ones.
       for (const hit of ownOnly(hits, (h) => h.document.tenant_id, where)) {
         const id = hit.document.ticket_id;
-        if (!snippets.has(id)) snippets.set(id, segments(hit.highlights?.[0]?.snippet, tag));
+        if (!snippets.has(id)) {
+          snippets.set(id, segments(hit.highlights?.[0]?.snippet, tag));
+          notePosition(positions, id, hit.document.position);
+        }
       }
-      return { snippets, capped: best.found > hits.length };
+      return { snippets, positions, capped: best.found > hits.length };
     }
     const grouped = await searchMessages(tenantId, mode, q, tag, true);
     for (const group of ownOnly(grouped.grouped_hits ?? [], (g) => g.hits[0]?.document.tenant_id, where)) {
       const id = group.group_key[0];
-      if (id) snippets.set(id, segments(group.hits[0]?.highlights?.[0]?.snippet, tag));
+      if (id) {
+        snippets.set(id, segments(group.hits[0]?.highlights?.[0]?.snippet, tag));
+        notePosition(positions, id, group.hits[0]?.document.position);
+      }
     }
-    return { snippets, capped: grouped.found > snippets.size };
+    return { snippets, positions, capped: grouped.found > snippets.size };
   }
 
   async function searchIn(
@@ -193,14 +217,23 @@ export function createTicketSearch(
     const { filters, nameQuery } = ticketFilter(tenantId, query, mode);
     const tag = `\u2063${randomBytes(6).toString('hex')}\u2063`;
     let snippets: Map<string, HighlightSegment[] | null> | null = null;
+    let positions: Map<string, number> | null = null;
     let textMatchesCapped = false;
     const text = query.q?.trim();
     if (text) {
       const matches = await ticketsMatchingText(tenantId, mode, text, tag);
       snippets = matches.snippets;
+      positions = matches.positions;
       textMatchesCapped = matches.capped;
       if (snippets.size === 0)
-        return { found: 0, page: query.page, perPage: query.perPage, hits: [], textMatchesCapped };
+        return {
+          found: 0,
+          page: query.page,
+          perPage: query.perPage,
+          hits: [],
+          textMatchesCapped,
+          facets: facetsOf(undefined),
+        };
       filters.push(`ticket_id:[${[...snippets.keys()].join(',')}]`);
     }
     // Sent through multi_search (parameters in a POST body): a free-text search that matched many
@@ -215,6 +248,8 @@ export function createTicketSearch(
             query_by: 'contact_name',
             filter_by: filters.join(' && '),
             sort_by: 'closed_at:desc',
+            facet_by: FACET_FIELDS.join(','),
+            max_facet_values: 20,
             num_typos: 2,
             prefix: true,
             page: query.page,
@@ -229,6 +264,7 @@ export function createTicketSearch(
       results: Array<{
         found: number;
         hits?: Array<{ document: TicketDoc; highlights?: Highlight[] }>;
+        facet_counts?: Array<{ field_name: string; counts: Array<{ value: string; count: number }> }>;
         error?: string;
         code?: number;
       }>;
@@ -242,6 +278,7 @@ export function createTicketSearch(
       page: query.page,
       perPage: query.perPage,
       textMatchesCapped,
+      facets: facetsOf(res.facet_counts),
       hits: hits.map(({ document: d, highlights }) => ({
         ticketId: d.ticket_id,
         sequentialId: d.sequential_id ?? null,
@@ -258,6 +295,7 @@ export function createTicketSearch(
         messageCount: d.message_count ?? 0,
         mediaCount: d.media_count ?? 0,
         highlight: snippets?.get(d.ticket_id) ?? segments(highlights?.[0]?.snippet, tag),
+        hitPosition: positions?.get(d.ticket_id) ?? null,
       })),
     };
   }

@@ -588,3 +588,104 @@ describe('a 10 000-message ticket', () => {
     );
   }, 240_000);
 });
+
+describe('every word translated, search the way agents talk', () => {
+  let page: Page;
+  beforeAll(async () => {
+    page = await newPage('pt-BR,pt;q=0.9');
+    await login(page, botAuthorization(LATAM));
+  }, 60_000);
+
+  test('a pt-BR ticket shows statuses, channels, delivery states and files in words, never their codes', async () => {
+    await open(page, `${env.baseUrl}/tickets/${JOSE}`);
+    await settle(page);
+    const text = await page.$eval('main', (m) => m.textContent ?? '');
+    expect(text).toContain('Encerrado pelo atendente');
+    expect(text).toContain('Documento PDF');
+    for (const code of [
+      'ClosedAttendant',
+      'ClosedClient',
+      'Transferred',
+      'consumed',
+      'received',
+      'dispatched',
+      'application/',
+      'image/',
+      'video/',
+      'audio/',
+      'HTTP ',
+      'composing',
+    ])
+      expect(text).not.toContain(code);
+  });
+
+  test('a bad field is explained in pt-BR, not with the API’s English message', async () => {
+    await open(page, `${env.baseUrl}/?phone=123`);
+    const alert = await page.$eval('[data-state=invalid]', (e) => e.textContent ?? '');
+    expect(alert).toContain('Digite pelo menos 8 dígitos do telefone.');
+    expect(alert).not.toMatch(/phone needs|digits/);
+  });
+
+  test('dates are typed day first and read in the tenant’s time zone', async () => {
+    await open(page, `${env.baseUrl}/`);
+    expect(await page.$eval('#zone-note', (e) => e.textContent)).toMatch(/São Paulo \(UTC−03:00\)/);
+    await page.type('#f-from', '12/03/2025');
+    await page.type('#f-to', '12/03/2025');
+    await page.click('form[role=search] button[type=submit]');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('to') === '12/03/2025');
+    await settle(page);
+    expect(new Set(await resultIds(page))).toEqual(new Set([RAFAEL_1, RAFAEL_2]));
+    expect(await page.$eval('#f-from', (e) => (e as HTMLInputElement).value)).toBe('12/03/2025');
+  });
+
+  test('filters with counts narrow the results and can be removed', async () => {
+    await open(page, `${env.baseUrl}/`);
+    const chip = await page.$eval('[data-facet=channel] .chip', (a) => ({
+      href: (a as HTMLAnchorElement).getAttribute('href'),
+      count: Number(a.querySelector('.count')?.textContent),
+      value: (a as HTMLElement).dataset.value,
+    }));
+    await open(page, `${env.baseUrl}${chip.href}`);
+    await settle(page);
+    expect((await resultIds(page)).length).toBe(chip.count);
+    expect(await page.$eval('[data-facet=channel] .chip.active', (a) => a.getAttribute('href'))).toBe('/');
+  });
+
+  test('an image whose signed link expired asks for a fresh one instead of staying broken', async () => {
+    await open(page, `${env.baseUrl}/tickets/${JOSE}`);
+    await settle(page);
+    const before = await page.$eval('.thumb img', (img) => (img as HTMLImageElement).src);
+    // What an expired link does: the storage answers an error instead of the bytes (the emulator does
+    // not check signatures, so a link to nothing stands in for one past its expiry).
+    await page.$eval('.thumb img', (img) => {
+      (img as HTMLImageElement).src = `${new URL((img as HTMLImageElement).src).origin}/expired-link-standin`;
+    });
+    await page.waitForFunction(
+      (old: string) => {
+        const img = document.querySelector('.thumb img') as HTMLImageElement | null;
+        return (
+          !!img &&
+          img.src !== old &&
+          !img.src.includes('expired-link-standin') &&
+          img.complete &&
+          img.naturalWidth > 0
+        );
+      },
+      { timeout: WAIT },
+      before,
+    );
+  });
+
+  test('a text hit opens the ticket at the matching message, marked; find-in-ticket counts and moves', async () => {
+    await search(page, { q: 'foto' });
+    await Promise.all([page.waitForNavigation(), page.click('.results .ticket-link')]);
+    await page.waitForSelector('html[data-hydrated]');
+    expect(new URL(page.url()).searchParams.get('at')).toMatch(/^\d+$/);
+    const hit = await page.$eval('[data-mark=hit]', (e) => (e.textContent ?? '').toLowerCase());
+    expect(hit).toContain('foto');
+    await page.type('#find-text', 'devolución');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-mark=current]');
+    expect(await page.$eval('.find-count', (e) => e.textContent)).toMatch(/^\s*1 de [1-9]\d*\s*$/);
+  });
+});

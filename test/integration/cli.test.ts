@@ -176,6 +176,17 @@ describe('verify and export', () => {
     expect(lang.stderr).toMatch(/--lang must be one of pt-BR, es, en/);
   });
 
+  test('tenants set-name names the tenant for PDF covers and the UI; "-" clears it; an unknown bot fails', async () => {
+    const set = await cli('tenants', 'set-name', LATAM, '  Loja   Exemplo LATAM ', '--json');
+    expect(set.code).toBe(0);
+    const stored = await env.db.query('select name from tenants where tenant_id = $1', [LATAM]);
+    expect(stored.rows[0]).toEqual({ name: 'Loja Exemplo LATAM' });
+    expect((await cli('tenants', 'set-name', 'nosuchbot', 'X')).code).not.toBe(0);
+    expect((await cli('tenants', 'set-name', LATAM, '-')).code).toBe(0);
+    const cleared = await env.db.query('select name from tenants where tenant_id = $1', [LATAM]);
+    expect(cleared.rows[0]).toEqual({ name: null });
+  });
+
   test('verify passes on intact tickets and exits 1 naming the ticket after tampering', async () => {
     const clean = await cli('verify', LATAM, '--json');
     expect(clean.code).toBe(0);

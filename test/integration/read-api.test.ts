@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
+import { setTenantName } from '../../lib/db/tenants';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
 import { SAME_ORIGIN } from '../support/session-api';
@@ -97,6 +98,29 @@ describe('sessions', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(idsOf(res.json())).toEqual(['b598352e-77f5-546c-a017-5ec108ed50ba']);
+  });
+
+  test("the session names the tenant as people know it: the portal's bot name until an operator sets one", async () => {
+    await env.db.query('update tenants set name = null where tenant_id = $1', [CLINIC]);
+    const first = await env.app.inject({
+      method: 'POST',
+      url: '/v1/session',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ auth: botAuthorization(CLINIC), botName: '  Clínica Vida Sana  ' }),
+    });
+    expect(first.json()).toMatchObject({ tenantName: 'Clínica Vida Sana', timeZone: 'America/Sao_Paulo' });
+    await setTenantName(env.db, CLINIC, 'Clínica Vida Sana S.A.S.');
+    const again = await env.app.inject({
+      method: 'POST',
+      url: '/v1/session',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ auth: botAuthorization(CLINIC), botName: 'renamed in the portal' }),
+    });
+    expect(again.json().tenantName).toBe('Clínica Vida Sana S.A.S.');
+    expect((await get('/v1/session', cookieOf(again))).body).toMatchObject({
+      tenantId: CLINIC,
+      tenantName: 'Clínica Vida Sana S.A.S.',
+    });
   });
 
   test('logging out clears the cookie', async () => {
@@ -197,6 +221,49 @@ describe('search', () => {
   });
 });
 
+test.each([
+  ['from=yesterday', 'date_invalid', { field: 'from' }],
+  ['to=2025-02-30', 'date_unreal', { field: 'to' }],
+  ['from=2025-03-13&to=2025-03-12', 'date_range_inverted', undefined],
+  ['phone=123', 'phone_too_short', { min: 8 }],
+  ['ticket=abc', 'ticket_invalid', undefined],
+])('bad query %s answers the stable reason %s the UI translates', async (qs, reason, params) => {
+  const { statusCode, body } = await get(`/v1/tickets?${qs}`);
+  expect(statusCode).toBe(400);
+  expect(body).toMatchObject({ error: 'bad_request', reason });
+  expect(body.params).toEqual(params);
+});
+
+test('filters with counts: every channel, agent and team with its tickets, and a picked one narrows', async () => {
+  const all = (await get('/v1/tickets?perPage=100')).body;
+  expect(all.timeZone).toBe('America/Sao_Paulo');
+  const channels = all.facets.channel as Array<{ value: string; count: number }>;
+  expect(channels.reduce((n, c) => n + c.count, 0)).toBe(all.found);
+  const first = channels[0];
+  if (!first) throw new Error('no channel counted');
+  const narrowed = (await get(`/v1/tickets?channel=${encodeURIComponent(first.value)}`)).body;
+  expect(narrowed.found).toBe(first.count);
+  expect(narrowed.hits.every((h: { channel: string }) => h.channel === first.value)).toBe(true);
+  const bad = await get(`/v1/tickets?channel=${encodeURIComponent('x` || tenant_key:!=`y')}`);
+  expect(bad.statusCode).toBe(400);
+  expect(bad.body).toMatchObject({ reason: 'facet_invalid', params: { field: 'channel' } });
+});
+
+test('a text hit says which message matched, to open the ticket there', async () => {
+  const { body } = await get('/v1/tickets?q=foto');
+  const hit = body.hits[0];
+  expect(typeof hit.hitPosition).toBe('number');
+  const ticket = (await get(`/v1/tickets/${hit.ticketId}`)).body;
+  const message = ticket.messages.find((m: { position: number }) => m.position === hit.hitPosition);
+  expect(message.text.toLowerCase()).toContain('foto');
+});
+
+test('a schema violation names its field in params', async () => {
+  const { statusCode, body } = await get('/v1/tickets?perPage=101');
+  expect(statusCode).toBe(400);
+  expect(body).toMatchObject({ error: 'bad_request', params: { field: 'perPage' } });
+});
+
 describe('reading a ticket', () => {
   test('messages in order with direction, text, and signed links that serve the stored bytes', async () => {
     const id = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67';
@@ -221,6 +288,50 @@ describe('reading a ticket', () => {
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(m.sha256);
     }
     expect(media.filter((m) => m.status === 'unavailable').every((m) => m.url === null)).toBe(true);
+  });
+
+  test('an expired media link is re-issued on demand, for this tenant only, and audited', async () => {
+    const id = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67';
+    const { body } = await get(`/v1/tickets/${id}`);
+    const withMedia = (
+      body.messages as Array<{
+        messageId: string;
+        media: Array<{ ordinal: number; status: string; sha256: string }>;
+      }>
+    )
+      .flatMap((m) => m.media.map((x) => ({ messageId: m.messageId, ...x })))
+      .filter((m) => m.status === 'stored');
+    const one = withMedia[0];
+    if (!one) throw new Error('fixture ticket 1043 has no stored media');
+    const path = `/v1/tickets/${id}/messages/${encodeURIComponent(one.messageId)}/media/${one.ordinal}`;
+    const fresh = await get(path);
+    expect(fresh.statusCode).toBe(200);
+    expect(fresh.body.expiresInSeconds).toBeGreaterThan(0);
+    const res = await request(fresh.body.url as string);
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    expect(res.statusCode).toBe(200);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(one.sha256);
+    const { rows } = await env.db.query(
+      "select actor, details from audit_log where action = 'media.link' and target = $1",
+      [id],
+    );
+    expect(rows).toContainEqual({
+      actor: 'ana.agente@loja.example (claimed)',
+      details: { messageId: one.messageId, ordinal: one.ordinal },
+    });
+    // Another tenant, an ordinal that does not exist, a message of another ticket: the same 404.
+    expect((await get(path, clinicCookie)).statusCode).toBe(404);
+    expect(
+      (await get(`/v1/tickets/${id}/messages/${encodeURIComponent(one.messageId)}/media/999`)).statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await get(
+          `/v1/tickets/b598352e-77f5-546c-a017-5ec108ed50ba/messages/${encodeURIComponent(one.messageId)}/media/${one.ordinal}`,
+        )
+      ).statusCode,
+    ).toBe(404);
+    expect((await get(`/v1/tickets/${id}/messages/x/media/-1`)).statusCode).toBe(400);
   });
 
   test('long tickets come in pages', async () => {

@@ -37,9 +37,59 @@ describe('ticket search filters', () => {
 
   test('phone is reduced to digits; too short is a clear error', () => {
     expect(ticketFilter('t1', { ...base, phone: '+55 (11) 98765-4321' }).filters).toContain(
-      'phones:=5511987654321',
+      'phones:=[5511987654321,551187654321]',
     );
     expect(() => ticketFilter('t1', { ...base, phone: '123' })).toThrow(/at least 8 digits/);
+  });
+
+  test.each([
+    ['+55 (11) 98765-4321 (with the 9th digit)', '+55 (11) 98765-4321', '551187654321'],
+    ['55 11 8765-4321 (without it)', '55 11 8765-4321', '5511987654321'],
+    ['(11) 8765-4321 (area code, no 9th digit)', '(11) 8765-4321', '11987654321'],
+    ['+52 1 55 1234 5678 (Mexico, old mobile prefix)', '+52 1 55 1234 5678', '525512345678'],
+    ['+52 55 1234 5678 (Mexico, without it)', '+52 55 1234 5678', '5215512345678'],
+    ['+54 9 11 2345 6789 (Argentina mobile)', '+54 9 11 2345 6789', '541123456789'],
+    ['+54 11 2345 6789 (Argentina, without the 9)', '+54 11 2345 6789', '5491123456789'],
+  ])('phone %s also matches the other national shape', (_what, typed, other) => {
+    const filter = ticketFilter('t1', { ...base, phone: typed }).filters.find((f) =>
+      f.startsWith('phones:='),
+    );
+    expect(filter).toContain(other);
+  });
+
+  test('the last four digits are enough only with a date range or a name', () => {
+    expect(() => ticketFilter('t1', { ...base, phone: '4321' })).toThrow(/at least 8 digits/);
+    expect(ticketFilter('t1', { ...base, phone: '4321', from: '2025-03-01' }).filters).toContain(
+      'phones:=tail4321',
+    );
+    expect(ticketFilter('t1', { ...base, phone: '…4321', name: 'Ana' }).filters).toContain(
+      'phones:=tail4321',
+    );
+    expect(() => ticketFilter('t1', { ...base, phone: '321', name: 'Ana' })).toThrow(/at least 8 digits/);
+  });
+
+  test("a bare day is that whole day in the tenant's time zone", () => {
+    const zone = 'America/Sao_Paulo'; // UTC-3 in March 2025 (no daylight saving since 2019)
+    expect(parseDateBound('from', '2025-03-12', zone)).toBe(Date.parse('2025-03-12T03:00:00Z') / 1000);
+    expect(parseDateBound('to', '2025-03-12', zone)).toBe(Date.parse('2025-03-13T02:59:59Z') / 1000);
+    expect(parseDateBound('from', '2025-03-12', 'America/Mexico_City')).toBe(
+      Date.parse('2025-03-12T06:00:00Z') / 1000,
+    );
+    // A day that starts at a daylight-saving change (New York, 2025-03-09 is 23 hours long).
+    expect(parseDateBound('from', '2025-03-09', 'America/New_York')).toBe(
+      Date.parse('2025-03-09T05:00:00Z') / 1000,
+    );
+    expect(parseDateBound('to', '2025-03-09', 'America/New_York')).toBe(
+      Date.parse('2025-03-10T03:59:59Z') / 1000,
+    );
+    expect(parseDateBound('from', '2025-03-12')).toBe(Date.parse('2025-03-12T00:00:00Z') / 1000);
+  });
+
+  test('facet filters take a picked value as a quoted literal and refuse filter syntax', () => {
+    expect(ticketFilter('t1', { ...base, channel: 'WhatsApp', team: 'Suporte N1' }).filters).toEqual(
+      expect.arrayContaining(['channel:=`WhatsApp`', 'team:=`Suporte N1`']),
+    );
+    expect(() => ticketFilter('t1', { ...base, agent: 'x` || tenant_key:=`other' })).toThrow(/not a value/);
   });
 
   test('ticket takes the id or the sequential number', () => {

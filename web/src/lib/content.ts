@@ -8,6 +8,27 @@ export interface ContentContext {
   onImage: (url: string, alt: string) => void;
   /** The option the customer picked after a menu, if any. */
   chosen?: string | null;
+  /** A fresh signed link for one of this message's media (links in a ticket read expire). */
+  relink?: (ordinal: number) => Promise<string | null>;
+}
+
+/** GET /v1/tickets/:ticketId/messages/:messageId/media/:ordinal → a fresh signed URL, or null. */
+export async function freshMediaUrl(
+  ticketId: string,
+  messageId: string,
+  ordinal: number,
+): Promise<string | null> {
+  try {
+    const res = await fetch(
+      `/v1/tickets/${encodeURIComponent(ticketId)}/messages/${encodeURIComponent(messageId)}/media/${ordinal}`,
+      { credentials: 'same-origin', headers: { accept: 'application/json' } },
+    );
+    if (!res.ok) return null;
+    const body = (await res.json()) as { url?: unknown };
+    return typeof body.url === 'string' ? body.url : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Helpers for Blip content (docs/blip-api.md §6). Everything returned here is rendered as text by Svelte. */

@@ -1,11 +1,60 @@
+import { getContext, setContext } from 'svelte';
 import type { Locale } from './i18n';
 
+/**
+ * Dates are shown in the tenant's time zone (the session's `timeZone`, default America/Sao_Paulo),
+ * the one its PDFs and its searches use, whatever the reader's computer says. The layout puts it
+ * in the Svelte context; components read it with displayZone() while they initialise.
+ */
+const ZONE = Symbol('tenant-time-zone');
+export const DEFAULT_ZONE = 'America/Sao_Paulo';
+export function provideDisplayZone(get: () => string | undefined): void {
+  setContext(ZONE, get);
+}
+export function displayZone(): string | undefined {
+  const get = getContext<(() => string | undefined) | undefined>(ZONE);
+  return get?.();
+}
+
+/** IANA spells cities without accents; the ones our tenants use, as their people write them. */
+const CITY_NAMES: Record<string, string> = {
+  'America/Sao_Paulo': 'São Paulo',
+  'America/Bogota': 'Bogotá',
+  'America/Mexico_City': 'Ciudad de México',
+  'America/Argentina/Buenos_Aires': 'Buenos Aires',
+};
+
+/** "São Paulo" and "UTC−03:00" for a zone, in the reader's language where Intl knows the city. */
+export function zoneLabel(
+  timeZone: string,
+  locale: Locale,
+  at = new Date(),
+): { zone: string; offset: string } {
+  const city = CITY_NAMES[timeZone] ?? timeZone.split('/').pop()?.replace(/_/g, ' ') ?? timeZone;
+  let offset = 'UTC';
+  try {
+    const part = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
+      .formatToParts(at)
+      .find((p) => p.type === 'timeZoneName')?.value;
+    offset = (part ?? 'GMT').replace('GMT', 'UTC').replace('-', '−') || 'UTC';
+    if (offset === 'UTC') offset = 'UTC±00:00';
+  } catch {
+    return { zone: city, offset: '' };
+  }
+  void locale;
+  return { zone: city, offset };
+}
+
 const fmtCache = new Map<string, Intl.DateTimeFormat>();
-function fmt(locale: Locale, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale}|${JSON.stringify(options)}`;
+function fmt(locale: Locale, options: Intl.DateTimeFormatOptions, timeZone?: string): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone ?? ''}|${JSON.stringify(options)}`;
   let f = fmtCache.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat(locale, options);
+    try {
+      f = new Intl.DateTimeFormat(locale, { ...options, ...(timeZone ? { timeZone } : {}) });
+    } catch {
+      f = new Intl.DateTimeFormat(locale, options);
+    }
     fmtCache.set(key, f);
   }
   return f;
@@ -18,25 +67,29 @@ const valid = (iso: string | null | undefined): Date | null => {
 };
 
 /** Date and time as the archive saw it (the server's and the browser's time zone is the reader's). */
-export function dateTime(locale: Locale, iso: string | null | undefined): string {
+export function dateTime(locale: Locale, iso: string | null | undefined, timeZone?: string): string {
   const d = valid(iso);
-  return d ? fmt(locale, { dateStyle: 'short', timeStyle: 'short' }).format(d) : '—';
+  return d ? fmt(locale, { dateStyle: 'short', timeStyle: 'short' }, timeZone).format(d) : '—';
 }
 
-export function time(locale: Locale, iso: string | null | undefined): string {
+export function time(locale: Locale, iso: string | null | undefined, timeZone?: string): string {
   const d = valid(iso);
-  return d ? fmt(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(d) : '';
+  return d ? fmt(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' }, timeZone).format(d) : '';
 }
 
-export function day(locale: Locale, iso: string | null | undefined): string {
+export function day(locale: Locale, iso: string | null | undefined, timeZone?: string): string {
   const d = valid(iso);
-  return d ? fmt(locale, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(d) : '';
+  return d
+    ? fmt(locale, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }, timeZone).format(d)
+    : '';
 }
 
-/** A key that changes when the calendar day changes (local time). */
-export function dayKey(iso: string | null | undefined): string {
+/** A key that changes when the calendar day changes (in `timeZone`, else local time). */
+export function dayKey(iso: string | null | undefined, timeZone?: string): string {
   const d = valid(iso);
-  return d ? `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}` : '';
+  if (!d) return '';
+  if (!timeZone) return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+  return fmt('en', { year: 'numeric', month: '2-digit', day: '2-digit' }, timeZone).format(d);
 }
 
 export function size(bytes: number | null | undefined, locale: Locale): string {

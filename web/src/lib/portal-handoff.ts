@@ -15,9 +15,9 @@ export interface HandoffDeps {
   /** Switches the UI (and its cookie) to the portal's language. */
   applyLanguage(language: string): Promise<void>;
   /** The bot key and the portal user's e-mail (getApplication, get /account). */
-  identity(): Promise<{ key: string; user?: string }>;
+  identity(): Promise<{ key: string; user?: string; botName?: string }>;
   /** POST /v1/session; its status and, when refused otherwise than 400/401, the API's message. */
-  login(key: string, user?: string): Promise<{ status: number; message?: string }>;
+  login(key: string, user?: string, botName?: string): Promise<{ status: number; message?: string }>;
   /** GET /v1/session answers 200: the browser sent the cookie it was just given. */
   sessionKept(): Promise<boolean>;
 }
@@ -45,7 +45,7 @@ async function steps(deps: HandoffDeps): Promise<HandoffOutcome> {
     .language()
     .then((language) => (language ? deps.applyLanguage(language) : undefined))
     .catch(() => undefined);
-  let identity: { key: string; user?: string };
+  let identity: { key: string; user?: string; botName?: string };
   try {
     identity = await deps.identity();
   } catch {
@@ -55,7 +55,7 @@ async function steps(deps: HandoffDeps): Promise<HandoffOutcome> {
   await languageApplied;
   let answer: { status: number; message?: string };
   try {
-    answer = await deps.login(identity.key, identity.user);
+    answer = await deps.login(identity.key, identity.user, identity.botName);
   } catch (err) {
     return { ok: false, reason: 'error', detail: (err as Error).message };
   }

@@ -106,7 +106,7 @@ export async function portalLanguage(): Promise<string | undefined> {
 }
 
 /** The portal's bot key and its user's e-mail (the actor of the audit log). */
-export async function portalIdentity(): Promise<{ key: string; user?: string }> {
+export async function portalIdentity(): Promise<{ key: string; user?: string; botName?: string }> {
   const app = await portalRequest<PortalApplication>('getApplication');
   const key = app && botKeyFromApplication(app);
   if (!key) throw new Error('portal gave no bot key');
@@ -115,5 +115,7 @@ export async function portalIdentity(): Promise<{ key: string; user?: string }> 
     command: { method: 'get', uri: '/account' },
   }).catch(() => undefined);
   const user = account?.email ?? account?.resource?.email;
-  return { key, ...(user ? { user } : {}) };
+  // The bot's name names the tenant until an operator sets one (`tenants set-name`).
+  const botName = typeof app.name === 'string' ? app.name.trim().slice(0, 120) : '';
+  return { key, ...(user ? { user } : {}), ...(botName ? { botName } : {}) };
 }

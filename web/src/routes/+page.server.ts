@@ -1,17 +1,35 @@
+import type { ApiErrorBody } from '$lib/codes';
+import { formDate, parseFormDate } from '$lib/dates';
 import { apiGet } from '$lib/server/api';
 import type { SearchResult } from '$lib/types';
 import type { PageServerLoad } from './$types';
 
-const FIELDS = ['name', 'phone', 'ticket', 'from', 'to', 'q'] as const;
+const FIELDS = ['name', 'phone', 'ticket', 'from', 'to', 'q', 'channel', 'agent', 'team'] as const;
+const DATE_FIELDS = new Set<string>(['from', 'to']);
 const PER_PAGE = 20;
+
+type Problem = { kind: 'invalid' | 'unavailable'; status: number; body: ApiErrorBody | null };
 
 export const load: PageServerLoad = async (event) => {
   const params = new URLSearchParams();
   const form: Record<string, string> = {};
+  let problem: Problem | null = null;
   for (const field of FIELDS) {
-    const value = event.url.searchParams.get(field)?.trim() ?? '';
+    let value = event.url.searchParams.get(field)?.trim() ?? '';
+    if (value && DATE_FIELDS.has(field)) {
+      // Typed day first (dd/mm/aaaa); the API takes ISO days.
+      const iso = parseFormDate(value);
+      if (iso) {
+        params.set(field, iso);
+        value = formDate(iso);
+      } else
+        problem ??= {
+          kind: 'invalid',
+          status: 400,
+          body: { error: 'bad_request', reason: 'date_invalid', params: { field } },
+        };
+    } else if (value) params.set(field, value);
     form[field] = value;
-    if (value) params.set(field, value);
   }
   const page = Math.max(
     1,
@@ -20,6 +38,7 @@ export const load: PageServerLoad = async (event) => {
   params.set('page', String(page));
   params.set('perPage', String(PER_PAGE));
   const filtered = FIELDS.some((f) => form[f]);
+  if (problem) return { form, filtered, result: null, problem };
   const res = await apiGet<SearchResult>(event, `/v1/tickets?${params}`);
   if (res.ok) return { form, filtered, result: res.data, problem: null };
   return {
@@ -28,7 +47,8 @@ export const load: PageServerLoad = async (event) => {
     result: null,
     problem: {
       kind: res.status === 400 ? ('invalid' as const) : ('unavailable' as const),
-      message: res.message,
+      status: res.status,
+      body: res.body,
     },
   };
 };

@@ -354,6 +354,10 @@ export interface paths {
                              */
                             expiresAt?: string;
                             tenantId: string;
+                            /** @description the company or bot name people know the tenant by (`ticket-vault tenants set-name`, or the portal at first login) */
+                            tenantName?: string | null;
+                            /** @description IANA zone the tenant's dates are shown and searched in (default America/Sao_Paulo) */
+                            timeZone?: string;
                         };
                     };
                 };
@@ -373,6 +377,8 @@ export interface paths {
                     "application/json": {
                         /** @description Key <bot access key> */
                         auth: string;
+                        /** @description the bot's name as the Blip portal shows it; stored as the tenant's name only while it has none (the CLI's `tenants set-name` wins) */
+                        botName?: string;
                         /** @description who is reading (portal user e-mail), for the audit log; recorded and shown as claimed (not verified) */
                         user?: string;
                     };
@@ -403,6 +409,10 @@ export interface paths {
                              */
                             expiresAt: string;
                             tenantId: string;
+                            /** @description the company or bot name people know the tenant by (`ticket-vault tenants set-name`, or the portal at first login) */
+                            tenantName?: string | null;
+                            /** @description IANA zone the tenant's dates are shown and searched in (default America/Sao_Paulo) */
+                            timeZone?: string;
                         };
                     };
                 };
@@ -554,10 +564,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search archived tickets of the session tenant, newest first */
+        /** Search archived tickets of the session tenant, newest first; bare dates are whole days in the tenant's time zone */
         get: {
             parameters: {
                 query?: {
+                    /** @description only this agent (a value of facets.agent) */
+                    agent?: string;
+                    /** @description only this channel (a value of facets.channel) */
+                    channel?: string;
                     /** @description closed on or after: 2025-03-12 or an ISO date-time */
                     from?: string;
                     /** @description contact name: prefix, typo and accent tolerant */
@@ -568,6 +582,8 @@ export interface paths {
                     phone?: string;
                     /** @description free text inside messages */
                     q?: string;
+                    /** @description only this team (a value of facets.team) */
+                    team?: string;
                     /** @description ticket id (UUID) or sequential number */
                     ticket?: string;
                     /** @description closed on or before: 2025-03-12 (whole day) or an ISO date-time */
@@ -595,6 +611,20 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            facets: {
+                                agent: {
+                                    count: number;
+                                    value: string;
+                                }[];
+                                channel: {
+                                    count: number;
+                                    value: string;
+                                }[];
+                                team: {
+                                    count: number;
+                                    value: string;
+                                }[];
+                            };
                             found: number;
                             hits: {
                                 agent?: string | null;
@@ -611,6 +641,8 @@ export interface paths {
                                     match: boolean;
                                     text: string;
                                 }[] | null;
+                                /** @description position of the message the free text matched: open the ticket there */
+                                hitPosition?: number | null;
                                 mediaCount?: number;
                                 messageCount?: number;
                                 openedAt?: string | null;
@@ -622,6 +654,8 @@ export interface paths {
                             perPage: number;
                             /** @description The words matched more tickets than one search covers (250): only the best-matching ones were considered, and the other filters apply within them. More specific words find the others. */
                             textMatchesCapped: boolean;
+                            /** @description the zone bare dates were read in */
+                            timeZone?: string;
                         };
                     };
                 };
@@ -812,6 +846,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets/{ticketId}/messages/{messageId}/media/{ordinal}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A fresh signed link to one archived media file (the links in a ticket read expire; an open ticket asks again) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    messageId: string;
+                    ordinal: number;
+                    /** @description the Blip ticket id (UUID) */
+                    ticketId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            expiresInSeconds: number;
+                            /** @description short-lived signed URL */
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets/{ticketId}/verify": {
         parameters: {
             query?: never;
@@ -892,8 +980,16 @@ export interface components {
     schemas: {
         /** Error */
         "def-0": {
+            /** @description stable code (api/services/http-errors.ts ERROR_CODES) */
             error: string;
+            /** @description English detail for logs and operators; UIs translate the codes */
             message: string;
+            /** @description values the translated message names, e.g. { field: "from" } */
+            params?: {
+                [key: string]: string | number;
+            };
+            /** @description finer code when the caller can correct the request (ERROR_REASONS) */
+            reason?: string;
         };
         /** Health */
         "def-1": {
