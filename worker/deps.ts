@@ -2,6 +2,7 @@ import type { Browser } from 'puppeteer-core';
 import { Agent } from 'undici';
 import type { ArchiveDeps } from '../activities/archive';
 import type { ExportDeps } from '../activities/export';
+import type { MediaTextDeps } from '../activities/media-text';
 import { createBlipClient } from '../lib/blip';
 import { connectDatabase, createObjectStore, createSearch } from '../lib/clients';
 import type { Config } from '../lib/config';
@@ -10,6 +11,7 @@ import { createSecretBox, type SecretBox } from '../lib/crypto';
 import { getTenant, TenantNotFoundError, tenantAuthorization } from '../lib/db/tenants';
 import { createSealKeyProvider } from '../lib/integrity/key-provider';
 import type { Logger } from '../lib/logger';
+import { limitsFromConfig } from '../lib/media-text/limits';
 import { launchChromium } from '../lib/pdf/chromium';
 import { ensureCollections } from '../lib/search/migrate';
 
@@ -20,7 +22,7 @@ import { ensureCollections } from '../lib/search/migrate';
 export async function createWorkerDeps(
   config: Config,
   logger: Logger,
-): Promise<ArchiveDeps & ExportDeps & { box: SecretBox; close: () => Promise<void> }> {
+): Promise<ArchiveDeps & ExportDeps & MediaTextDeps & { box: SecretBox; close: () => Promise<void> }> {
   // Before connecting to anything: a process without its secrets does not start.
   const secrets = secretsOf(config);
   const db = await connectDatabase(config);
@@ -99,6 +101,7 @@ export async function createWorkerDeps(
     publicApiUrl: config.PUBLIC_API_URL.replace(/\/+$/, ''),
     maxEmbeddedImageBytes: config.PDF_MAX_IMAGE_BYTES,
     printTimeoutMs: 10 * 60_000,
+    mediaText: { limits: limitsFromConfig(config), defaultLanguages: config.MEDIA_TEXT_LANGUAGES },
     async close() {
       if (browser) await (await browser.catch(() => null))?.close();
       await blipPool.close();

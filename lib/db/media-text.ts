@@ -50,7 +50,10 @@ export async function saveMediaText(db: Queryable, r: MediaTextRecord): Promise<
   );
 }
 
-/** A stored media object of a ticket that this engine version has not read yet (or all, with force). */
+/**
+ * A stored image, PDF or text object of a tenant (or of one ticket) that this engine version has
+ * not read yet (or every one, with force). Audio and video are never read.
+ */
 export interface MediaToRead {
   sha256: string;
   storageKey: string;
@@ -60,9 +63,11 @@ export interface MediaToRead {
 }
 
 const MEDIA_TO_READ_SQL = `
-  select distinct on (m.sha256) m.sha256, m.storage_key, m.content_type, m.size, m.title
+  select distinct on (m.sha256) m.sha256, m.storage_key, coalesce(m.content_type, m.declared_type) as content_type,
+         m.size, m.title
     from media m
    where m.tenant_id = $1 and m.status = 'stored' and m.storage_key is not null
+     and (coalesce(m.content_type, m.declared_type) ~* '^(image/|application/pdf|text/)')
      and ($2::text is null or m.ticket_id = $2)
      and ($5::boolean or not exists (select 1 from media_text x
                       where x.tenant_id = m.tenant_id and x.sha256 = m.sha256
@@ -186,4 +191,25 @@ export function mediaKind(contentType: string | null): 'image' | 'audio' | 'vide
   if (t.startsWith('video/')) return 'video';
   if (t.startsWith('text/') || t.startsWith('application/')) return 'document';
   return 'other';
+}
+
+/** The tenant's own OCR languages (null: the installation's MEDIA_TEXT_LANGUAGES). */
+export async function getTenantOcrLanguages(db: Queryable, tenantId: string): Promise<string | null> {
+  const { rows } = await db.query<{ ocr_languages: string | null }>(
+    'select ocr_languages from tenants where tenant_id = $1',
+    [tenantId],
+  );
+  return rows[0]?.ocr_languages ?? null;
+}
+
+export async function setTenantOcrLanguages(
+  db: Queryable,
+  tenantId: string,
+  languages: string | null,
+): Promise<boolean> {
+  const r = await db.query('update tenants set ocr_languages = $2, updated_at = now() where tenant_id = $1', [
+    tenantId,
+    languages,
+  ]);
+  return (r.rowCount ?? 0) > 0;
 }

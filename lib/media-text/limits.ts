@@ -43,3 +43,21 @@ export const ocrLanguages = z
   .string()
   .trim()
   .regex(/^[a-z_]{3,8}(\+[a-z_]{3,8}){0,5}$/, 'Tesseract language codes joined by +, e.g. por+spa+eng');
+
+/** The limits as configured (lib/config.ts MEDIA_TEXT_*). */
+export function limitsFromConfig(c: {
+  MEDIA_TEXT_MAX_BYTES: number;
+  MEDIA_TEXT_MAX_PIXELS: number;
+  MEDIA_TEXT_MAX_PAGES: number;
+  MEDIA_TEXT_TIMEOUT_SECONDS: number;
+  MEDIA_TEXT_MEMORY_MB: number;
+}): MediaTextLimits {
+  return mediaTextLimitsSchema.parse({
+    ...DEFAULT_MEDIA_TEXT_LIMITS,
+    maxBytes: c.MEDIA_TEXT_MAX_BYTES,
+    maxPixels: c.MEDIA_TEXT_MAX_PIXELS,
+    maxPages: c.MEDIA_TEXT_MAX_PAGES,
+    timeoutSeconds: c.MEDIA_TEXT_TIMEOUT_SECONDS,
+    memoryBytes: c.MEDIA_TEXT_MEMORY_MB * 1024 ** 2,
+  });
+}
