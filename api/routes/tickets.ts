@@ -57,7 +57,13 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
     }),
   });
 
-  app.get<{ Querystring: Omit<TicketQuery, 'page' | 'perPage'> & { page?: number; perPage?: number } }>(
+  app.get<{
+    Querystring: Omit<TicketQuery, 'page' | 'perPage' | 'has'> & {
+      page?: number;
+      perPage?: number;
+      has?: string;
+    };
+  }>(
     '/v1/tickets',
     {
       preValidation: integerQuery(['page', 'perPage']),
@@ -75,6 +81,12 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
             ticket: searchText('ticket id (UUID) or sequential number'),
             from: searchText('closed on or after: 2025-03-12 or an ISO date-time'),
             to: searchText('closed on or before: 2025-03-12 (whole day) or an ISO date-time'),
+            has: {
+              type: 'string',
+              pattern: '^(image|document|audio|video)(,(image|document|audio|video)){0,3}$',
+              description:
+                'only tickets with media of each of these kinds, comma-separated: image,document,audio,video',
+            },
             page: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
             perPage: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE, default: 20 },
           },
@@ -102,8 +114,10 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
     async (req) => {
       const { tenantId } = await opts.access.sessionOf(req);
       try {
+        const { has, ...rest } = req.query;
         return await opts.search(tenantId, {
-          ...req.query,
+          ...rest,
+          ...(has ? { has: has.split(',') as TicketQuery['has'] } : {}),
           page: req.query.page ?? 1,
           perPage: req.query.perPage ?? 20,
         });

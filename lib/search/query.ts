@@ -16,9 +16,14 @@ export interface TicketQuery {
   ticket?: string;
   from?: string;
   to?: string;
+  /** Only tickets holding media of every one of these kinds. */
+  has?: MediaKindFilter[];
   page: number;
   perPage: number;
 }
+
+export const MEDIA_KIND_FILTERS = ['image', 'document', 'audio', 'video'] as const;
+export type MediaKindFilter = (typeof MEDIA_KIND_FILTERS)[number];
 
 export class SearchQueryError extends Error {
   override name = 'SearchQueryError';
@@ -75,6 +80,11 @@ export function ticketFilter(
   if (from !== undefined && to !== undefined && from > to) throw new SearchQueryError('from is after to');
   if (from !== undefined) filters.push(`closed_at:>=${from}`);
   if (to !== undefined) filters.push(`closed_at:<=${to}`);
+  for (const kind of new Set(query.has ?? [])) {
+    if (!MEDIA_KIND_FILTERS.includes(kind))
+      throw new SearchQueryError(`has must be one of ${MEDIA_KIND_FILTERS.join(', ')}`);
+    filters.push(`media_kinds:=${kind}`);
+  }
   const name = query.name?.trim();
   return { filters, nameQuery: name ? name : null };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SearchClient } from './client';
 import { type TicketQuery, ticketFilter } from './query';
-import type { CollectionNames } from './schema';
+import type { CollectionNames, MediaSource } from './schema';
 import { type TenantFilterMode, tenantFilter, withTenantFilter } from './tenant-scope';
 
 /** Search tickets for one tenant: fields, dates and free text inside messages; newest first. */
@@ -18,6 +18,11 @@ export interface TicketHit {
   mediaCount: number;
   /** A snippet of the matching message (free text) or name, cut into plain-text segments. */
   highlight: HighlightSegment[] | null;
+  /**
+   * The free text was found in the text read from a media file (machine-read, issue 18), not in
+   * what was typed: which image, or which document and page. null when found in a message's text.
+   */
+  foundIn: MediaSource | null;
 }
 
 /** Plain text only: the UI renders segments as text and marks the matching ones, never as HTML. */
@@ -62,7 +67,8 @@ const MAX_TEXT_TICKETS = 250;
  */
 const GROUPED_SEARCH_MAX_MESSAGES = 20_000;
 
-type TextMatches = { snippets: Map<string, HighlightSegment[] | null>; capped: boolean };
+type TextMatch = { highlight: HighlightSegment[] | null; foundIn: MediaSource | null };
+type TextMatches = { snippets: Map<string, TextMatch>; capped: boolean };
 
 interface TicketDoc {
   tenant_id: string;
@@ -80,8 +86,33 @@ interface TicketDoc {
   media_count?: number;
 }
 
-type Highlight = { field?: string; snippet?: string };
-type MessageHit = { document: { tenant_id: string; ticket_id: string }; highlights?: Highlight[] };
+type Highlight = { field?: string; snippet?: string; snippets?: string[]; indices?: number[] };
+type MessageHit = {
+  document: { tenant_id: string; ticket_id: string; media_sources?: string[] };
+  highlights?: Highlight[];
+};
+
+/** The best highlight of a message hit, and the media it was read from when it is in media_text. */
+function textMatch(hit: MessageHit | undefined, tag: string): TextMatch {
+  const h = hit?.highlights?.[0];
+  if (!h) return { highlight: null, foundIn: null };
+  if (h.field !== 'media_text') return { highlight: segments(h.snippet, tag), foundIn: null };
+  const index = h.indices?.[0] ?? 0;
+  let foundIn: MediaSource | null = null;
+  try {
+    const raw = hit?.document.media_sources?.[index];
+    if (raw) foundIn = JSON.parse(raw) as MediaSource;
+  } catch {
+    foundIn = null;
+  }
+  return {
+    highlight: segments(h.snippets?.[0] ?? h.snippet, tag),
+    foundIn: foundIn ?? { kind: 'document', name: null, page: null },
+  };
+}
+
+/** Collections built before media_text (issue 18) answer this until `reindex` rebuilds them. */
+const isMissingMediaText = (err: unknown) => /media_text/.test(String((err as Error)?.message ?? ''));
 
 /** What a search reports besides its answer: the API turns these into a metric and a warning. */
 export interface TicketSearchObserver {
@@ -140,22 +171,32 @@ export function createTicketSearch(
     tag: string,
     grouped: boolean,
   ) {
-    return (await client
-      .collections(names.messages)
-      .documents()
-      .search({
-        q,
-        query_by: 'text',
-        filter_by: tenantFilter(tenantId, mode),
-        ...(grouped ? { group_by: 'ticket_id', group_limit: 1 } : {}),
-        per_page: MAX_TEXT_TICKETS,
-        highlight_start_tag: tag,
-        highlight_end_tag: tag,
-      } as never)) as unknown as {
+    type Answer = {
       found: number;
       hits?: MessageHit[];
       grouped_hits?: Array<{ group_key: string[]; hits: MessageHit[] }>;
     };
+    const run = (queryBy: string) =>
+      client
+        .collections(names.messages)
+        .documents()
+        .search({
+          q,
+          query_by: queryBy,
+          filter_by: tenantFilter(tenantId, mode),
+          ...(grouped ? { group_by: 'ticket_id', group_limit: 1 } : {}),
+          per_page: MAX_TEXT_TICKETS,
+          // The media text can be long: bring back only what the answer needs.
+          include_fields: 'tenant_id,ticket_id,media_sources',
+          highlight_start_tag: tag,
+          highlight_end_tag: tag,
+        } as never) as unknown as Promise<Answer>;
+    try {
+      return await run('text,media_text');
+    } catch (err) {
+      if (!isMissingMediaText(err)) throw err;
+      return run('text');
+    }
   }
 
   /** Ticket ids whose messages match `q`, with the best snippet of each. */
@@ -165,7 +206,7 @@ export function createTicketSearch(
     q: string,
     tag: string,
   ): Promise<TextMatches> {
-    const snippets = new Map<string, HighlightSegment[] | null>();
+    const snippets = new Map<string, TextMatch>();
     const where = { tenantId, collection: 'messages' as const, mode };
     const best = await searchMessages(tenantId, mode, q, tag, false);
     const hits = best.hits ?? [];
@@ -173,14 +214,14 @@ export function createTicketSearch(
       // Every matching message seen, or far too many to group: the tickets of the best ones.
       for (const hit of ownOnly(hits, (h) => h.document.tenant_id, where)) {
         const id = hit.document.ticket_id;
-        if (!snippets.has(id)) snippets.set(id, segments(hit.highlights?.[0]?.snippet, tag));
+        if (!snippets.has(id)) snippets.set(id, textMatch(hit, tag));
       }
       return { snippets, capped: best.found > hits.length };
     }
     const grouped = await searchMessages(tenantId, mode, q, tag, true);
     for (const group of ownOnly(grouped.grouped_hits ?? [], (g) => g.hits[0]?.document.tenant_id, where)) {
       const id = group.group_key[0];
-      if (id) snippets.set(id, segments(group.hits[0]?.highlights?.[0]?.snippet, tag));
+      if (id) snippets.set(id, textMatch(group.hits[0], tag));
     }
     return { snippets, capped: grouped.found > snippets.size };
   }
@@ -192,7 +233,7 @@ export function createTicketSearch(
   ): Promise<TicketSearchResult> {
     const { filters, nameQuery } = ticketFilter(tenantId, query, mode);
     const tag = `\u2063${randomBytes(6).toString('hex')}\u2063`;
-    let snippets: Map<string, HighlightSegment[] | null> | null = null;
+    let snippets: Map<string, TextMatch> | null = null;
     let textMatchesCapped = false;
     const text = query.q?.trim();
     if (text) {
@@ -257,7 +298,8 @@ export function createTicketSearch(
         closedAt: iso(d.closed_at),
         messageCount: d.message_count ?? 0,
         mediaCount: d.media_count ?? 0,
-        highlight: snippets?.get(d.ticket_id) ?? segments(highlights?.[0]?.snippet, tag),
+        highlight: snippets?.get(d.ticket_id)?.highlight ?? segments(highlights?.[0]?.snippet, tag),
+        foundIn: snippets?.get(d.ticket_id)?.foundIn ?? null,
       })),
     };
   }
