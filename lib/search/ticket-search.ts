@@ -186,8 +186,8 @@ export function createTicketSearch(
           filter_by: tenantFilter(tenantId, mode),
           ...(grouped ? { group_by: 'ticket_id', group_limit: 1 } : {}),
           per_page: MAX_TEXT_TICKETS,
-          // The media text can be long: bring back only what the answer needs.
-          include_fields: 'tenant_id,ticket_id,media_sources',
+          // Typesense 0.24 highlights only the fields it returns: media_text must stay in the
+          // answer (include_fields/exclude_fields drop its highlight), so long texts travel too.
           highlight_start_tag: tag,
           highlight_end_tag: tag,
         } as never) as unknown as Promise<Answer>;
