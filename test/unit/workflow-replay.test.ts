@@ -152,6 +152,12 @@ const RECORDED: Array<{ file: string; type: string; ends: string; activities: st
     ends: 'Completed',
     activities: ['resealBatch', 'resealBatch'],
   },
+  {
+    file: 'extract-media-text.json',
+    type: WORKFLOW.extractMediaText,
+    ends: 'Completed',
+    activities: ['extractMediaTextBatch', 'extractMediaTextBatch', 'indexMediaText'],
+  },
 ];
 
 const load = (file: string) =>
