@@ -2,7 +2,7 @@ import { apiGet } from '$lib/server/api';
 import type { SearchResult } from '$lib/types';
 import type { PageServerLoad } from './$types';
 
-const FIELDS = ['name', 'phone', 'ticket', 'from', 'to', 'q'] as const;
+const FIELDS = ['name', 'phone', 'ticket', 'from', 'to', 'q', 'has'] as const;
 const PER_PAGE = 20;
 
 export const load: PageServerLoad = async (event) => {
