@@ -3,6 +3,7 @@ import { indexTicket } from '../../lib/search/indexer';
 import { dropCollections, ensureCollections } from '../../lib/search/migrate';
 import { mediaTextWorkflowId } from '../../lib/temporal/contract';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { cliFor } from '../support/cli-harness';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
 import { makeSamples, type Sample } from '../support/ocr-samples';
 
@@ -196,6 +197,38 @@ test('the index is rebuilt from Postgres with the media text', async () => {
   const hits = await search('q=farmácia');
   expect(hits.map((h) => h.ticketId)).toEqual([tickets.a]);
   expect(hits[0]?.foundIn?.name).toBe('recibo.png');
+});
+
+test('extract-text reads what the installed engine has not read (media from before), with progress', async () => {
+  const cli = cliFor(env);
+  const { createHash } = await import('node:crypto');
+  const quick = [samples.pdfLayer, samples.bomb, samples.corrupt].map((s) =>
+    createHash('sha256')
+      .update((s as Sample).bytes)
+      .digest('hex'),
+  );
+  // As if these had been archived before the feature existed.
+  await env.db.query('delete from media_text where tenant_id = $1 and sha256 = any($2::text[])', [
+    BOT,
+    quick,
+  ]);
+  const first = await cli('extract-text', '--tenant', BOT, '--json');
+  expect(first.code).toBe(0);
+  expect(first.json()).toMatchObject({ read: 3, ok: 1, notOk: 2, tickets: 2 });
+  expect(first.stderr).toContain('extract-text: ocrbot: 3 files read');
+  const { rows } = await env.db.query<{ n: number }>(
+    'select count(*)::int as n from media_text where tenant_id = $1 and sha256 = any($2::text[])',
+    [BOT, quick],
+  );
+  expect(rows[0]?.n).toBe(3);
+  expect((await cli('extract-text', '--tenant', BOT, '--json')).json()).toMatchObject({ read: 0 });
+  expect(
+    (await cli('extract-text', '--tenant', BOT, '--force', '--since', '2999-01-01', '--json')).json(),
+  ).toMatchObject({
+    read: 0,
+  });
+  expect((await cli('extract-text', '--tenant', 'nobody-here', '--json')).code).not.toBe(0);
+  expect((await search('q=Bernardes')).map((h) => h.ticketId)).toEqual([tickets.b]);
 });
 
 test('metrics count files read and failures by reason', async () => {
