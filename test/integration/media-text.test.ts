@@ -228,6 +228,14 @@ test('extract-text reads what the installed engine has not read (media from befo
     read: 0,
   });
   expect((await cli('extract-text', '--tenant', 'nobody-here', '--json')).code).not.toBe(0);
+  // The tenant's own languages: validated, stored, back to the default.
+  expect((await cli('tenants', 'set-ocr-languages', BOT, 'por; rm -rf /')).code).toBe(2);
+  expect((await cli('tenants', 'set-ocr-languages', BOT, 'spa+por', '--json')).json()).toMatchObject({
+    ocrLanguages: 'spa+por',
+  });
+  expect((await cli('tenants', 'set-ocr-languages', BOT, 'default', '--json')).json()).toMatchObject({
+    ocrLanguages: null,
+  });
   expect((await search('q=Bernardes')).map((h) => h.ticketId)).toEqual([tickets.b]);
 });
 
