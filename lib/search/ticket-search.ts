@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SearchClient } from './client';
-import { type TicketQuery, ticketFilter } from './query';
+import { SearchQueryError, type TicketQuery, ticketFilter } from './query';
 import type { CollectionNames, MediaSource } from './schema';
 import { type TenantFilterMode, tenantFilter, withTenantFilter } from './tenant-scope';
 
@@ -275,6 +275,11 @@ export function createTicketSearch(
       }>;
     };
     const res = multi.results[0];
+    // Collections built before media_kinds (issue 18) cannot filter on it until `reindex`.
+    if (res?.error !== undefined && /media_kinds/.test(res.error))
+      throw new SearchQueryError(
+        'the media filter needs the search index rebuilt first (ticket-vault reindex)',
+      );
     if (!res || res.error !== undefined) throw new TicketSearchError(res?.code, res?.error ?? 'no result');
     const raw = res.hits ?? [];
     const hits = ownOnly(raw, (h) => h.document.tenant_id, { tenantId, collection: 'tickets', mode });
