@@ -2,11 +2,12 @@
 # worker (`node --import tsx worker/main.ts`). Not built in CI here (no Docker engine).
 FROM node:20-bookworm-slim
 
-# Chromium and fonts for PDF exports (Portuguese, Spanish, Arabic, emoji), poppler for reading PDFs;
-# no recommends, no cache.
+# Chromium and fonts for PDF exports (Portuguese, Spanish, Arabic, emoji), poppler for reading PDFs,
+# Tesseract with Portuguese, Spanish and English data for the text inside media (issue 18); no recommends, no cache.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      chromium fonts-noto-core fonts-noto-color-emoji fonts-liberation poppler-utils ca-certificates \
+      chromium fonts-noto-core fonts-noto-color-emoji fonts-liberation poppler-utils \
+      tesseract-ocr tesseract-ocr-por tesseract-ocr-spa tesseract-ocr-eng ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

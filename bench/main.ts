@@ -6,6 +6,7 @@ import type { BenchContext, BenchResult } from './lib/report';
 import { renderTable } from './lib/report';
 import { openStack } from './lib/stack';
 import { mediaBench } from './media';
+import { mediaTextBench } from './media-text';
 import { pdfBench } from './pdf';
 import { searchBench } from './search';
 import { webhookBench } from './webhook';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   webhook: webhookBench,
   archive: archiveBench,
   media: mediaBench,
+  'media-text': mediaTextBench,
   search: searchBench,
   pdf: pdfBench,
 };
@@ -29,7 +31,7 @@ const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
  * task queue no worker serves (they cost Temporal's SQLite file space, not CPU), and the others
  * should meet a fresh server.
  */
-const RUN_ORDER = ['archive', 'media', 'pdf', 'search', 'webhook'];
+const RUN_ORDER = ['archive', 'media', 'media-text', 'pdf', 'search', 'webhook'];
 
 function parseArgs(argv: string[]): { only: string[]; scale: 'small' | 'full' } {
   let only = RUN_ORDER;

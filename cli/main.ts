@@ -4,6 +4,7 @@ import { registerArchiveCommands } from './commands/archive';
 import { type CliRun, type CommandContext, type CommandResult, UsageError } from './commands/common';
 import { registerEraseCommands } from './commands/erase';
 import { registerExportCommands } from './commands/export';
+import { registerExtractTextCommands } from './commands/extract-text';
 import { registerHoldCommands } from './commands/hold';
 import { registerReindexCommands } from './commands/reindex';
 import { registerReplayCommands } from './commands/replay';
@@ -47,6 +48,7 @@ export function buildProgram(
   registerTenantCommands(program, ctx);
   registerArchiveCommands(program, ctx);
   registerReindexCommands(program, ctx);
+  registerExtractTextCommands(program, ctx);
   registerVerifyCommands(program, ctx);
   registerVerifyPdfCommands(program, ctx);
   registerExportCommands(program, ctx);

@@ -51,7 +51,9 @@ function aptMissing(packages: string[]): string[] {
 
 export function provisionApt(packages: string[], log: Log): void {
   if (!findOnPath('dpkg-query')) {
-    log('apt: not a Debian system; install PostgreSQL, Chromium, Noto fonts and poppler-utils yourself');
+    log(
+      'apt: not a Debian system; install PostgreSQL, Chromium, Noto fonts, poppler-utils and tesseract-ocr (with tesseract-ocr-por, -spa, -eng) yourself',
+    );
     return;
   }
   const missing = aptMissing(packages);

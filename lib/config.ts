@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parsePublicKeys, parseSigningKey } from './integrity/keys';
+import { ocrLanguages } from './media-text/limits';
 
 /**
  * Every setting of the product, read once from the environment and validated. `.env.example`
@@ -204,6 +205,24 @@ export const configSchema = z.object({
   // Ten attempts under the mirror activity's back-off (2 s doubling, at most 3 min) span about ten
   // minutes, so a short CDN outage does not lose a customer's media for good; five spanned 30 s.
   MEDIA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+  /**
+   * Text inside media (issue 18, lib/media-text/): the Tesseract languages read when the tenant has
+   * none of its own (tenants.ocr_languages), and what one file may cost. The extraction runs on its
+   * own task queue (`<TEMPORAL_TASK_QUEUE>-media-text`) with MEDIA_TEXT_CONCURRENCY files at once per
+   * worker, one core each, so archiving keeps its CPU.
+   */
+  MEDIA_TEXT_LANGUAGES: ocrLanguages.default('por+spa+eng'),
+  MEDIA_TEXT_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(1),
+  MEDIA_TEXT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 ** 3)
+    .default(50 * 1024 ** 2),
+  MEDIA_TEXT_MAX_PIXELS: z.coerce.number().int().min(10_000).max(400_000_000).default(50_000_000),
+  MEDIA_TEXT_MAX_PAGES: z.coerce.number().int().min(1).max(2000).default(50),
+  MEDIA_TEXT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
+  MEDIA_TEXT_MEMORY_MB: z.coerce.number().int().min(64).max(65536).default(1536),
   MEDIA_MAX_WAIT_SECONDS: z.coerce
     .number()
     .int()

@@ -54,6 +54,25 @@ export function createMetrics(process: 'api' | 'worker') {
       labelNames: ['tenant', 'outcome'] as const,
       registers: [registry],
     }),
+    mediaTextFiles: new Counter({
+      name: 'ticketvault_media_text_files_total',
+      help: 'Media files read for their text (OCR, PDF text layer), by status (ok, unreadable, timeout, failed)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    mediaTextSeconds: new Histogram({
+      name: 'ticketvault_media_text_seconds',
+      help: 'Seconds to read the text of one media file, by kind (image, document)',
+      labelNames: ['kind'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    mediaTextFailures: new Counter({
+      name: 'ticketvault_media_text_failures_total',
+      help: 'Media files whose text could not be read, by reason (pixels, bytes, pages, corrupt, timeout, memory, crash, unsupported)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -2,6 +2,7 @@ import type { Browser } from 'puppeteer-core';
 import { Agent } from 'undici';
 import type { ArchiveDeps } from '../activities/archive';
 import type { ExportDeps } from '../activities/export';
+import type { MediaTextDeps } from '../activities/media-text';
 import { createBlipClient } from '../lib/blip';
 import { connectDatabase, createObjectStore, createSearch } from '../lib/clients';
 import type { Config } from '../lib/config';
@@ -10,6 +11,7 @@ import { createSecretBox, type SecretBox } from '../lib/crypto';
 import { getTenant, TenantNotFoundError, tenantAuthorization } from '../lib/db/tenants';
 import { createSealKeyProvider } from '../lib/integrity/key-provider';
 import type { Logger } from '../lib/logger';
+import { limitsFromConfig } from '../lib/media-text/limits';
 import { launchChromium } from '../lib/pdf/chromium';
 import { createPdfSigner } from '../lib/pdf/signer-config';
 import { ensureCollections } from '../lib/search/migrate';
@@ -21,7 +23,7 @@ import { ensureCollections } from '../lib/search/migrate';
 export async function createWorkerDeps(
   config: Config,
   logger: Logger,
-): Promise<ArchiveDeps & ExportDeps & { box: SecretBox; close: () => Promise<void> }> {
+): Promise<ArchiveDeps & ExportDeps & MediaTextDeps & { box: SecretBox; close: () => Promise<void> }> {
   // Before connecting to anything: a process without its secrets does not start.
   const secrets = secretsOf(config);
   const pdfSigner = createPdfSigner(config);
@@ -106,6 +108,7 @@ export async function createWorkerDeps(
     maxEmbeddedImageBytes: config.PDF_MAX_IMAGE_BYTES,
     printTimeoutMs: 10 * 60_000,
     pdfSigner,
+    mediaText: { limits: limitsFromConfig(config), defaultLanguages: config.MEDIA_TEXT_LANGUAGES },
     async close() {
       if (browser) await (await browser.catch(() => null))?.close();
       await blipPool.close();

@@ -9,6 +9,7 @@ import { createMetrics } from '../lib/metrics';
 import { temporalConnectionOptions } from '../lib/temporal/connection';
 import { ensureRetentionSchedule } from '../lib/temporal/retention-schedule';
 import { createWorkerDeps } from './deps';
+import { createMediaTextWorker } from './media-text-worker';
 import { serveMetrics } from './metrics-server';
 
 /**
@@ -42,7 +43,26 @@ async function main() {
     maxConcurrentActivityTaskExecutions: 20,
     shutdownGraceTime: '20 seconds',
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
+  // The text inside media (issue 18) on its own queue and concurrency; 0 = not on this worker.
+  const mediaTextWorker =
+    config.MEDIA_TEXT_CONCURRENCY > 0
+      ? await createMediaTextWorker({
+          connection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          archiveQueue: config.TEMPORAL_TASK_QUEUE,
+          concurrency: config.MEDIA_TEXT_CONCURRENCY,
+          deps,
+          workflowsPath: require.resolve('../workflows'),
+        })
+      : null;
+  logger.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      address: config.TEMPORAL_ADDRESS,
+      mediaTextConcurrency: mediaTextWorker ? config.MEDIA_TEXT_CONCURRENCY : 0,
+    },
+    'worker started',
+  );
   // Partial media uploads of killed workers: swept now and hourly (the lifecycle rule, when the
   // bucket has one, does the same a day later).
   const sweepPartials = () =>
@@ -60,7 +80,7 @@ async function main() {
     );
   }
   try {
-    await worker.run();
+    await Promise.all([worker.run(), mediaTextWorker?.run()]);
   } finally {
     clearInterval(sweepTimer);
     await connection.close();

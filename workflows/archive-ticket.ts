@@ -1,6 +1,22 @@
-import { ApplicationFailure, log, patched, proxyActivities } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  log,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  startChild,
+  WorkflowIdReusePolicy,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ArchiveActivities } from '../activities/archive-types';
-import { NON_RETRYABLE_ERRORS } from '../lib/temporal/contract';
+import {
+  MEDIA_TEXT_QUEUE_SUFFIX,
+  mediaTextTaskQueue,
+  mediaTextWorkflowId,
+  NON_RETRYABLE_ERRORS,
+  SEARCH_ATTRIBUTE,
+} from '../lib/temporal/contract';
+import { extractMediaText } from './extract-media-text';
 
 /**
  * archiveTicket: fetch a closed ticket from Blip, mirror its media, seal it with a digest and
@@ -87,10 +103,20 @@ const MAX_MEDIA_BATCHES = 2000;
  */
 const SKIP_MIRROR_WITHOUT_MEDIA = 'skip-mirror-without-media';
 
+/**
+ * Runs after this patch start extractMediaText (the text inside the media, issue 18) once the
+ * ticket is sealed and indexed: a child on its own task queue, abandoned when the archive closes,
+ * so the archive never waits for OCR and no OCR failure can fail an archive.
+ */
+const EXTRACT_MEDIA_TEXT = 'extract-media-text';
+
 export async function archiveTicket(input: ArchiveTicketInput): Promise<ArchiveTicketResult> {
   const { tenantId, ticketId } = input;
   await fetchTicketActivities.fetchTicket({ tenantId, ticketId });
-  const { messageCount, pendingMedia } = await pagingActivities.fetchMessages({ tenantId, ticketId });
+  const { messageCount, mediaCount, pendingMedia } = await pagingActivities.fetchMessages({
+    tenantId,
+    ticketId,
+  });
 
   let mediaStored = 0;
   let mediaUnavailable = 0;
@@ -110,6 +136,27 @@ export async function archiveTicket(input: ArchiveTicketInput): Promise<ArchiveT
 
   const { digest } = await storeActivities.sealTicket({ tenantId, ticketId });
   await indexActivities.indexTicket({ tenantId, ticketId });
+  if (patched(EXTRACT_MEDIA_TEXT) && mediaCount > 0) await startMediaText(tenantId, ticketId);
   log.info('ticket archived', { tenantId, ticketId, messageCount, mediaStored, mediaUnavailable });
   return { ticketId, messageCount, mediaStored, mediaUnavailable, digest };
+}
+
+async function startMediaText(tenantId: string, ticketId: string): Promise<void> {
+  const queue = workflowInfo().taskQueue;
+  // A backfill's children run on the same queue; never stack the suffix twice.
+  const taskQueue = queue.endsWith(MEDIA_TEXT_QUEUE_SUFFIX) ? queue : mediaTextTaskQueue(queue);
+  try {
+    await startChild(extractMediaText, {
+      workflowId: mediaTextWorkflowId(tenantId, ticketId),
+      taskQueue,
+      args: [{ tenantId, ticketId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      // Found in the Temporal UI beside the archive: TenantId = … AND TicketId = ….
+      searchAttributes: { [SEARCH_ATTRIBUTE.tenantId]: [tenantId], [SEARCH_ATTRIBUTE.ticketId]: [ticketId] },
+    });
+  } catch (err) {
+    // Already running for this ticket (an archive run again with --force): that run reads it.
+    log.warn('media text not started', { tenantId, ticketId, error: (err as Error).message });
+  }
 }

@@ -40,6 +40,17 @@ export const ticketHitSchema = {
       type: ['integer', 'null'],
       description: 'position of the message the free text matched: open the ticket there',
     },
+    foundIn: {
+      type: ['object', 'null'],
+      description:
+        'the free text was found in text machine-read from a media file: an image, or a page of a document; null when found in a message',
+      required: ['kind', 'name', 'page'],
+      properties: {
+        kind: { type: 'string', enum: ['image', 'document'] },
+        name: nullableString,
+        page: nullableInt,
+      },
+    },
   },
 } as const;
 
@@ -102,6 +113,30 @@ export const mediaSchema = {
     title: nullableString,
     reason: nullableString,
     url: { ...nullableString, description: 'short-lived signed URL (stored media only)' },
+    extractedText: {
+      type: ['object', 'null'],
+      description:
+        'text machine-read from the file (OCR of an image, text layer or OCR of document pages): derived data, not part of the seal, not evidence; null until read',
+      required: ['status', 'parts'],
+      properties: {
+        status: { type: 'string', enum: ['ok', 'unreadable', 'timeout', 'failed'] },
+        reason: nullableString,
+        engine: { type: 'string' },
+        extractedAt: { type: 'string' },
+        parts: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['page', 'source', 'text'],
+            properties: {
+              page: nullableInt,
+              source: { type: 'string', enum: ['ocr', 'text-layer', 'plain'] },
+              text: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
   },
 } as const;
 

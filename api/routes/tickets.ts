@@ -59,7 +59,11 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
   });
 
   app.get<{
-    Querystring: Omit<TicketQuery, 'page' | 'perPage' | 'timeZone'> & { page?: number; perPage?: number };
+    Querystring: Omit<TicketQuery, 'page' | 'perPage' | 'timeZone' | 'has'> & {
+      page?: number;
+      perPage?: number;
+      has?: string;
+    };
   }>(
     '/v1/tickets',
     {
@@ -82,6 +86,12 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
             channel: searchText('only this channel (a value of facets.channel)'),
             agent: searchText('only this agent (a value of facets.agent)'),
             team: searchText('only this team (a value of facets.team)'),
+            has: {
+              type: 'string',
+              pattern: '^(image|document|audio|video)(,(image|document|audio|video)){0,3}$',
+              description:
+                'only tickets with media of each of these kinds, comma-separated: image,document,audio,video',
+            },
             page: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
             perPage: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE, default: 20 },
           },
@@ -113,8 +123,10 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
       // "12/03" means the 12th where the company works, not in UTC (issue 15).
       const timeZone = (await getTenant(opts.db, tenantId))?.timeZone ?? 'America/Sao_Paulo';
       try {
+        const { has, ...rest } = req.query;
         const result = await opts.search(tenantId, {
-          ...req.query,
+          ...rest,
+          ...(has ? { has: has.split(',') as TicketQuery['has'] } : {}),
           timeZone,
           page: req.query.page ?? 1,
           perPage: req.query.perPage ?? 20,

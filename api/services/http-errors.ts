@@ -45,6 +45,8 @@ export const ERROR_REASONS = [
   'ticket_invalid',
   'tenant_invalid',
   'facet_invalid',
+  'has_invalid',
+  'search_reindex_needed',
   'lang_invalid',
   'too_many_messages',
   'too_many_exports',

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { setTenantOcrLanguages } from '../../lib/db/media-text';
 import { allowTenant, disableTenant, listTenants } from '../../lib/db/tenant-access';
 import { setTenantCommandsUrl, setTenantName, setTenantTimeZone } from '../../lib/db/tenants';
+import { ocrLanguages } from '../../lib/media-text/limits';
 import { utcOffset } from '../../lib/pdf/format';
 import type { CliDeps } from '../context';
 import { type CommandContext, type CommandResult, tenantArg, UsageError, withJson } from './common';
@@ -88,6 +90,28 @@ export async function tenantsSetTimeZone(deps: CliDeps, bot: string, zone: strin
   };
 }
 
+/** The Tesseract languages the text inside this tenant's media is read in (`default` = MEDIA_TEXT_LANGUAGES). */
+export async function tenantsSetOcrLanguages(
+  deps: CliDeps,
+  bot: string,
+  languages: string,
+): Promise<CommandResult> {
+  const tenantId = tenantArg(bot);
+  let value: string | null = null;
+  if (languages !== 'default') {
+    const parsed = ocrLanguages.safeParse(languages);
+    if (!parsed.success) throw new UsageError(`languages: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    value = parsed.data;
+  }
+  if (!(await setTenantOcrLanguages(deps.db, tenantId, value))) throw new UsageError(`no tenant ${tenantId}`);
+  const shown = value ?? `${deps.config.MEDIA_TEXT_LANGUAGES} (MEDIA_TEXT_LANGUAGES)`;
+  return {
+    code: 0,
+    data: { tenantId, ocrLanguages: value },
+    text: `${tenantId} reads the text inside its media in ${shown}; \`ticket-vault extract-text --tenant ${tenantId} --force\` reads what it already has again`,
+  };
+}
+
 export function registerTenantCommands(program: Command, { run }: CommandContext): void {
   const tenants = program
     .command('tenants')
@@ -127,5 +151,14 @@ export function registerTenantCommands(program: Command, { run }: CommandContext
       .description("the IANA time zone this tenant's PDF exports show dates in (default America/Sao_Paulo)"),
   ).action((bot: string, zone: string, o: { json?: boolean }) =>
     run((d) => tenantsSetTimeZone(d, bot, zone), Boolean(o.json)),
+  );
+  withJson(
+    tenants
+      .command('set-ocr-languages <bot> <languages>')
+      .description(
+        "the Tesseract languages (por+spa+eng; default = MEDIA_TEXT_LANGUAGES) the text inside this tenant's images and scanned documents is read in",
+      ),
+  ).action((bot: string, languages: string, o: { json?: boolean }) =>
+    run((d) => tenantsSetOcrLanguages(d, bot, languages), Boolean(o.json)),
   );
 }

@@ -33,6 +33,14 @@ export interface MediaView {
   title: string | null;
   reason: string | null;
   storageKey: string | null;
+  /** The newest machine reading of this object (issue 18): derived, never sealed; null if not read. */
+  extractedText?: {
+    status: 'ok' | 'unreadable' | 'timeout' | 'failed';
+    reason: string | null;
+    engine: string;
+    extractedAt: string;
+    parts: Array<{ page: number | null; source: string; text: string }>;
+  } | null;
 }
 
 export interface MessageView {
@@ -110,7 +118,11 @@ export async function readMessages(
             coalesce((select json_agg(json_build_object(
                 'ordinal', a.ordinal, 'status', a.status, 'contentType', coalesce(a.content_type, a.declared_type),
                 'size', coalesce(a.size, a.declared_size), 'sha256', a.sha256, 'title', a.title,
-                'reason', a.reason, 'storageKey', a.storage_key) order by a.ordinal)
+                'reason', a.reason, 'storageKey', a.storage_key,
+                'extractedText', (select json_build_object('status', x.status, 'reason', x.reason,
+                    'engine', x.engine_version, 'extractedAt', x.extracted_at, 'parts', x.parts)
+                   from media_text x where x.tenant_id = a.tenant_id and x.sha256 = a.sha256
+                  order by x.extracted_at desc limit 1)) order by a.ordinal)
                from media a
               where a.tenant_id = m.tenant_id and a.ticket_id = m.ticket_id and a.message_id = m.message_id), '[]') as media
        from messages m

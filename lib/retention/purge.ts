@@ -194,8 +194,8 @@ export async function purgeTicket(
       client,
       ownKeys.map((r) => r.storage_key),
     );
-    const { rows: unshared } = await client.query<{ storage_key: string }>(
-      `select distinct m.storage_key from media m
+    const { rows: unshared } = await client.query<{ storage_key: string; sha256: string }>(
+      `select distinct m.storage_key, m.sha256 from media m
         where m.tenant_id = $1 and m.ticket_id = $2 and m.storage_key is not null
           and not exists (select 1 from media o
                            where o.tenant_id = m.tenant_id and o.sha256 = m.sha256
@@ -211,6 +211,11 @@ export async function purgeTicket(
     const media = await client.query('delete from media where tenant_id = $1 and ticket_id = $2', [
       tenantId,
       ticketId,
+    ]);
+    // The text read from those objects (issue 18) goes with them.
+    await client.query('delete from media_text where tenant_id = $1 and sha256 = any($2::text[])', [
+      tenantId,
+      unshared.map((r) => r.sha256),
     ]);
     const messages = await client.query('delete from messages where tenant_id = $1 and ticket_id = $2', [
       tenantId,

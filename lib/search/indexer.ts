@@ -1,9 +1,10 @@
+import { mediaKind, mediaKindsOfTicket, mediaTextOfMessages } from '../db/media-text';
 import { messagesPage } from '../db/messages';
 import { type Db, inTransaction, type Queryable } from '../db/pool';
 import type { SearchClient } from './client';
 import { writeTarget } from './migrate';
 import { phoneDigits, phoneFromIdentity, phoneVariants } from './phone';
-import { type CollectionNames, messageDocId, ticketDocId } from './schema';
+import { type CollectionNames, type MediaSource, messageDocId, ticketDocId } from './schema';
 import { MIN_PHONE_TAIL_DIGITS, phoneTailToken } from './search-extras';
 import { tenantKey } from './tenant-scope';
 
@@ -136,12 +137,19 @@ async function indexLocked(
       closed_at: epochSeconds(t.close_date ?? t.storage_date) ?? 0,
       message_count: t.message_count ?? 0,
       media_count: t.media_count ?? 0,
+      media_kinds: await mediaKindsOfTicket(db, tenantId, ticketId),
     },
   ]);
   let indexed = 0;
   for (let after = -1; ; ) {
     const page = await messagesPage(db, tenantId, ticketId, after, BATCH);
     if (page.length === 0) break;
+    const mediaText = await mediaTextByMessage(
+      db,
+      tenantId,
+      ticketId,
+      page.map((m) => m.messageId),
+    );
     await importDocuments(
       client,
       target.messages,
@@ -155,6 +163,7 @@ async function indexLocked(
         direction: m.direction,
         text: m.text,
         sent_at: epochSeconds(m.sentAt),
+        ...mediaText.get(m.messageId),
       })),
     );
     indexed += page.length;
@@ -162,4 +171,25 @@ async function indexLocked(
     onBatch?.();
   }
   return { indexedMessages: indexed };
+}
+
+/** Each message's media text as the two parallel arrays of the messages schema. */
+async function mediaTextByMessage(
+  db: Queryable,
+  tenantId: string,
+  ticketId: string,
+  messageIds: string[],
+): Promise<Map<string, { media_text: string[]; media_sources: string[] }>> {
+  const out = new Map<string, { media_text: string[]; media_sources: string[] }>();
+  for (const item of await mediaTextOfMessages(db, tenantId, ticketId, messageIds)) {
+    const kind = mediaKind(item.contentType) === 'image' ? 'image' : 'document';
+    const entry = out.get(item.messageId) ?? { media_text: [], media_sources: [] };
+    for (const part of item.parts) {
+      const source: MediaSource = { kind, name: item.title, page: part.page };
+      entry.media_text.push(part.text);
+      entry.media_sources.push(JSON.stringify(source));
+    }
+    out.set(item.messageId, entry);
+  }
+  return out;
 }

@@ -30,6 +30,8 @@ export interface TicketQuery {
   team?: string;
   /** The tenant's zone: a bare date is that whole day there (set by the API, never by the caller). */
   timeZone?: string;
+  /** Only tickets holding media of every one of these kinds. */
+  has?: MediaKindFilter[];
   page: number;
   perPage: number;
 }
@@ -42,7 +44,12 @@ export type SearchErrorReason =
   | 'phone_too_short'
   | 'ticket_invalid'
   | 'tenant_invalid'
-  | 'facet_invalid';
+  | 'facet_invalid'
+  | 'has_invalid'
+  | 'search_reindex_needed';
+
+export const MEDIA_KIND_FILTERS = ['image', 'document', 'audio', 'video'] as const;
+export type MediaKindFilter = (typeof MEDIA_KIND_FILTERS)[number];
 
 export class SearchQueryError extends Error {
   override name = 'SearchQueryError';
@@ -141,6 +148,11 @@ export function ticketFilter(
     throw new SearchQueryError('from is after to', 'date_range_inverted');
   if (from !== undefined) filters.push(`closed_at:>=${from}`);
   if (to !== undefined) filters.push(`closed_at:<=${to}`);
+  for (const kind of new Set(query.has ?? [])) {
+    if (!MEDIA_KIND_FILTERS.includes(kind))
+      throw new SearchQueryError(`has must be one of ${MEDIA_KIND_FILTERS.join(', ')}`, 'has_invalid');
+    filters.push(`media_kinds:=${kind}`);
+  }
   const name = query.name?.trim();
   return { filters, nameQuery: name ? name : null };
 }

@@ -47,6 +47,8 @@ export const TICKET_FIELDS: Field[] = [
   { name: 'closed_at', type: 'int64', sort: true },
   { name: 'message_count', type: 'int32' },
   { name: 'media_count', type: 'int32' },
+  // image, document, audio, video: what the ticket's media are (filters "has image", …).
+  { name: 'media_kinds', type: 'string[]', optional: true, facet: true },
 ];
 
 export const MESSAGE_FIELDS: Field[] = [
@@ -57,7 +59,20 @@ export const MESSAGE_FIELDS: Field[] = [
   { name: 'direction', type: 'string', facet: true },
   { name: 'text', type: 'string' },
   { name: 'sent_at', type: 'int64', optional: true },
+  // The text read from the message's media (issue 18; machine-read, derived, never sealed): one
+  // item per image or document page, and where each came from (MediaSource JSON, same index).
+  { name: 'media_text', type: 'string[]', optional: true },
+  { name: 'media_sources', type: 'string[]', optional: true, index: false },
 ];
+
+/** Where an item of `media_text` was read: an image, or a page of a document. */
+export interface MediaSource {
+  kind: 'image' | 'document';
+  /** The file's name as sent (its title), or null when it had none. */
+  name: string | null;
+  /** 1-based page of a document; null for an image or a text file. */
+  page: number | null;
+}
 
 export function collectionSchemas(names: CollectionNames) {
   return [

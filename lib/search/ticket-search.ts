@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SearchClient } from './client';
-import { type TicketQuery, ticketFilter } from './query';
-import type { CollectionNames } from './schema';
+import { SearchQueryError, type TicketQuery, ticketFilter } from './query';
+import type { CollectionNames, MediaSource } from './schema';
 import { FACET_FIELDS, type Facets, facetsOf } from './search-extras';
 import { type TenantFilterMode, tenantFilter, withTenantFilter } from './tenant-scope';
 
@@ -21,6 +21,11 @@ export interface TicketHit {
   highlight: HighlightSegment[] | null;
   /** Position of the message the free text matched, to open the ticket there (null otherwise). */
   hitPosition: number | null;
+  /**
+   * The free text was found in the text read from a media file (machine-read, issue 18), not in
+   * what was typed: which image, or which document and page. null when found in a message's text.
+   */
+  foundIn: MediaSource | null;
 }
 
 /** Plain text only: the UI renders segments as text and marks the matching ones, never as HTML. */
@@ -67,8 +72,9 @@ const MAX_TEXT_TICKETS = 250;
  */
 const GROUPED_SEARCH_MAX_MESSAGES = 20_000;
 
+type TextMatch = { highlight: HighlightSegment[] | null; foundIn: MediaSource | null };
 type TextMatches = {
-  snippets: Map<string, HighlightSegment[] | null>;
+  snippets: Map<string, TextMatch>;
   positions: Map<string, number>;
   capped: boolean;
 };
@@ -89,11 +95,33 @@ interface TicketDoc {
   media_count?: number;
 }
 
-type Highlight = { field?: string; snippet?: string };
+type Highlight = { field?: string; snippet?: string; snippets?: string[]; indices?: number[] };
 type MessageHit = {
-  document: { tenant_id: string; ticket_id: string; position?: number };
+  document: { tenant_id: string; ticket_id: string; position?: number; media_sources?: string[] };
   highlights?: Highlight[];
 };
+
+/** The best highlight of a message hit, and the media it was read from when it is in media_text. */
+function textMatch(hit: MessageHit | undefined, tag: string): TextMatch {
+  const h = hit?.highlights?.[0];
+  if (!h) return { highlight: null, foundIn: null };
+  if (h.field !== 'media_text') return { highlight: segments(h.snippet, tag), foundIn: null };
+  const index = h.indices?.[0] ?? 0;
+  let foundIn: MediaSource | null = null;
+  try {
+    const raw = hit?.document.media_sources?.[index];
+    if (raw) foundIn = JSON.parse(raw) as MediaSource;
+  } catch {
+    foundIn = null;
+  }
+  return {
+    highlight: segments(h.snippets?.[0] ?? h.snippet, tag),
+    foundIn: foundIn ?? { kind: 'document', name: null, page: null },
+  };
+}
+
+/** Collections built before media_text (issue 18) answer this until `reindex` rebuilds them. */
+const isMissingMediaText = (err: unknown) => /media_text/.test(String((err as Error)?.message ?? ''));
 
 /** What a search reports besides its answer: the API turns these into a metric and a warning. */
 export interface TicketSearchObserver {
@@ -157,22 +185,32 @@ export function createTicketSearch(
     tag: string,
     grouped: boolean,
   ) {
-    return (await client
-      .collections(names.messages)
-      .documents()
-      .search({
-        q,
-        query_by: 'text',
-        filter_by: tenantFilter(tenantId, mode),
-        ...(grouped ? { group_by: 'ticket_id', group_limit: 1 } : {}),
-        per_page: MAX_TEXT_TICKETS,
-        highlight_start_tag: tag,
-        highlight_end_tag: tag,
-      } as never)) as unknown as {
+    type Answer = {
       found: number;
       hits?: MessageHit[];
       grouped_hits?: Array<{ group_key: string[]; hits: MessageHit[] }>;
     };
+    const run = (queryBy: string) =>
+      client
+        .collections(names.messages)
+        .documents()
+        .search({
+          q,
+          query_by: queryBy,
+          filter_by: tenantFilter(tenantId, mode),
+          ...(grouped ? { group_by: 'ticket_id', group_limit: 1 } : {}),
+          per_page: MAX_TEXT_TICKETS,
+          // Typesense 0.24 highlights only the fields it returns: media_text must stay in the
+          // answer (include_fields/exclude_fields drop its highlight), so long texts travel too.
+          highlight_start_tag: tag,
+          highlight_end_tag: tag,
+        } as never) as unknown as Promise<Answer>;
+    try {
+      return await run('text,media_text');
+    } catch (err) {
+      if (!isMissingMediaText(err)) throw err;
+      return run('text');
+    }
   }
 
   /** Ticket ids whose messages match `q`, with the best snippet of each. */
@@ -182,7 +220,7 @@ export function createTicketSearch(
     q: string,
     tag: string,
   ): Promise<TextMatches> {
-    const snippets = new Map<string, HighlightSegment[] | null>();
+    const snippets = new Map<string, TextMatch>();
     const positions = new Map<string, number>();
     const where = { tenantId, collection: 'messages' as const, mode };
     const best = await searchMessages(tenantId, mode, q, tag, false);
@@ -192,7 +230,7 @@ export function createTicketSearch(
       for (const hit of ownOnly(hits, (h) => h.document.tenant_id, where)) {
         const id = hit.document.ticket_id;
         if (!snippets.has(id)) {
-          snippets.set(id, segments(hit.highlights?.[0]?.snippet, tag));
+          snippets.set(id, textMatch(hit, tag));
           notePosition(positions, id, hit.document.position);
         }
       }
@@ -202,7 +240,7 @@ export function createTicketSearch(
     for (const group of ownOnly(grouped.grouped_hits ?? [], (g) => g.hits[0]?.document.tenant_id, where)) {
       const id = group.group_key[0];
       if (id) {
-        snippets.set(id, segments(group.hits[0]?.highlights?.[0]?.snippet, tag));
+        snippets.set(id, textMatch(group.hits[0], tag));
         notePosition(positions, id, group.hits[0]?.document.position);
       }
     }
@@ -216,7 +254,7 @@ export function createTicketSearch(
   ): Promise<TicketSearchResult> {
     const { filters, nameQuery } = ticketFilter(tenantId, query, mode);
     const tag = `\u2063${randomBytes(6).toString('hex')}\u2063`;
-    let snippets: Map<string, HighlightSegment[] | null> | null = null;
+    let snippets: Map<string, TextMatch> | null = null;
     let positions: Map<string, number> | null = null;
     let textMatchesCapped = false;
     const text = query.q?.trim();
@@ -270,6 +308,12 @@ export function createTicketSearch(
       }>;
     };
     const res = multi.results[0];
+    // Collections built before media_kinds (issue 18) cannot filter on it until `reindex`.
+    if (res?.error !== undefined && /media_kinds/.test(res.error))
+      throw new SearchQueryError(
+        'the media filter needs the search index rebuilt first (ticket-vault reindex)',
+        'search_reindex_needed',
+      );
     if (!res || res.error !== undefined) throw new TicketSearchError(res?.code, res?.error ?? 'no result');
     const raw = res.hits ?? [];
     const hits = ownOnly(raw, (h) => h.document.tenant_id, { tenantId, collection: 'tickets', mode });
@@ -294,8 +338,9 @@ export function createTicketSearch(
         closedAt: iso(d.closed_at),
         messageCount: d.message_count ?? 0,
         mediaCount: d.media_count ?? 0,
-        highlight: snippets?.get(d.ticket_id) ?? segments(highlights?.[0]?.snippet, tag),
+        highlight: snippets?.get(d.ticket_id)?.highlight ?? segments(highlights?.[0]?.snippet, tag),
         hitPosition: positions?.get(d.ticket_id) ?? null,
+        foundIn: snippets?.get(d.ticket_id)?.foundIn ?? null,
       })),
     };
   }

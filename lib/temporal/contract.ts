@@ -12,6 +12,7 @@ export const WORKFLOW = {
   applyRetentionAll: 'applyRetentionAll',
   eraseContact: 'eraseContact',
   resealTickets: 'resealTickets',
+  extractMediaText: 'extractMediaText',
 } as const;
 
 /** The query every long ops workflow (backfill, reindex) answers with its counters. */
@@ -20,6 +21,18 @@ export const PROGRESS_QUERY = 'progress';
 export const SEARCH_ATTRIBUTE = { tenantId: 'TenantId', ticketId: 'TicketId' } as const;
 
 export const archiveWorkflowId = (tenantId: string, ticketId: string) => `archive/${tenantId}/${ticketId}`;
+
+/** The text inside one ticket's media (issue 18): started by its archive, after the seal. */
+export const mediaTextWorkflowId = (tenantId: string, ticketId: string) =>
+  `media-text/${tenantId}/${ticketId}`;
+
+/**
+ * The task queue of the media-text workflows and activities: the archive's own queue with this
+ * suffix, so the archive workflow derives it from where it runs (deterministic, no config in
+ * workflow code) and OCR has its own workers and concurrency.
+ */
+export const MEDIA_TEXT_QUEUE_SUFFIX = '-media-text';
+export const mediaTextTaskQueue = (archiveQueue: string) => `${archiveQueue}${MEDIA_TEXT_QUEUE_SUFFIX}`;
 
 /** One backfill per tenant and range: re-running the same command finds the same workflow. */
 export const backfillWorkflowId = (tenantId: string, from: string, to: string) =>

@@ -1,7 +1,13 @@
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import type { MediaTextActivities } from '../../activities/media-text-types';
 import type { SealActivities } from '../../activities/seal-types';
-import { exportWorkflowId, resealWorkflowId, retentionWorkflowId } from '../../lib/temporal/contract';
+import {
+  exportWorkflowId,
+  mediaTextWorkflowId,
+  resealWorkflowId,
+  retentionWorkflowId,
+} from '../../lib/temporal/contract';
 import { fakeArchive, fakeExports, fakeListing, fakeReindex, fakeRetention } from './fake-activities';
 
 /**
@@ -147,7 +153,36 @@ export const HISTORY_SCENARIOS: HistoryScenario[] = [
     runs: ['last'],
     ends: 'completed',
   },
+  {
+    name: 'extract-media-text',
+    workflowType: 'extractMediaText',
+    workflowId: mediaTextWorkflowId('tenant-rec', 'ticket-1'),
+    args: [{ tenantId: 'tenant-rec', ticketId: 'ticket-1' }],
+    activities: () => fakeMediaText(6),
+    runs: ['last'],
+    ends: 'completed',
+  },
 ];
+
+/** Six media read four at a time (two batches), one of them unreadable, then the ticket indexed. */
+function fakeMediaText(n: number): MediaTextActivities {
+  const shas = Array.from({ length: n }, (_, i) => `sha${i}`);
+  return {
+    async extractMediaTextBatch({ after }) {
+      const start = after ? shas.indexOf(after) + 1 : 0;
+      const batch = shas.slice(start, start + 4);
+      return {
+        read: batch.length,
+        ok: batch.length - (batch.includes('sha1') ? 1 : 0),
+        notOk: batch.includes('sha1') ? 1 : 0,
+        next: batch.length === 4 ? (batch.at(-1) ?? null) : null,
+      };
+    },
+    async indexMediaText() {
+      return { indexedMessages: 6 };
+    },
+  };
+}
 
 /** Three v1 tickets resealed two at a time, one of them failing with its reason. */
 function fakeReseal(n: number): SealActivities {

@@ -86,6 +86,31 @@ describe('runs from before the mirror was skipped for tickets without media', ()
   }, 60_000);
 });
 
+describe('runs after the media-text patch (issue 18)', () => {
+  const withChild = historyFromJSON(
+    JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, 'archive-ticket-media-text.json'), 'utf8')),
+  );
+
+  test('start extractMediaText as an abandoned child on its own queue after indexing, and replay', async () => {
+    const events = withChild.events ?? [];
+    const child = events.find(
+      (e) => e.startChildWorkflowExecutionInitiatedEventAttributes,
+    )?.startChildWorkflowExecutionInitiatedEventAttributes;
+    expect(child?.workflowType?.name).toBe('extractMediaText');
+    expect(String(child?.parentClosePolicy)).toMatch(/ABANDON|2/);
+    expect(child?.taskQueue?.name).toMatch(/-media-text$/);
+    const lastActivity = events.map((e) => Boolean(e.activityTaskScheduledEventAttributes)).lastIndexOf(true);
+    expect(events[lastActivity]?.activityTaskScheduledEventAttributes?.activityType?.name).toBe(
+      'indexTicket',
+    );
+    expect(
+      events.indexOf(events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes) as never),
+    ).toBeGreaterThan(lastActivity);
+    expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+    await expect(Worker.runReplayHistory({ workflowBundle: current }, withChild)).resolves.toBeUndefined();
+  }, 60_000);
+});
+
 /**
  * One recorded run (or more) of every other workflow type, along its interesting path: children,
  * continue-as-new, holds, a failed render (test/support/history-scenarios.ts).
@@ -151,6 +176,12 @@ const RECORDED: Array<{ file: string; type: string; ends: string; activities: st
     type: WORKFLOW.resealTickets,
     ends: 'Completed',
     activities: ['resealBatch', 'resealBatch'],
+  },
+  {
+    file: 'extract-media-text.json',
+    type: WORKFLOW.extractMediaText,
+    ends: 'Completed',
+    activities: ['extractMediaTextBatch', 'extractMediaTextBatch', 'indexMediaText'],
   },
 ];
 

@@ -16,6 +16,7 @@ import type { CollectionNames } from '../../lib/search/schema';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { type BlipSimulator, type BlipSimulatorOptions, createBlipSimulator } from '../../tools/blip-sim';
 import { createWorkerDeps } from '../../worker/deps';
+import { createMediaTextWorker } from '../../worker/media-text-worker';
 import { createTestDatabase, stackEnv, uniqueSuffix } from './stack-env';
 
 /**
@@ -57,6 +58,11 @@ export interface ArchiveEnvOptions {
    * test starts a worker itself, e.g. `worker/main.ts` as a child process with `workerEnv`.
    */
   worker?: boolean;
+  /**
+   * Also serve the media-text queue in-process (the text inside media, issue 18; default false:
+   * OCR costs CPU, and an archive never waits for it, so other tests need not run it).
+   */
+  mediaText?: boolean;
   /** Adjusts what the in-process worker's activities get, e.g. to add a test hook. */
   activityDeps?: (deps: AllActivityDeps) => AllActivityDeps;
   /** The API's and in-process worker's logger (default: silent), e.g. to read the request log. */
@@ -90,7 +96,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
   // One registry for the in-process API and worker, so a test reads every metric at /metrics.
   const metrics = createMetrics('api');
   const deps = { ...(await createWorkerDeps(config, logger)), metrics };
-  let inProcess: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
+  let inProcess: { workers: Worker[]; running: Promise<unknown>; connection: NativeConnection } | null = null;
   if (options.worker ?? true) {
     const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     const worker = await Worker.create({
@@ -100,7 +106,19 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
       workflowsPath: require.resolve('../../workflows'),
       activities: createAllActivities(options.activityDeps ? options.activityDeps(deps) : deps),
     });
-    inProcess = { worker, running: worker.run(), connection: nativeConnection };
+    const workers = [worker];
+    if (options.mediaText)
+      workers.push(
+        await createMediaTextWorker({
+          connection: nativeConnection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          archiveQueue: config.TEMPORAL_TASK_QUEUE,
+          concurrency: config.MEDIA_TEXT_CONCURRENCY,
+          deps,
+          workflowsPath: require.resolve('../../workflows'),
+        }),
+      );
+    inProcess = { workers, running: Promise.all(workers.map((w) => w.run())), connection: nativeConnection };
   }
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
@@ -150,7 +168,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
     async close() {
       await app.close();
       if (inProcess) {
-        inProcess.worker.shutdown();
+        for (const w of inProcess.workers) w.shutdown();
         await inProcess.running;
         await inProcess.connection.close();
       }

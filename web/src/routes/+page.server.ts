@@ -4,7 +4,7 @@ import { apiGet } from '$lib/server/api';
 import type { SearchResult } from '$lib/types';
 import type { PageServerLoad } from './$types';
 
-const FIELDS = ['name', 'phone', 'ticket', 'from', 'to', 'q', 'channel', 'agent', 'team'] as const;
+const FIELDS = ['name', 'phone', 'ticket', 'from', 'to', 'q', 'has', 'channel', 'agent', 'team'] as const;
 const DATE_FIELDS = new Set<string>(['from', 'to']);
 const PER_PAGE = 20;
 

@@ -574,6 +574,8 @@ export interface paths {
                     channel?: string;
                     /** @description closed on or after: 2025-03-12 or an ISO date-time */
                     from?: string;
+                    /** @description only tickets with media of each of these kinds, comma-separated: image,document,audio,video */
+                    has?: string;
                     /** @description contact name: prefix, typo and accent tolerant */
                     name?: string;
                     page?: number;
@@ -636,6 +638,13 @@ export interface paths {
                                     name?: string | null;
                                     phone?: string | null;
                                 };
+                                /** @description the free text was found in text machine-read from a media file: an image, or a page of a document; null when found in a message */
+                                foundIn?: {
+                                    /** @enum {string} */
+                                    kind: "image" | "document";
+                                    name: string | null;
+                                    page: number | null;
+                                } | null;
                                 /** @description plain-text segments of the best match; render as text, marking the ones with match=true */
                                 highlight?: {
                                     match: boolean;
@@ -717,6 +726,20 @@ export interface paths {
                                 inTicketWindow?: boolean;
                                 media?: {
                                     contentType?: string | null;
+                                    /** @description text machine-read from the file (OCR of an image, text layer or OCR of document pages): derived data, not part of the seal, not evidence; null until read */
+                                    extractedText?: {
+                                        engine?: string;
+                                        extractedAt?: string;
+                                        parts: {
+                                            page: number | null;
+                                            /** @enum {string} */
+                                            source: "ocr" | "text-layer" | "plain";
+                                            text: string;
+                                        }[];
+                                        reason?: string | null;
+                                        /** @enum {string} */
+                                        status: "ok" | "unreadable" | "timeout" | "failed";
+                                    } | null;
                                     ordinal?: number;
                                     reason?: string | null;
                                     sha256?: string | null;

@@ -1,0 +1,28 @@
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import { createMediaTextActivities, type MediaTextDeps } from '../activities/media-text';
+import { mediaTextTaskQueue } from '../lib/temporal/contract';
+
+/**
+ * The worker of the media-text queue (`<TEMPORAL_TASK_QUEUE>-media-text`, issue 18): the
+ * extractMediaText workflow and its activities, MEDIA_TEXT_CONCURRENCY files at a time (each
+ * engine process single-threaded), so OCR takes at most that many cores from archiving.
+ */
+export function createMediaTextWorker(opts: {
+  connection: NativeConnection;
+  namespace: string;
+  archiveQueue: string;
+  concurrency: number;
+  deps: MediaTextDeps;
+  workflowsPath: string;
+}): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: mediaTextTaskQueue(opts.archiveQueue),
+    workflowsPath: opts.workflowsPath,
+    activities: createMediaTextActivities(opts.deps),
+    maxConcurrentActivityTaskExecutions: Math.max(1, opts.concurrency),
+    maxConcurrentWorkflowTaskExecutions: 4,
+    shutdownGraceTime: '20 seconds',
+  });
+}
