@@ -228,6 +228,15 @@ export const configSchema = z.object({
    * /metrics itself.
    */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * Workflows the worker keeps cached (sticky) between their tasks. Each costs memory (its V8
+   * context state): the SDK's default, sized from the heap limit, let 1 000 archives in flight
+   * take the worker to ~860 MB. A workflow evicted from the cache is replayed from its history on
+   * its next task (a few ms for an archive's ~25 events).
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
+  /** Activities one worker runs at once (downloads, uploads, upserts: mostly waiting on I/O). */
+  WORKER_MAX_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(40),
   /** Temporal SDK (core) metrics in Prometheus format on this port; 0 (default) disables them. */
   TEMPORAL_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Serve the built extension UI from the API (`off` for an API-only process). */
