@@ -67,6 +67,13 @@ export const configSchema = z.object({
   /** Ticket searches per tenant per minute before 429. */
   SEARCH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /**
+   * How long one API process reuses the message-text matches of a free-text search (per tenant,
+   * words and filter mode), so the next page, a refined filter or the same words again skip the
+   * costliest Typesense query; 0 disables. A ticket archived meanwhile shows up at the latest this
+   * much later; an erased one never does (the tickets query, never cached, no longer finds it).
+   */
+  SEARCH_TEXT_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  /**
    * Who may frame the UI (CSP frame-ancestors): the Blip portal by default. Space-separated CSP
    * sources, e.g. "'self' https://*.blip.ai".
    */
