@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { phoneVariants } from '../lib/search/phone';
 import { tenantKey } from '../lib/search/tenant-scope';
+import { createTicketSearch } from '../lib/search/ticket-search';
 import { startArchiveEnv } from '../tools/harness/archive-env';
 import { botAuthorization } from '../tools/harness/blip-fixtures';
 import { processTree, pssBytes, statusBytes } from './lib/proc';
@@ -127,7 +128,13 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
   // No rate limits: the benchmark measures search, not the limiter (which answers 429 in < 1 ms).
   const env = await startArchiveEnv({
     worker: false,
-    env: { WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000', SEARCH_RATE_LIMIT_PER_MINUTE: '1000000' },
+    // The API's text cache off: every row measures a search, comparable with runs before the cache.
+    // Its effect is measured apart below, on the same collections in the same run.
+    env: {
+      WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
+      SEARCH_RATE_LIMIT_PER_MINUTE: '1000000',
+      SEARCH_TEXT_CACHE_SECONDS: '0',
+    },
   });
   const rand = rng(42);
   const pick = <T>(a: readonly T[]) => a[Math.floor(rand() * a.length)] as T;
@@ -377,9 +384,48 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
         if (firstError) ctx.log(`search: ${kind}: ${errors} errors, first: ${firstError}`);
       }
     }
+    // The text cache (SEARCH_TEXT_CACHE_SECONDS): two common words, then the next page of the same
+    // search, through lib/search/ticket-search.ts without the API (same Typesense, same run).
+    const cacheRows: Cell[][] = [];
+    for (const clients of [1, 16]) {
+      const first: number[] = [];
+      const next: number[] = [];
+      let n = 0;
+      const total = Math.ceil(queriesPerKind / 2) * (clients === 1 ? 1 : 2);
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          while (n++ < total) {
+            // A fresh cache per search: its first page misses, its next page hits.
+            const cached = createTicketSearch(env.search, env.collections, { textCacheMs: 600_000 });
+            const q = `${pick(WORDS)} ${pick(WORDS)}`;
+            const tenant = sample().tenantId;
+            for (const [page, into] of [
+              [1, first],
+              [2, next],
+            ] as const) {
+              const s0 = process.hrtime.bigint();
+              await cached.search(tenant, { q, page, perPage: 25 });
+              into.push(Number(process.hrtime.bigint() - s0) / 1e6);
+            }
+          }
+        }),
+      );
+      for (const [label, xs] of [
+        ['2 common words, first page (cache miss)', first],
+        ['2 common words, next page (cache hit)', next],
+      ] as const) {
+        const s = summarize(xs);
+        cacheRows.push([label, clients, round(s.p50, 1), round(s.p95, 1), round(s.p99, 1)]);
+      }
+    }
     return {
       name: 'search',
       tables: [
+        {
+          title: 'Search text cache (lib/search/ticket-search.ts, no API; ms)',
+          columns: ['search', 'clients', 'p50', 'p95', 'p99'],
+          rows: cacheRows,
+        },
         {
           title: `Search through the API: ${ticketCount} tickets / ${messageTotal} messages, 2 tenants (ms)`,
           columns: ['search', 'clients', 'p50', 'p95', 'p99', 'req/s', 'errors', 'with hits', 'p50 ÷ floor'],
