@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { dataDir } from '../infra/paths';
 import { phoneVariants } from '../lib/search/phone';
 import { tenantKey } from '../lib/search/tenant-scope';
 import { createTicketSearch } from '../lib/search/ticket-search';
@@ -143,6 +146,7 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
     for (const t of TENANTS) await env.webhook(randomUUID(), botAuthorization(t));
     const typesense = serviceGroups.typesense()[0];
     const tsRss0 = typesense ? statusBytes(typesense, 'VmRSS') : 0;
+    const tsDisk0 = typesenseDiskBytes();
 
     ctx.log(`search: generating ${ticketCount} tickets / ${ticketCount * perTicket} messages`);
     const tickets: GenTicket[] = [];
@@ -279,6 +283,9 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
     }
     const messageTotal = ticketCount * perTicket;
     const tsRss1 = typesense ? processTree(typesense).reduce((s, p) => s + pssBytes(p), 0) : 0;
+    // RocksDB writes in the background: a flush window before reading the directory's size.
+    await new Promise((r) => setTimeout(r, 5000));
+    const tsDisk1 = typesenseDiskBytes();
     const metrics = await fetch(`${env.config.TYPESENSE_URL}/metrics.json`, {
       headers: { 'x-typesense-api-key': env.config.TYPESENSE_API_KEY },
     })
@@ -444,6 +451,11 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
               round(Number(metrics.typesense_memory_active_bytes ?? NaN) / MB, 0),
             ],
             ['Postgres tickets + messages, MB', round(pgBytes / MB, 0)],
+            ['Typesense data directory growth, MB', round((tsDisk1 - tsDisk0) / MB, 0)],
+            [
+              'Typesense disk per million messages (with their tickets), MB',
+              round((tsDisk1 - tsDisk0) / MB / (messageTotal / 1e6), 0),
+            ],
             ['Postgres per million messages, MB', round(pgBytes / MB / (messageTotal / 1e6), 0)],
           ],
         },
@@ -455,5 +467,16 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
     };
   } finally {
     await env.close();
+  }
+}
+
+/** Bytes under the stack's Typesense data directory (du), 0 when it cannot be read. */
+function typesenseDiskBytes(): number {
+  try {
+    return Number(
+      execFileSync('du', ['-sb', path.join(dataDir, 'typesense')], { encoding: 'utf8' }).split('\t')[0],
+    );
+  } catch {
+    return 0;
   }
 }
