@@ -26,4 +26,15 @@ export interface ArchiveActivities {
    */
   sealTicket(ref: TicketRef): Promise<{ digest: string; sealId?: string; root?: string }>;
   indexTicket(ref: TicketRef): Promise<{ indexedMessages: number }>;
+  /**
+   * fetchTicket then fetchMessages in one activity (one Temporal round trip instead of two):
+   * both are idempotent upserts, so a retry of the pair repeats nothing that matters.
+   */
+  fetchTicketAndMessages(
+    ref: TicketRef,
+  ): Promise<{ messageCount: number; mediaCount: number; pages: number; pendingMedia: number }>;
+  /** sealTicket then indexTicket in one activity; a retry finds the same seal and re-indexes. */
+  sealAndIndexTicket(
+    ref: TicketRef,
+  ): Promise<{ digest: string; sealId?: string; root?: string; indexedMessages: number }>;
 }

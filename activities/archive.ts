@@ -32,7 +32,7 @@ export interface ArchiveDeps extends MediaMirrorDeps {
 export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
   const { db } = deps;
 
-  const activities: ArchiveActivities = {
+  const single = {
     fetchTicket: classified(async ({ tenantId, ticketId }) =>
       withBlip(deps.blipFor, tenantId, async (blip) => {
         const signal = cancellationSignal();
@@ -104,6 +104,21 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
       deps.metrics?.archives.inc({ tenant: tenantId, event: 'indexed' });
       return result;
     }),
+  };
+  // The pairs run the same functions (with their failure classification) in one activity call:
+  // two Temporal round trips (scheduled, started, completed, and a workflow task) fewer per ticket.
+  const activities: ArchiveActivities = {
+    ...single,
+    fetchTicketAndMessages: async (ref) => {
+      await single.fetchTicket(ref);
+      const r = await single.fetchMessages(ref);
+      return { ...r, pendingMedia: r.pendingMedia ?? 0 };
+    },
+    sealAndIndexTicket: async (ref) => {
+      const sealed = await single.sealTicket(ref);
+      const { indexedMessages } = await single.indexTicket(ref);
+      return { ...sealed, indexedMessages };
+    },
   };
   return countFailures(activities, deps.metrics);
 }

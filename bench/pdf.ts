@@ -46,7 +46,9 @@ export async function pdfBench(ctx: BenchContext): Promise<BenchResult> {
     });
     const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
     const api = async (method: 'GET' | 'POST', url: string) => {
-      const res = await env.app.inject({ method, url, headers: { cookie } });
+      // A cookie-authenticated POST names its page's origin (api/plugins/origin-check.ts), as a browser does.
+      const origin = new URL(env.config.PUBLIC_API_URL).origin;
+      const res = await env.app.inject({ method, url, headers: { cookie, origin } });
       return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
     };
 

@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { dataDir } from '../infra/paths';
 import { phoneVariants } from '../lib/search/phone';
 import { tenantKey } from '../lib/search/tenant-scope';
+import { createTicketSearch } from '../lib/search/ticket-search';
 import { startArchiveEnv } from '../tools/harness/archive-env';
 import { botAuthorization } from '../tools/harness/blip-fixtures';
 import { processTree, pssBytes, statusBytes } from './lib/proc';
@@ -127,7 +131,13 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
   // No rate limits: the benchmark measures search, not the limiter (which answers 429 in < 1 ms).
   const env = await startArchiveEnv({
     worker: false,
-    env: { WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000', SEARCH_RATE_LIMIT_PER_MINUTE: '1000000' },
+    // The API's text cache off: every row measures a search, comparable with runs before the cache.
+    // Its effect is measured apart below, on the same collections in the same run.
+    env: {
+      WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
+      SEARCH_RATE_LIMIT_PER_MINUTE: '1000000',
+      SEARCH_TEXT_CACHE_SECONDS: '0',
+    },
   });
   const rand = rng(42);
   const pick = <T>(a: readonly T[]) => a[Math.floor(rand() * a.length)] as T;
@@ -136,6 +146,7 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
     for (const t of TENANTS) await env.webhook(randomUUID(), botAuthorization(t));
     const typesense = serviceGroups.typesense()[0];
     const tsRss0 = typesense ? statusBytes(typesense, 'VmRSS') : 0;
+    const tsDisk0 = typesenseDiskBytes();
 
     ctx.log(`search: generating ${ticketCount} tickets / ${ticketCount * perTicket} messages`);
     const tickets: GenTicket[] = [];
@@ -272,6 +283,9 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
     }
     const messageTotal = ticketCount * perTicket;
     const tsRss1 = typesense ? processTree(typesense).reduce((s, p) => s + pssBytes(p), 0) : 0;
+    // RocksDB writes in the background: a flush window before reading the directory's size.
+    await new Promise((r) => setTimeout(r, 5000));
+    const tsDisk1 = typesenseDiskBytes();
     const metrics = await fetch(`${env.config.TYPESENSE_URL}/metrics.json`, {
       headers: { 'x-typesense-api-key': env.config.TYPESENSE_API_KEY },
     })
@@ -377,9 +391,48 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
         if (firstError) ctx.log(`search: ${kind}: ${errors} errors, first: ${firstError}`);
       }
     }
+    // The text cache (SEARCH_TEXT_CACHE_SECONDS): two common words, then the next page of the same
+    // search, through lib/search/ticket-search.ts without the API (same Typesense, same run).
+    const cacheRows: Cell[][] = [];
+    for (const clients of [1, 16]) {
+      const first: number[] = [];
+      const next: number[] = [];
+      let n = 0;
+      const total = Math.ceil(queriesPerKind / 2) * (clients === 1 ? 1 : 2);
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          while (n++ < total) {
+            // A fresh cache per search: its first page misses, its next page hits.
+            const cached = createTicketSearch(env.search, env.collections, { textCacheMs: 600_000 });
+            const q = `${pick(WORDS)} ${pick(WORDS)}`;
+            const tenant = sample().tenantId;
+            for (const [page, into] of [
+              [1, first],
+              [2, next],
+            ] as const) {
+              const s0 = process.hrtime.bigint();
+              await cached.search(tenant, { q, page, perPage: 25 });
+              into.push(Number(process.hrtime.bigint() - s0) / 1e6);
+            }
+          }
+        }),
+      );
+      for (const [label, xs] of [
+        ['2 common words, first page (cache miss)', first],
+        ['2 common words, next page (cache hit)', next],
+      ] as const) {
+        const s = summarize(xs);
+        cacheRows.push([label, clients, round(s.p50, 1), round(s.p95, 1), round(s.p99, 1)]);
+      }
+    }
     return {
       name: 'search',
       tables: [
+        {
+          title: 'Search text cache (lib/search/ticket-search.ts, no API; ms)',
+          columns: ['search', 'clients', 'p50', 'p95', 'p99'],
+          rows: cacheRows,
+        },
         {
           title: `Search through the API: ${ticketCount} tickets / ${messageTotal} messages, 2 tenants (ms)`,
           columns: ['search', 'clients', 'p50', 'p95', 'p99', 'req/s', 'errors', 'with hits', 'p50 ÷ floor'],
@@ -398,6 +451,11 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
               round(Number(metrics.typesense_memory_active_bytes ?? NaN) / MB, 0),
             ],
             ['Postgres tickets + messages, MB', round(pgBytes / MB, 0)],
+            ['Typesense data directory growth, MB', round((tsDisk1 - tsDisk0) / MB, 0)],
+            [
+              'Typesense disk per million messages (with their tickets), MB',
+              round((tsDisk1 - tsDisk0) / MB / (messageTotal / 1e6), 0),
+            ],
             ['Postgres per million messages, MB', round(pgBytes / MB / (messageTotal / 1e6), 0)],
           ],
         },
@@ -409,5 +467,16 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
     };
   } finally {
     await env.close();
+  }
+}
+
+/** Bytes under the stack's Typesense data directory (du), 0 when it cannot be read. */
+function typesenseDiskBytes(): number {
+  try {
+    return Number(
+      execFileSync('du', ['-sb', path.join(dataDir, 'typesense')], { encoding: 'utf8' }).split('\t')[0],
+    );
+  } catch {
+    return 0;
   }
 }

@@ -68,6 +68,13 @@ export const configSchema = z.object({
   /** Ticket searches per tenant per minute before 429. */
   SEARCH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /**
+   * How long one API process reuses the message-text matches of a free-text search (per tenant,
+   * words and filter mode), so the next page, a refined filter or the same words again skip the
+   * costliest Typesense query; 0 disables. A ticket archived meanwhile shows up at the latest this
+   * much later; an erased one never does (the tickets query, never cached, no longer finds it).
+   */
+  SEARCH_TEXT_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  /**
    * Who may frame the UI (CSP frame-ancestors): the Blip portal by default. Space-separated CSP
    * sources, e.g. "'self' https://*.blip.ai".
    */
@@ -247,6 +254,15 @@ export const configSchema = z.object({
    * /metrics itself.
    */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * Workflows the worker keeps cached (sticky) between their tasks. Each costs memory (its V8
+   * context state): the SDK's default, sized from the heap limit, let 1 000 archives in flight
+   * take the worker to ~860 MB. A workflow evicted from the cache is replayed from its history on
+   * its next task (a few ms for an archive's ~25 events).
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
+  /** Activities one worker runs at once (downloads, uploads, upserts: mostly waiting on I/O). */
+  WORKER_MAX_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(40),
   /** Temporal SDK (core) metrics in Prometheus format on this port; 0 (default) disables them. */
   TEMPORAL_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Serve the built extension UI from the API (`off` for an API-only process). */

@@ -40,7 +40,8 @@ async function main() {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities: createAllActivities(deps),
-    maxConcurrentActivityTaskExecutions: 20,
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_ACTIVITIES,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     shutdownGraceTime: '20 seconds',
   });
   // The text inside media (issue 18) on its own queue and concurrency; 0 = not on this worker.

@@ -94,6 +94,20 @@ const indexActivities = proxyActivities<ArchiveActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+// fetchTicket + fetchMessages in one call: the fetch's day-long patience for a ticket Blip still
+// reports open, the paging's heartbeat and time for a long thread.
+const fetchAllActivities = proxyActivities<ArchiveActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  scheduleToCloseTimeout: '24 hours',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
+  },
+});
+
 /** Upper bound on mirror batches: a pathological ticket fails loudly instead of looping forever. */
 const MAX_MEDIA_BATCHES = 2000;
 
@@ -110,13 +124,25 @@ const SKIP_MIRROR_WITHOUT_MEDIA = 'skip-mirror-without-media';
  */
 const EXTRACT_MEDIA_TEXT = 'extract-media-text';
 
+/**
+ * Runs started before this patch fetched the ticket and its messages in two activities and sealed
+ * and indexed in two more; newer runs call fetchTicketAndMessages and sealAndIndexTicket: two
+ * activities (two workflow tasks, ~12 history events) fewer per ticket, the Temporal server being
+ * what bounds archive throughput (docs/performance.md). Replayed histories keep their path.
+ */
+const FEWER_ROUND_TRIPS = 'fewer-archive-round-trips';
+
 export async function archiveTicket(input: ArchiveTicketInput): Promise<ArchiveTicketResult> {
   const { tenantId, ticketId } = input;
-  await fetchTicketActivities.fetchTicket({ tenantId, ticketId });
-  const { messageCount, mediaCount, pendingMedia } = await pagingActivities.fetchMessages({
-    tenantId,
-    ticketId,
-  });
+  const combined = patched(FEWER_ROUND_TRIPS);
+  let fetched: { messageCount: number; mediaCount: number; pendingMedia?: number };
+  if (combined) {
+    fetched = await fetchAllActivities.fetchTicketAndMessages({ tenantId, ticketId });
+  } else {
+    await fetchTicketActivities.fetchTicket({ tenantId, ticketId });
+    fetched = await pagingActivities.fetchMessages({ tenantId, ticketId });
+  }
+  const { messageCount, mediaCount, pendingMedia } = fetched;
 
   let mediaStored = 0;
   let mediaUnavailable = 0;
@@ -134,8 +160,13 @@ export async function archiveTicket(input: ArchiveTicketInput): Promise<ArchiveT
     if (r.remaining === 0) break;
   }
 
-  const { digest } = await storeActivities.sealTicket({ tenantId, ticketId });
-  await indexActivities.indexTicket({ tenantId, ticketId });
+  let digest: string;
+  if (combined) {
+    ({ digest } = await indexActivities.sealAndIndexTicket({ tenantId, ticketId }));
+  } else {
+    ({ digest } = await storeActivities.sealTicket({ tenantId, ticketId }));
+    await indexActivities.indexTicket({ tenantId, ticketId });
+  }
   if (patched(EXTRACT_MEDIA_TEXT) && mediaCount > 0) await startMediaText(tenantId, ticketId);
   log.info('ticket archived', { tenantId, ticketId, messageCount, mediaStored, mediaUnavailable });
   return { ticketId, messageCount, mediaStored, mediaUnavailable, digest };

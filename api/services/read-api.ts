@@ -40,6 +40,8 @@ export interface ReadApiDeps {
   metrics?: Metrics;
   logger?: Logger;
   searchRateLimitPerMinute?: number;
+  /** SEARCH_TEXT_CACHE_SECONDS in ms (lib/search/ticket-search.ts); 0 or unset: no cache. */
+  searchTextCacheMs?: number;
   /** Export limits (lib/config.ts EXPORT_MAX_CONCURRENT_PER_TENANT, EXPORT_MAX_MESSAGES). */
   exportLimits?: { maxRunningPerTenant: number; maxMessages: number };
   /** Per-tenant requests in progress (lib/config.ts VERIFY_/TICKET_READ_MAX_CONCURRENT_PER_TENANT). */
@@ -88,7 +90,12 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
       }),
     keyCheckCacheMs: deps.loginKeyCacheMs ?? 60_000,
   });
-  const ticketSearch = createTicketSearch(deps.search, deps.collections, {}, searchObserver(deps));
+  const ticketSearch = createTicketSearch(
+    deps.search,
+    deps.collections,
+    { textCacheMs: deps.searchTextCacheMs ?? 0 },
+    searchObserver(deps),
+  );
   const read = {
     session: { access, db: deps.db },
     tickets: {

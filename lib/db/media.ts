@@ -50,6 +50,8 @@ export interface StoredMediaResult {
   size: number;
   contentType: string;
   storageKey: string;
+  /** The mirror wrote this object itself (see lib/media/store-media.ts `Stored`). */
+  created?: boolean;
 }
 
 /** What the mirror made of one media row: stored (with its record) or unavailable (with why). */
@@ -119,8 +121,14 @@ async function updateMediaResults(
  * sorted order, the same in both, so two holders of several never deadlock.
  */
 export async function lockMediaObjects(client: Queryable, storageKeys: Iterable<string>): Promise<void> {
-  for (const key of [...new Set(storageKeys)].sort())
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [key]);
+  const keys = [...new Set(storageKeys)].sort();
+  if (keys.length === 0) return;
+  // One round trip for the batch; `with ordinality` keeps the sorted order the locks are taken in.
+  await client.query(
+    `select pg_advisory_xact_lock(hashtext(k.key))
+       from unnest($1::text[]) with ordinality as k(key, n) order by k.n`,
+    [keys],
+  );
 }
 
 /**
@@ -147,7 +155,9 @@ export async function markMediaResultsLocked(
       stored.map((r) => r.storageKey),
     );
     const missing: MediaResult[] = [];
-    for (const r of stored) if (!(await exists(r.storageKey))) missing.push(r);
+    // An object this mirror wrote itself cannot have been purged meanwhile; only one it found
+    // already there (shared with another ticket) is looked up again.
+    for (const r of stored) if (!r.created && !(await exists(r.storageKey))) missing.push(r);
     await updateMediaResults(
       (text, values) => client.query(text, values),
       tenantId,

@@ -16,7 +16,12 @@ export const SMALL_MEDIA_BYTES = 4 * 1024 * 1024;
 
 export type ObjectMeta = { contentType: string; originalUri: string };
 
-export type Stored = { sha256: string; size: number; storageKey: string };
+/**
+ * `created`: this call wrote the object (it did not exist before), so no purge can have deleted
+ * it meanwhile (a purge deletes only objects that existed when it decided): the mirror need not
+ * look it up again before recording it.
+ */
+export type Stored = { sha256: string; size: number; storageKey: string; created: boolean };
 
 export interface StoreOptions extends DownloadOptions {
   store: ObjectStore;
@@ -71,8 +76,8 @@ async function storeSmall(
   }
   const { sha256, size } = m.finish(opened.declaredLength);
   const storageKey = `${tenantId}/media/${sha256}`;
-  await options.store.putIfAbsent(storageKey, bytes, withRecord(meta, sha256, size));
-  return { sha256, size, storageKey };
+  const created = await options.store.putIfAbsent(storageKey, bytes, withRecord(meta, sha256, size));
+  return { sha256, size, storageKey, created };
 }
 
 /**
@@ -95,8 +100,8 @@ async function storeLarge(
     });
     const { sha256, size } = m.finish(opened.declaredLength);
     const storageKey = `${tenantId}/media/${sha256}`;
-    await options.store.copyIfAbsent(partial, storageKey, withRecord(meta, sha256, size));
-    return { sha256, size, storageKey };
+    const created = await options.store.copyIfAbsent(partial, storageKey, withRecord(meta, sha256, size));
+    return { sha256, size, storageKey, created };
   } finally {
     opened.body.destroy();
     await options.store.delete(partial).catch(() => undefined);

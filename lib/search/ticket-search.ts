@@ -72,6 +72,9 @@ const MAX_TEXT_TICKETS = 250;
  */
 const GROUPED_SEARCH_MAX_MESSAGES = 20_000;
 
+/** Free-text match sets kept per API process (each at most MAX_TEXT_TICKETS ids and snippets). */
+const TEXT_CACHE_ENTRIES = 200;
+
 type TextMatch = { highlight: HighlightSegment[] | null; foundIn: MediaSource | null };
 type TextMatches = {
   snippets: Map<string, TextMatch>;
@@ -161,10 +164,38 @@ function notePosition(positions: Map<string, number>, ticketId: string, position
 export function createTicketSearch(
   client: SearchClient,
   names: CollectionNames,
-  limits: { groupedSearchMaxMessages?: number } = {},
+  limits: { groupedSearchMaxMessages?: number; textCacheMs?: number; textCacheEntries?: number } = {},
   observer: TicketSearchObserver = {},
 ) {
   const groupedSearchMaxMessages = limits.groupedSearchMaxMessages ?? GROUPED_SEARCH_MAX_MESSAGES;
+  const textCacheMs = limits.textCacheMs ?? 0;
+  const textCacheEntries = limits.textCacheEntries ?? TEXT_CACHE_ENTRIES;
+  /**
+   * Message-text matches by tenant, filter mode and words, for `textCacheMs`: the next page of the
+   * same search, the same words with another filter, or the same words from another user of the
+   * tenant skip the message query, which for common words is most of a search's time. Only ticket
+   * ids and snippets are kept (never another tenant's: the key starts with the tenant); the tickets
+   * query that follows is never cached, so an erased or re-filtered ticket is never shown from here.
+   */
+  const textCache = new Map<string, { at: number; matches: TextMatches }>();
+  async function cachedTicketsMatchingText(
+    tenantId: string,
+    mode: TenantFilterMode,
+    q: string,
+    tag: string,
+  ): Promise<TextMatches> {
+    if (textCacheMs <= 0) return ticketsMatchingText(tenantId, mode, q, tag);
+    const key = JSON.stringify([tenantId, mode, q]);
+    const now = Date.now();
+    const hit = textCache.get(key);
+    if (hit && now - hit.at < textCacheMs) return hit.matches;
+    const matches = await ticketsMatchingText(tenantId, mode, q, tag);
+    textCache.delete(key);
+    textCache.set(key, { at: now, matches });
+    // Oldest first (insertion order): bounded memory whatever the words.
+    while (textCache.size > textCacheEntries) textCache.delete(textCache.keys().next().value as string);
+    return matches;
+  }
 
   /** Defence in depth: whatever the filter let through, only the tenant's own documents stay. */
   function ownOnly<T>(
@@ -259,7 +290,7 @@ export function createTicketSearch(
     let textMatchesCapped = false;
     const text = query.q?.trim();
     if (text) {
-      const matches = await ticketsMatchingText(tenantId, mode, text, tag);
+      const matches = await cachedTicketsMatchingText(tenantId, mode, text, tag);
       snippets = matches.snippets;
       positions = matches.positions;
       textMatchesCapped = matches.capped;

@@ -329,11 +329,10 @@ test('a ticket without media is archived without calling the mirror; one with me
     messageCount: 5,
     mediaStored: 0,
   });
+  // Two activities in all: fetch + messages, then seal + index (`fewer-archive-round-trips`).
   expect(await scheduled(textOnly.body.workflowId as string)).toEqual([
-    'fetchTicket',
-    'fetchMessages',
-    'sealTicket',
-    'indexTicket',
+    'fetchTicketAndMessages',
+    'sealAndIndexTicket',
   ]);
   const media = env.sim.addMedia({ contentType: 'image/png', generate: { size: 5_000, seed: 21 } });
   const withMedia = await env.webhook(
@@ -347,7 +346,11 @@ test('a ticket without media is archived without calling the mirror; one with me
     botAuthorization(LATAM),
   );
   await expect(env.result(withMedia.body.workflowId as string)).resolves.toMatchObject({ mediaStored: 1 });
-  expect(await scheduled(withMedia.body.workflowId as string)).toContain('mirrorMediaBatch');
+  expect(await scheduled(withMedia.body.workflowId as string)).toEqual([
+    'fetchTicketAndMessages',
+    'mirrorMediaBatch',
+    'sealAndIndexTicket',
+  ]);
 
   // A mirror attempt that outlived its heartbeat timeout reports late: the recorded result stays.
   const ticketId = (withMedia.body.workflowId as string).split('/').at(-1) as string;
@@ -395,12 +398,12 @@ test('a ticket Blip still reports open is retried, not archived half-way, and ar
   const deadline = Date.now() + 60_000;
   for (;;) {
     const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    const attempt = pending.find((a) => a.activityType?.name === 'fetchTicket')?.attempt ?? 0;
+    const attempt = pending.find((a) => a.activityType?.name === 'fetchTicketAndMessages')?.attempt ?? 0;
     if (attempt >= 2) {
       expect(pending[0]?.lastFailure?.message).toMatch(/still Open in Blip/);
       break;
     }
-    if (Date.now() > deadline) throw new Error('fetchTicket was never retried');
+    if (Date.now() > deadline) throw new Error('fetchTicketAndMessages was never retried');
     await new Promise((r) => setTimeout(r, 250));
   }
   const { rows } = await env.db.query('select count(*)::int as n from messages where ticket_id = $1', [id]);

@@ -131,3 +131,38 @@ test('no match: empty, not capped', async () => {
     textMatchesCapped: false,
   });
 });
+
+test('with the text cache: another tenant with the same words gets its own tickets; a ticket deleted meanwhile is not shown', async () => {
+  const cached = createTicketSearch(client, names, { textCacheMs: 600_000 });
+  const page = (tenant: string, q: string, n = 1) => cached.search(tenant, { q, page: n, perPage: 1 });
+  const first = await page(TENANT, 'licuadora');
+  expect(first.found).toBe(2);
+  // The next page comes from the cached matches: the other ticket, the same total.
+  const second = await page(TENANT, 'licuadora', 2);
+  expect(second.found).toBe(2);
+  expect(sorted([...first.hits, ...second.hits].map((h) => h.ticketId))).toEqual(ticketIds.get('licuadora'));
+
+  // The other tenant's ticket for the same words: found through its own match, not this tenant's.
+  const other = { id: ticketDocId(OTHER, 'other-t'), tenant_id: OTHER, tenant_key: tenantKey(OTHER) };
+  await client
+    .collections(names.tickets)
+    .documents()
+    .upsert({ ...other, ticket_id: 'other-t', closed_at: 1_700_000_000, message_count: 1, media_count: 0 });
+  const theirs = await page(OTHER, 'licuadora');
+  expect(theirs.hits.map((h) => h.ticketId)).toEqual(['other-t']);
+
+  // Erased (its ticket document gone): the cached words still match it, the answer does not show it.
+  const erased = ticketIds.get('licuadora')?.[1] as string;
+  const doc = await client.collections(names.tickets).documents(ticketDocId(TENANT, erased)).retrieve();
+  await client.collections(names.tickets).documents(ticketDocId(TENANT, erased)).delete();
+  try {
+    const after = await cached.search(TENANT, { q: 'licuadora', page: 1, perPage: 100 });
+    expect(after.hits.map((h) => h.ticketId)).toEqual([ticketIds.get('licuadora')?.[0]]);
+  } finally {
+    await client
+      .collections(names.tickets)
+      .documents()
+      .upsert(doc as never);
+    await client.collections(names.tickets).documents(other.id).delete();
+  }
+});

@@ -36,7 +36,7 @@ export function fakeArchive(
   const sealed = new Map<string, number>();
   const calls: string[] = [];
   const mirrored = new Map<string, number>();
-  const activities: ArchiveActivities = {
+  const single: Omit<ArchiveActivities, 'fetchTicketAndMessages' | 'sealAndIndexTicket'> = {
     async fetchTicket({ ticketId }: TicketRef) {
       calls.push(`fetchTicket ${ticketId}`);
       await options.gate?.get(ticketId);
@@ -63,6 +63,19 @@ export function fakeArchive(
     async indexTicket({ ticketId }: TicketRef) {
       calls.push(`indexTicket ${ticketId}`);
       return { indexedMessages: 3 };
+    },
+  };
+  // The pairs the workflow calls since `fewer-archive-round-trips`, made of the same calls.
+  const activities: ArchiveActivities = {
+    ...single,
+    async fetchTicketAndMessages(ref: TicketRef) {
+      await single.fetchTicket(ref);
+      const r = await single.fetchMessages(ref);
+      return { ...r, pendingMedia: r.pendingMedia ?? 0 };
+    },
+    async sealAndIndexTicket(ref: TicketRef) {
+      const sealedTicket = await single.sealTicket(ref);
+      return { ...sealedTicket, ...(await single.indexTicket(ref)) };
     },
   };
   return { activities, sealed, calls };

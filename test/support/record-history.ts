@@ -4,6 +4,11 @@
  *
  *   npx tsx test/support/record-history.ts             # archiveTicket: fixture ticket with media
  *   npx tsx test/support/record-history.ts text-only   # archiveTicket: generated ticket without media
+ *   npx tsx test/support/record-history.ts combined    # archiveTicket: fixture ticket, current code
+ *
+ * archive-ticket.json and archive-ticket-text-only.json were recorded before the patches
+ * `skip-mirror-without-media` and `fewer-archive-round-trips` and must stay so (they are what
+ * runs started before them look like); `combined` records a run of the current code to its own file.
  *   npx tsx test/support/record-history.ts <scenario>  # another workflow type (history-scenarios.ts)
  *   npx tsx test/support/record-history.ts scenarios   # all of those
  *
@@ -30,6 +35,10 @@ import { HISTORY_SCENARIOS, type HistoryScenario, historyFile } from './history-
 const TICKET = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67';
 const BOT = 'atendimentolatam';
 export const HISTORY_FILE = path.resolve(__dirname, '../fixtures/histories/archive-ticket.json');
+export const COMBINED_HISTORY_FILE = path.resolve(
+  __dirname,
+  '../fixtures/histories/archive-ticket-combined.json',
+);
 export const TEXT_ONLY_HISTORY_FILE = path.resolve(
   __dirname,
   '../fixtures/histories/archive-ticket-text-only.json',
@@ -115,12 +124,16 @@ async function main(): Promise<void> {
   }
   const scenario = HISTORY_SCENARIOS.find((s) => s.name === wanted);
   if (scenario) return recordScenario(scenario);
-  if (wanted && wanted !== 'text-only')
+  if (wanted && wanted !== 'text-only' && wanted !== 'combined')
     throw new Error(
-      `unknown history ${wanted}: archive (no argument), text-only, scenarios or one of ${HISTORY_SCENARIOS.map((s) => s.name).join(', ')}`,
+      `unknown history ${wanted}: archive (no argument), text-only, combined, scenarios or one of ${HISTORY_SCENARIOS.map((s) => s.name).join(', ')}`,
     );
   const textOnly = wanted === 'text-only';
-  const file = textOnly ? TEXT_ONLY_HISTORY_FILE : HISTORY_FILE;
+  const file = textOnly
+    ? TEXT_ONLY_HISTORY_FILE
+    : wanted === 'combined'
+      ? COMBINED_HISTORY_FILE
+      : HISTORY_FILE;
   const env = await startArchiveEnv();
   try {
     const start = Date.parse('2025-06-02T09:00:00.000Z');

@@ -123,6 +123,14 @@ const RECORDED: Array<{ file: string; type: string; ends: string; activities: st
     activities: ['renderExportPdf'],
   },
   {
+    // A run since `fewer-archive-round-trips` (`record-history.ts combined`): fetch + messages and
+    // seal + index in one activity each.
+    file: 'archive-ticket-combined.json',
+    type: WORKFLOW.archiveTicket,
+    ends: 'Completed',
+    activities: ['fetchTicketAndMessages', 'mirrorMediaBatch', 'sealAndIndexTicket'],
+  },
+  {
     file: 'export-contact-pdf-failed.json',
     type: WORKFLOW.exportContactPdf,
     ends: 'Failed',
