@@ -43,6 +43,14 @@ beforeAll(async () => {
     },
   });
   tickets = await generateTickets(env.sim, seededRandom(17), TICKETS, { runId: 'cluster', maxMediaMb: 1 });
+}, 120_000);
+afterAll(async () => {
+  await env?.close();
+  await ts?.close();
+});
+
+/** A read session per tenant (a bot becomes a tenant with its first webhook). */
+async function logIn() {
   for (const bot of BOTS) {
     const res = await env.app.inject({
       method: 'POST',
@@ -54,11 +62,7 @@ beforeAll(async () => {
     const header = res.headers['set-cookie'];
     cookies[bot] = String(Array.isArray(header) ? header[0] : header).split(';')[0] as string;
   }
-}, 120_000);
-afterAll(async () => {
-  await env?.close();
-  await ts?.close();
-});
+}
 
 interface SearchOutcome {
   startedAt: number;
@@ -111,15 +115,15 @@ async function countOn(node: TypesenseNode, collection: string, tenant: string):
 
 test('killing the raft leader mid-archive: searches fail only during the election, nothing is lost', async () => {
   const leader = await waitForLeader(null, 30_000);
-  let searching = true;
-  const searches = searchLoad(() => !searching);
-
   const workflowIds: string[] = [];
   for (const t of tickets) {
     const res = await env.webhook(t.id, botAuthorization(t.bot));
     expect(res.statusCode).toBe(202);
     workflowIds.push(res.body.workflowId as string);
   }
+  await logIn();
+  let searching = true;
+  const searches = searchLoad(() => !searching);
   const results = workflowIds.map((id) => env.result(id).then(() => id));
   // Kill once a few tickets are in the index and the rest are still being archived.
   let done = 0;
