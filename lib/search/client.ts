@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import Typesense from 'typesense';
 import { parseHostPort } from '../config';
 
@@ -26,7 +27,8 @@ export function createSearchClient(
     ? nodes.map((n) => {
         const hp = parseHostPort(n);
         if (!hp) throw new Error(`TYPESENSE_NODES: ${n} is not host:port`);
-        return { ...hp, protocol };
+        // typesense-js writes `${protocol}://${host}:${port}`: an IPv6 host keeps its brackets.
+        return { host: isIP(hp.host) === 6 ? `[${hp.host}]` : hp.host, port: hp.port, protocol };
       })
     : single;
   return new Typesense.Client({
