@@ -255,8 +255,11 @@ export function temporalServerService(config: StackConfig): LocalService {
       port: config.TEMPORAL_UI_PORT,
       enableUi: true,
       defaultNamespace: NAMESPACE,
+      refreshInterval: '1m',
       hideLogs: true,
-      cors: { allowOrigins: [], unsafeAllowAllOrigins: false },
+      // Plain http on loopback (as the dev server's UI): its CSRF cookie cannot be Secure; no news feed fetch.
+      cors: { allowOrigins: [], unsafeAllowAllOrigins: false, cookieInsecure: true },
+      disableNewsFetch: true,
       auth: { enabled: false },
     };
     fs.writeFileSync(path.join(uiDir, 'config', 'stack.yaml'), `${JSON.stringify(uiConfig, null, 2)}\n`);
