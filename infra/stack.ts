@@ -1,10 +1,31 @@
 import { provision } from './provision';
 import { loadStackConfig } from './stack-config';
-import { stackDown, stackStatus, stackUp, wipeData } from './stack-control';
+import { type StackMode, stackDown, stackMode, stackStatus, stackUp, wipeData } from './stack-control';
 
-/** `npm run stack -- up | down | status | provision [--fresh]` */
+/**
+ * `npm run stack -- up | down | status | provision [--fresh] [--temporal dev|server] [--search single|cluster]`
+ */
 
-const usage = 'usage: npm run stack -- up | down | status | provision [--fresh]';
+const usage =
+  'usage: npm run stack -- up | down | status | provision [--fresh] [--temporal dev|server] [--search single|cluster]';
+
+/** `--temporal server` / `--search=cluster`; a bad value is a usage error. */
+function parseMode(flags: string[]): Partial<StackMode> | null {
+  const mode: Partial<StackMode> = {};
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i] as string;
+    const [key, inline] = flag.split('=', 2) as [string, string | undefined];
+    if (key !== '--temporal' && key !== '--search') {
+      if (flag !== '--fresh') return null;
+      continue;
+    }
+    const value = inline ?? flags[++i];
+    if (key === '--temporal' && (value === 'dev' || value === 'server')) mode.temporal = value;
+    else if (key === '--search' && (value === 'single' || value === 'cluster')) mode.search = value;
+    else return null;
+  }
+  return mode;
+}
 
 function printStatus(rows: Awaited<ReturnType<typeof stackStatus>>): void {
   const table = rows.map((r) => ({
@@ -28,20 +49,25 @@ async function main(): Promise<number> {
   const [command, ...flags] = process.argv.slice(2);
   const config = loadStackConfig();
   const fresh = flags.includes('--fresh');
+  const requested = parseMode(flags);
+  if (!requested) {
+    console.error(usage);
+    return 2;
+  }
   switch (command) {
     case 'provision':
-      provision(config);
+      provision(config, console.log, requested);
       return 0;
     case 'up': {
-      provision(config);
+      provision(config, console.log, stackMode(config, requested));
       if (fresh) {
         await stackDown(config);
         wipeData(config);
       }
       const t0 = Date.now();
-      await stackUp(config);
+      await stackUp(config, console.log, requested);
       console.log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      printStatus(await stackStatus(config));
+      printStatus(await stackStatus(config, requested));
       return 0;
     }
     case 'down': {
@@ -51,7 +77,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'status': {
-      const rows = await stackStatus(config);
+      const rows = await stackStatus(config, requested);
       printStatus(rows);
       return rows.every((r) => r.healthy) ? 0 : 3;
     }

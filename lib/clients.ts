@@ -45,7 +45,12 @@ export function createSearch(
   timeoutSeconds?: number,
 ): { search: SearchClient; collections: CollectionNames } {
   return {
-    search: createSearchClient(config.TYPESENSE_URL, config.TYPESENSE_API_KEY, timeoutSeconds),
+    search: createSearchClient(
+      config.TYPESENSE_URL,
+      config.TYPESENSE_API_KEY,
+      timeoutSeconds,
+      config.TYPESENSE_NODES,
+    ),
     collections: collectionNames(config.TYPESENSE_COLLECTION_PREFIX),
   };
 }

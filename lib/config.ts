@@ -17,6 +17,17 @@ const secretKey = z
   .string()
   .default('')
   .refine((s) => s === '' || decodeKey(s) !== null, KEY_FORMAT);
+/** `host:port` (a name, an IPv4 address or a bracketed IPv6 one; port 1-65535), or null. */
+export function parseHostPort(item: string): { host: string; port: number } | null {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):(\d{1,5})$/.exec(item);
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return null;
+  const host = (m[1] as string).replace(/^\[(.*)\]$/, '$1');
+  if (m[1]?.startsWith('[') && isIP(host) !== 6) return null;
+  return { host, port };
+}
+
 /** A comma-separated setting as its trimmed, non-empty items. */
 const splitList = (s: string) =>
   s
@@ -144,6 +155,15 @@ export const configSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
 
   TYPESENSE_URL: url.default('http://127.0.0.1:8108'),
+  /**
+   * The nodes of a Typesense cluster, comma-separated `host:port` (e.g. `ts-0:8108,ts-1:8108,ts-2:8108`),
+   * spoken to with TYPESENSE_URL's scheme. When set, the client spreads requests over them and retries
+   * a request that fails on one node (the raft leader gone, say) on the next, so a search survives an
+   * election; TYPESENSE_URL then only gives the scheme. Empty: TYPESENSE_URL is the only node.
+   */
+  TYPESENSE_NODES: commaList.refine((list) => list.every((n) => parseHostPort(n) !== null), {
+    message: 'must be comma-separated host:port pairs such as 10.0.0.1:8108,10.0.0.2:8108',
+  }),
   TYPESENSE_API_KEY: z.string().min(8).default('ticket-vault-dev-key'),
   TYPESENSE_COLLECTION_PREFIX: z
     .string()

@@ -15,7 +15,15 @@ import type { LocalService, ServiceStatus } from './service';
  */
 export function typesenseService(
   config: StackConfig,
-  instance: { name: string; dataDir: string; port: number } | null = null,
+  instance: {
+    name: string;
+    dataDir: string;
+    port: number;
+    /** Raft peering port (default: the API port - 1). */
+    peeringPort?: number;
+    /** A cluster member: the file listing every node as `ip:peering_port:api_port`, comma-separated. */
+    nodesFile?: string;
+  } | null = null,
 ): LocalService {
   const name = instance?.name ?? 'typesense';
   const dir = instance?.dataDir ?? path.join(dataDir, 'typesense');
@@ -52,9 +60,10 @@ export function typesenseService(
         '--api-address=127.0.0.1',
         `--api-port=${port}`,
         '--peering-address=127.0.0.1',
-        `--peering-port=${port - 1}`,
+        `--peering-port=${instance?.peeringPort ?? port - 1}`,
         '--enable-cors=false',
       ];
+      if (instance?.nodesFile) args.push(`--nodes=${instance.nodesFile}`);
       const pid = startDetached(name, binary(), args);
       await waitFor(name, healthy, { timeoutMs: 60_000, alive: () => readPid(name) === pid }).catch((err) => {
         throw new Error(`${(err as Error).message}; last log lines:\n${tailLog(name)}`);

@@ -93,7 +93,8 @@ export async function startArchiveWithTickets(
       // test/integration/media-budget.test.ts covers links that never recover.
       MEDIA_MAX_ATTEMPTS: '25',
       WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000',
-      ...(options.typesense ? { TYPESENSE_URL: options.typesense.url } : {}),
+      // Only the dedicated node (TYPESENSE_NODES, set when the stack runs a cluster, would win over the URL).
+      ...(options.typesense ? { TYPESENSE_URL: options.typesense.url, TYPESENSE_NODES: '' } : {}),
     },
   });
   const archive = rig.env;

@@ -28,7 +28,7 @@ test('GET /healthz is 200 with Temporal, Postgres, Typesense and storage all ans
 test('GET /healthz is 503 and names the dependency that does not answer', async () => {
   // Nothing listens on port 9 (discard) on loopback here: Typesense "down".
   const clients = await createApiClients(
-    loadConfig({ ...stackEnv(), TYPESENSE_URL: 'http://127.0.0.1:9', NODE_ENV: 'test' }),
+    loadConfig({ ...stackEnv(), TYPESENSE_URL: 'http://127.0.0.1:9', TYPESENSE_NODES: '', NODE_ENV: 'test' }),
   );
   const app = await buildServer({ logger, healthChecks: clients.healthChecks });
   try {

@@ -17,7 +17,8 @@ let env: ArchiveEnv;
 beforeAll(async () => {
   dedicated = await startDedicatedTypesense();
   typesense = dedicated.service;
-  env = await startArchiveEnv({ env: { TYPESENSE_URL: dedicated.url } });
+  // TYPESENSE_NODES cleared: with the stack's cluster running it would take precedence over the URL.
+  env = await startArchiveEnv({ env: { TYPESENSE_URL: dedicated.url, TYPESENSE_NODES: '' } });
 });
 afterAll(async () => {
   if (!(await typesense.healthy())) await typesense.start();

@@ -4,6 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LocalService } from '../../infra/services/service';
 import { typesenseService } from '../../infra/services/typesense';
+import {
+  CLUSTER_SIZE,
+  type TypesenseCluster,
+  typesenseCluster,
+} from '../../infra/services/typesense-cluster';
 import { loadStackConfig } from '../../infra/stack-config';
 
 /**
@@ -47,6 +52,44 @@ export async function startDedicatedTypesense(): Promise<DedicatedTypesense> {
     async close() {
       await service.stop().catch(() => undefined);
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Three Typesense nodes of its own in a raft cluster (fresh data directories, free loopback ports). */
+export interface DedicatedTypesenseCluster {
+  cluster: TypesenseCluster;
+  /** TYPESENSE_NODES for it. */
+  nodeList: string;
+  close(): Promise<void>;
+}
+
+export async function startDedicatedTypesenseCluster(): Promise<DedicatedTypesenseCluster> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-typesense-cluster-'));
+  const ports: { apiPort: number; peeringPort: number }[] = [];
+  while (ports.length < CLUSTER_SIZE) {
+    const apiPort = await freePortPair();
+    if (!ports.some((p) => Math.abs(p.apiPort - apiPort) < 2))
+      ports.push({ apiPort, peeringPort: apiPort - 1 });
+  }
+  const cluster = typesenseCluster(loadStackConfig(), {
+    name: `typesense-cluster-test-${process.pid}-${ports[0]?.apiPort}`,
+    dir,
+    ports,
+  });
+  try {
+    await cluster.start();
+  } catch (err) {
+    await cluster.stop().catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    cluster,
+    nodeList: cluster.nodeList,
+    async close() {
+      await cluster.stop().catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -11,7 +11,9 @@ import { stackEnv, stackUp } from '../../infra/stack-control';
  */
 export default async function globalSetup(): Promise<void> {
   const config = loadStackConfig();
-  const quiet = (line: string) => process.env.STACK_VERBOSE && console.log(line);
+  // A first `STACK_TEMPORAL=server` run builds the server for minutes: that is always said.
+  const quiet = (line: string) =>
+    (process.env.STACK_VERBOSE || /: (building|built in) /.test(line)) && console.log(line);
   provision(config, quiet);
   const started = await stackUp(config, quiet);
   fs.mkdirSync(runDir, { recursive: true });
