@@ -98,6 +98,8 @@ export const REASON_KEYS: Record<string, MessageKey> = {
   ticket_invalid: 'apiReason.ticket_invalid',
   tenant_invalid: 'apiReason.tenant_invalid',
   facet_invalid: 'apiReason.facet_invalid',
+  has_invalid: 'apiReason.has_invalid',
+  search_reindex_needed: 'apiReason.search_reindex_needed',
   lang_invalid: 'apiReason.lang_invalid',
   too_many_messages: 'apiReason.too_many_messages',
   too_many_exports: 'apiReason.too_many_exports',
