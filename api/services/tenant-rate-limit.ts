@@ -33,7 +33,7 @@ export function tenantRateLimitConfig(limit: TenantRateLimit, what: string, sett
       errorResponseBuilder: (_req: unknown, ctx: { max: number; after: string }) => ({
         statusCode: 429,
         error: 'rate_limited',
-        message: `too many ${what} for this tenant: limit ${ctx.max} per ${ctx.after} (${setting}); retry later`,
+        message: `too many ${what} for this tenant: ${setting}=${ctx.max} per ${ctx.after}; retry later`,
       }),
     },
   };
