@@ -79,11 +79,12 @@ export const configSchema = z.object({
   /** Ticket searches per tenant per minute before 429. */
   SEARCH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /**
-   * Ticket reads, media re-links, contact reads and verifications per tenant per minute before 429
-   * (each route counts apart; keyed like searches, so a forged key cannot spend a tenant's budget).
+   * Ticket reads, media re-links, contact reads, verifications and export-state reads (the UI polls
+   * every second) per tenant per minute before 429 (each route counts apart, per API process; keyed
+   * like searches, so a forged key cannot spend a tenant's budget).
    */
   READ_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
-  /** Export creations (ticket, contact) and export reads per tenant per minute before 429, each route apart. */
+  /** Export creations (ticket, contact) per tenant per minute before 429, each route apart, per API process. */
   EXPORT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
   /**
    * How long one API process reuses the message-text matches of a free-text search (per tenant,

@@ -38,9 +38,12 @@ export interface ExportRouteOptions {
   limits: { maxRunningPerTenant: number; maxMessages: number };
   /** Verifications in progress per tenant (429 beyond): each hashes every media object of a ticket. */
   verifyConcurrency: TenantConcurrency;
-  /** Verifications per tenant per window (429 beyond; READ_RATE_LIMIT_PER_MINUTE). */
+  /**
+   * Verifications and export reads per tenant per window (429 beyond; READ_RATE_LIMIT_PER_MINUTE):
+   * the UI polls an export's state every second, so its reads count as reads, not as exports.
+   */
   readRateLimit: TenantRateLimit;
-  /** Export creations and export reads per tenant per window, each route apart (429 beyond). */
+  /** Export creations per tenant per window, ticket and contact apart (429 beyond). */
   exportRateLimit: TenantRateLimit;
 }
 
@@ -291,7 +294,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
   app.get<{ Params: { exportId: string } }>(
     '/v1/exports/:exportId',
     {
-      config: tenantRateLimitConfig(opts.exportRateLimit, 'export reads', 'EXPORT_RATE_LIMIT_PER_MINUTE'),
+      config: tenantRateLimitConfig(opts.readRateLimit, 'export reads', 'READ_RATE_LIMIT_PER_MINUTE'),
       schema: {
         tags: ['exports'],
         summary: 'State of an export; when done, a short-lived signed URL to the PDF',

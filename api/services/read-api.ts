@@ -40,9 +40,9 @@ export interface ReadApiDeps {
   metrics?: Metrics;
   logger?: Logger;
   searchRateLimitPerMinute?: number;
-  /** Ticket, media-link, contact and verify requests per tenant per minute (READ_RATE_LIMIT_PER_MINUTE). */
+  /** Ticket, media-link, contact, verify and export-state reads per tenant per minute (READ_RATE_LIMIT_PER_MINUTE). */
   readRateLimitPerMinute?: number;
-  /** Export creations and reads per tenant per minute (EXPORT_RATE_LIMIT_PER_MINUTE). */
+  /** Export creations per tenant per minute (EXPORT_RATE_LIMIT_PER_MINUTE). */
   exportRateLimitPerMinute?: number;
   /** SEARCH_TEXT_CACHE_SECONDS in ms (lib/search/ticket-search.ts); 0 or unset: no cache. */
   searchTextCacheMs?: number;
