@@ -79,6 +79,14 @@ export const configSchema = z.object({
   /** Ticket searches per tenant per minute before 429. */
   SEARCH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /**
+   * Ticket reads, media re-links, contact reads, verifications and export-state reads (the UI polls
+   * every second) per tenant per minute before 429 (each route counts apart, per API process; keyed
+   * like searches, so a forged key cannot spend a tenant's budget).
+   */
+  READ_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
+  /** Export creations (ticket, contact) per tenant per minute before 429, each route apart, per API process. */
+  EXPORT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  /**
    * How long one API process reuses the message-text matches of a free-text search (per tenant,
    * words and filter mode), so the next page, a refined filter or the same words again skip the
    * costliest Typesense query; 0 disables. A ticket archived meanwhile shows up at the latest this

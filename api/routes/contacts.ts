@@ -5,6 +5,11 @@ import type { Db } from '../../lib/db/pool';
 import { readContactTickets } from '../../lib/db/read';
 import { auditTargetOf } from '../../lib/retention/erasure-hash';
 import type { ReadAccess } from '../services/read-access';
+import {
+  registerTenantRateLimit,
+  type TenantRateLimit,
+  tenantRateLimitConfig,
+} from '../services/tenant-rate-limit';
 import { ticketSchema } from './read-schemas';
 
 /** A contact's whole archived history with this tenant. */
@@ -13,12 +18,16 @@ export interface ContactRouteOptions {
   /** Names the contact in the audit log by its keyed fingerprint, never in clear. */
   box: SecretBox;
   access: ReadAccess;
+  /** Contact reads per tenant per window (429 beyond; READ_RATE_LIMIT_PER_MINUTE). */
+  readRateLimit: TenantRateLimit;
 }
 
 export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app, opts) => {
+  await registerTenantRateLimit(app, opts.access);
   app.get<{ Params: { identity: string } }>(
     '/v1/contacts/:identity/tickets',
     {
+      config: tenantRateLimitConfig(opts.readRateLimit, 'contact reads', 'READ_RATE_LIMIT_PER_MINUTE'),
       schema: {
         tags: ['contacts'],
         summary: "A contact's archived tickets, newest first",

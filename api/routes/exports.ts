@@ -16,6 +16,11 @@ import { startExport } from '../../lib/temporal/export-starter';
 import { badRequest, exportTooLarge, notFound, tooManyRequests } from '../services/http-errors';
 import type { ReadAccess } from '../services/read-access';
 import type { TenantConcurrency } from '../services/tenant-concurrency';
+import {
+  registerTenantRateLimit,
+  type TenantRateLimit,
+  tenantRateLimitConfig,
+} from '../services/tenant-rate-limit';
 import { ticketIdParam } from './read-schemas';
 
 /** PDF exports (as Temporal workflows) and digest verification, under the same tenant rules as reads. */
@@ -33,6 +38,13 @@ export interface ExportRouteOptions {
   limits: { maxRunningPerTenant: number; maxMessages: number };
   /** Verifications in progress per tenant (429 beyond): each hashes every media object of a ticket. */
   verifyConcurrency: TenantConcurrency;
+  /**
+   * Verifications and export reads per tenant per window (429 beyond; READ_RATE_LIMIT_PER_MINUTE):
+   * the UI polls an export's state every second, so its reads count as reads, not as exports.
+   */
+  readRateLimit: TenantRateLimit;
+  /** Export creations per tenant per window, ticket and contact apart (429 beyond). */
+  exportRateLimit: TenantRateLimit;
 }
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -104,6 +116,7 @@ const accepted = {
 } as const;
 
 export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, opts) => {
+  await registerTenantRateLimit(app, opts.access);
   async function start(
     tenantId: string,
     actor: string,
@@ -161,6 +174,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
   app.post<{ Params: { ticketId: string }; Body: { lang?: string; redact?: RedactBody } | undefined }>(
     '/v1/tickets/:ticketId/exports',
     {
+      config: tenantRateLimitConfig(opts.exportRateLimit, 'ticket exports', 'EXPORT_RATE_LIMIT_PER_MINUTE'),
       schema: {
         tags: ['exports'],
         summary: 'Export one archived ticket as a PDF (a Temporal workflow); poll GET /v1/exports/:exportId',
@@ -199,6 +213,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
   }>(
     '/v1/contacts/:identity/exports',
     {
+      config: tenantRateLimitConfig(opts.exportRateLimit, 'contact exports', 'EXPORT_RATE_LIMIT_PER_MINUTE'),
       schema: {
         tags: ['exports'],
         summary: "Export a contact's archived tickets (optionally closed within from–to) as one PDF",
@@ -279,6 +294,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
   app.get<{ Params: { exportId: string } }>(
     '/v1/exports/:exportId',
     {
+      config: tenantRateLimitConfig(opts.readRateLimit, 'export reads', 'READ_RATE_LIMIT_PER_MINUTE'),
       schema: {
         tags: ['exports'],
         summary: 'State of an export; when done, a short-lived signed URL to the PDF',
@@ -343,6 +359,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
   app.get<{ Params: { ticketId: string } }>(
     '/v1/tickets/:ticketId/verify',
     {
+      config: tenantRateLimitConfig(opts.readRateLimit, 'verifications', 'READ_RATE_LIMIT_PER_MINUTE'),
       schema: {
         tags: ['tickets'],
         summary:

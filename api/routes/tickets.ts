@@ -11,6 +11,7 @@ import type { ObjectStore } from '../../lib/storage/object-store';
 import { badRequest, notFound } from '../services/http-errors';
 import type { ReadAccess } from '../services/read-access';
 import type { TenantConcurrency } from '../services/tenant-concurrency';
+import { type TenantRateLimit, tenantRateLimitConfig } from '../services/tenant-rate-limit';
 import { facetsSchema, messageSchema, ticketHitSchema, ticketIdParam, ticketSchema } from './read-schemas';
 
 /** Search archived tickets, and read one as it happened, with signed links to its media. */
@@ -24,9 +25,12 @@ export interface TicketRouteOptions {
   searchRateLimit: { max: number; timeWindowMs: number };
   /** Ticket reads in progress per tenant (429 beyond). */
   readConcurrency: TenantConcurrency;
+  /** Ticket reads and media re-links per tenant per window, each route apart (429 beyond). */
+  readRateLimit: TenantRateLimit;
 }
 
 export const MAX_PER_PAGE = 100;
+const READ_SETTING = 'READ_RATE_LIMIT_PER_MINUTE';
 export const MAX_MESSAGES_PER_PAGE = 2000;
 
 /**
@@ -142,6 +146,7 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
   app.get<{ Params: { ticketId: string }; Querystring: { after?: number; limit?: number } }>(
     '/v1/tickets/:ticketId',
     {
+      config: tenantRateLimitConfig(opts.readRateLimit, 'ticket reads', READ_SETTING),
       preValidation: integerQuery(['after', 'limit']),
       schema: {
         tags: ['tickets'],
@@ -181,6 +186,7 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
   app.get<{ Params: { ticketId: string; messageId: string; ordinal: number } }>(
     '/v1/tickets/:ticketId/messages/:messageId/media/:ordinal',
     {
+      config: tenantRateLimitConfig(opts.readRateLimit, 'media links', READ_SETTING),
       preValidation: async (req) => {
         const params = req.params as Record<string, unknown>;
         if (typeof params.ordinal === 'string' && /^\d{1,6}$/.test(params.ordinal))

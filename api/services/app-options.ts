@@ -61,6 +61,8 @@ export function createAppOptions(
     blipTimeoutMs: config.BLIP_TIMEOUT_MS,
     loginKeyCacheMs: config.LOGIN_KEY_CACHE_SECONDS * 1000,
     searchRateLimitPerMinute: config.SEARCH_RATE_LIMIT_PER_MINUTE,
+    readRateLimitPerMinute: config.READ_RATE_LIMIT_PER_MINUTE,
+    exportRateLimitPerMinute: config.EXPORT_RATE_LIMIT_PER_MINUTE,
     searchTextCacheMs: config.SEARCH_TEXT_CACHE_SECONDS * 1000,
     exportLimits: {
       maxRunningPerTenant: config.EXPORT_MAX_CONCURRENT_PER_TENANT,

@@ -40,6 +40,10 @@ export interface ReadApiDeps {
   metrics?: Metrics;
   logger?: Logger;
   searchRateLimitPerMinute?: number;
+  /** Ticket, media-link, contact, verify and export-state reads per tenant per minute (READ_RATE_LIMIT_PER_MINUTE). */
+  readRateLimitPerMinute?: number;
+  /** Export creations per tenant per minute (EXPORT_RATE_LIMIT_PER_MINUTE). */
+  exportRateLimitPerMinute?: number;
   /** SEARCH_TEXT_CACHE_SECONDS in ms (lib/search/ticket-search.ts); 0 or unset: no cache. */
   searchTextCacheMs?: number;
   /** Export limits (lib/config.ts EXPORT_MAX_CONCURRENT_PER_TENANT, EXPORT_MAX_MESSAGES). */
@@ -96,6 +100,7 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
     { textCacheMs: deps.searchTextCacheMs ?? 0 },
     searchObserver(deps),
   );
+  const readRateLimit = { max: deps.readRateLimitPerMinute ?? 1200, timeWindowMs: 60_000 };
   const read = {
     session: { access, db: deps.db },
     tickets: {
@@ -112,6 +117,7 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
       },
       mediaUrlTtlSeconds: deps.signedUrlTtlSeconds,
       searchRateLimit: { max: deps.searchRateLimitPerMinute ?? 600, timeWindowMs: 60_000 },
+      readRateLimit,
       readConcurrency: tenantConcurrency(
         deps.db,
         'TICKET_READ_MAX_CONCURRENT_PER_TENANT',
@@ -119,7 +125,7 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
         'ticket reads',
       ),
     },
-    contacts: { db: deps.db, box: deps.box, access },
+    contacts: { db: deps.db, box: deps.box, access, readRateLimit },
   };
   const exports = {
     db: deps.db,
@@ -131,6 +137,8 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
     signedUrlTtlSeconds: deps.signedUrlTtlSeconds,
     limits: deps.exportLimits ?? { maxRunningPerTenant: 3, maxMessages: 20_000 },
     sealKeys: deps.sealKeys,
+    readRateLimit,
+    exportRateLimit: { max: deps.exportRateLimitPerMinute ?? 60, timeWindowMs: 60_000 },
     verifyConcurrency: tenantConcurrency(
       deps.db,
       'VERIFY_MAX_CONCURRENT_PER_TENANT',

@@ -21,8 +21,12 @@ let env: ArchiveEnv;
 let api: FastifyInstance;
 /** A second API process (another replica) on the same database. */
 let replica: FastifyInstance;
+/** An API with low request rates (READ_/EXPORT_RATE_LIMIT_PER_MINUTE) over the ungated store. */
+let limited: FastifyInstance;
 const LATAM = 'atendimentolatam';
+const CLINIC = 'clinicavidasana';
 let ticketId: string;
+let clinicTicketId: string;
 let gate: { open: () => void; wait: Promise<void> } | null = null;
 const waiting = { list: 0, signedReadUrl: 0 };
 
@@ -73,37 +77,58 @@ beforeAll(async () => {
       }),
     ],
   });
-  const answer = await env.webhook(ticketId, botAuthorization(LATAM));
-  expect(answer.statusCode).toBe(202);
-  await env.result(answer.body.workflowId as string);
+  clinicTicketId = addClosedTicket(env.sim, {
+    bot: CLINIC,
+    start,
+    contactName: 'Paciente Limite',
+    messages: (id) => textMessages(`clin-${id}`, 2, start, (i) => ['bom dia', 'obrigado'][i] as string),
+  });
+  for (const [id, bot] of [
+    [ticketId, LATAM],
+    [clinicTicketId, CLINIC],
+  ] as const) {
+    const answer = await env.webhook(id, botAuthorization(bot));
+    expect(answer.statusCode).toBe(202);
+    await env.result(answer.body.workflowId as string);
+  }
   const config = loadConfig({
     ...env.workerEnv,
     VERIFY_MAX_CONCURRENT_PER_TENANT: '2',
     TICKET_READ_MAX_CONCURRENT_PER_TENANT: '2',
   });
   const secrets = secretsOf(config);
-  const build = () =>
+  const build = (cfg = config, store = gatedStore(env.store)) =>
     buildServer({
       logger: createLogger('silent', 'test'),
       healthChecks: {},
       webSurface: webSurfaceOf(config),
-      ...createAppOptions(config, {
+      ...createAppOptions(cfg, {
         db: env.db,
         box: createSecretBox(secrets.encryptionKeys[0] as Buffer),
         sessionKeys: secrets.sessionKeys,
         search: env.search,
         collections: env.collections,
-        store: gatedStore(env.store),
+        store,
         temporal: env.temporal,
       }),
     });
   api = await build();
   replica = await build();
+  limited = await build(
+    loadConfig({
+      ...env.workerEnv,
+      READ_RATE_LIMIT_PER_MINUTE: '3',
+      EXPORT_RATE_LIMIT_PER_MINUTE: '2',
+      EXPORT_MAX_CONCURRENT_PER_TENANT: '20',
+    }),
+    env.store,
+  );
 });
 afterAll(async () => {
   gate?.open();
   await api?.close();
   await replica?.close();
+  await limited?.close();
   await env?.close();
 });
 
@@ -191,4 +216,76 @@ test('slots held by a replica that died count until their lease expires, then co
     [dead.rows.map((r) => r.lease_id)],
   );
   expect((await call(url)).statusCode).toBe(200);
+});
+
+/** A live request to `limited` as `bot` (or with a forged key claiming LATAM). */
+const limitedCall = (method: 'GET' | 'POST', url: string, authorization: string) =>
+  limited.inject({ method, url, headers: { authorization } });
+const FORGED = `Key ${Buffer.from(`${LATAM}:not-the-key`).toString('base64')}`;
+let latamExportId = '';
+
+test.each([
+  ['ticket read', 'GET', (t: string) => `/v1/tickets/${t}`, 200, 'READ_RATE_LIMIT_PER_MINUTE=3'],
+  [
+    'media re-link',
+    'GET',
+    (t: string) => `/v1/tickets/${t}/messages/no-such-message/media/0`,
+    404,
+    'READ_RATE_LIMIT_PER_MINUTE=3',
+  ],
+  ['verify', 'GET', (t: string) => `/v1/tickets/${t}/verify`, 200, 'READ_RATE_LIMIT_PER_MINUTE=3'],
+  [
+    'contact read',
+    'GET',
+    () => '/v1/contacts/5511900000000@wa.gw.msging.net/tickets',
+    200,
+    'READ_RATE_LIMIT_PER_MINUTE=3',
+  ],
+  [
+    'export creation',
+    'POST',
+    (t: string) => `/v1/tickets/${t}/exports`,
+    202,
+    'EXPORT_RATE_LIMIT_PER_MINUTE=2',
+  ],
+  [
+    'contact export creation',
+    'POST',
+    () => '/v1/contacts/5511900000000@wa.gw.msging.net/exports',
+    404,
+    'EXPORT_RATE_LIMIT_PER_MINUTE=2',
+  ],
+] as const)(
+  "a tenant's %s requests beyond its per-minute rate get 429 naming it; another tenant and a forged key keep theirs",
+  async (_, method, url, ok, setting) => {
+    const max = Number(setting.split('=')[1]);
+    const latam = botAuthorization(LATAM);
+    for (let i = 0; i < max; i++) {
+      const res = await limitedCall(method, url(ticketId), latam);
+      expect(res.statusCode).toBe(ok);
+      if (ok === 202) latamExportId = res.json().exportId;
+    }
+    const over = await limitedCall(method, url(ticketId), latam);
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toMatchObject({ error: 'rate_limited' });
+    expect(over.json().message).toContain(setting);
+    // Another tenant still gets its answer.
+    expect((await limitedCall(method, url(clinicTicketId), botAuthorization(CLINIC))).statusCode).toBe(ok);
+    // A wrong key claiming the tenant reaches the key check (401), not the tenant's spent bucket.
+    expect((await limitedCall(method, url(ticketId), FORGED)).statusCode).toBe(401);
+  },
+);
+
+test("export reads (polled by the UI) count as reads (READ_RATE_LIMIT_PER_MINUTE); another tenant's are not", async () => {
+  expect(latamExportId).not.toBe('');
+  const latam = botAuthorization(LATAM);
+  const url = `/v1/exports/${latamExportId}`;
+  // More than EXPORT_RATE_LIMIT_PER_MINUTE (2): polling an export does not spend the export budget.
+  for (let i = 0; i < 3; i++) expect((await limitedCall('GET', url, latam)).statusCode).toBe(200);
+  const over = await limitedCall('GET', url, latam);
+  expect(over.statusCode).toBe(429);
+  expect(over.json().message).toContain('READ_RATE_LIMIT_PER_MINUTE=3');
+  // The clinic cannot see LATAM's export (404), and is not limited by LATAM's reads.
+  expect((await limitedCall('GET', url, botAuthorization(CLINIC))).statusCode).toBe(404);
+  expect((await limitedCall('GET', url, FORGED)).statusCode).toBe(401);
 });
