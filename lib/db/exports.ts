@@ -1,5 +1,5 @@
 import { jsonParam } from './nul';
-import { type Db, inTransaction } from './pool';
+import { type Db, inTransaction, type Queryable } from './pool';
 
 /** PDF exports: requested (running), then done with the file's hash and pages, or failed with why. */
 export type ExportKind = 'ticket' | 'contact';
@@ -44,19 +44,19 @@ export function downloadNameOf(record: Pick<ExportRecord, 'downloadName' | 'kind
   return record.downloadName ?? `ticket-vault-${record.kind}-${record.exportId}.pdf`;
 }
 
-export async function createExport(
-  db: Db,
-  e: {
-    exportId: string;
-    tenantId: string;
-    kind: ExportKind;
-    target: string;
-    targetSealed?: Buffer | null;
-    params?: object | null;
-    requestedBy: string;
-    lang?: string | null;
-  },
-): Promise<void> {
+export interface NewExport {
+  exportId: string;
+  tenantId: string;
+  kind: ExportKind;
+  target: string;
+  targetSealed?: Buffer | null;
+  params?: object | null;
+  requestedBy: string;
+  lang?: string | null;
+}
+
+/** Inserts the `running` export row; also inside a transaction (export-limits.ts). */
+export async function createExport(db: Queryable, e: NewExport): Promise<void> {
   await db.query(
     `insert into exports (export_id, tenant_id, kind, target, target_sealed, params, requested_by, status, lang)
      values ($1, $2, $3, $4, $5, $6::jsonb, $7, 'running', $8)`,
