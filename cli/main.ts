@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../lib/config';
 import { registerArchiveCommands } from './commands/archive';
 import { type CliRun, type CommandContext, type CommandResult, UsageError } from './commands/common';
+import { registerDbCommands } from './commands/db';
 import { registerEraseCommands } from './commands/erase';
 import { registerExportCommands } from './commands/export';
 import { registerExtractTextCommands } from './commands/extract-text';
@@ -58,6 +59,7 @@ export function buildProgram(
   registerReplayCommands(program, ctx);
   registerSealCommands(program, ctx);
   registerSecretCommands(program, ctx);
+  registerDbCommands(program, ctx);
   return program;
 }
 

@@ -40,15 +40,25 @@ async function readMigrations(dir: string): Promise<MigrationFile[]> {
   );
 }
 
+export interface MigrateOptions {
+  directory?: string;
+  /**
+   * Custom settings (`ticket_vault.*`) set with `set_config(…, true)` inside each migration's
+   * transaction. For tests only: e.g. `ticket_vault.messages_partition_max_rows` lowers the size
+   * above which 014 leaves partitioning to the CLI. Production passes none.
+   */
+  settings?: Record<string, string>;
+}
+
 /** Applies pending migrations; returns the names applied by this call (empty when up to date). */
-export async function migrate(db: Db, options: { directory?: string } = {}): Promise<string[]> {
+export async function migrate(db: Db, options: MigrateOptions = {}): Promise<string[]> {
   const files = await readMigrations(options.directory ?? MIGRATIONS_DIR);
   const client = await db.connect();
   let broken: Error | undefined;
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
     try {
-      return await applyPending(client, files);
+      return await applyPending(client, files, options.settings ?? {});
     } finally {
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
     }
@@ -61,7 +71,11 @@ export async function migrate(db: Db, options: { directory?: string } = {}): Pro
   }
 }
 
-async function applyPending(client: PoolClient, files: MigrationFile[]): Promise<string[]> {
+async function applyPending(
+  client: PoolClient,
+  files: MigrationFile[],
+  settings: Record<string, string>,
+): Promise<string[]> {
   await client.query(`
     create table if not exists schema_migrations (
       name       text primary key,
@@ -85,6 +99,11 @@ async function applyPending(client: PoolClient, files: MigrationFile[]): Promise
     }
     await client.query('begin');
     try {
+      for (const [name, value] of Object.entries(settings)) {
+        if (!name.startsWith('ticket_vault.'))
+          throw new MigrationError(`setting ${name} is not ticket_vault.*`);
+        await client.query('select set_config($1, $2, true)', [name, value]);
+      }
       await client.query(file.sql);
       await client.query('insert into schema_migrations (name, sha256) values ($1, $2)', [
         file.name,
