@@ -43,16 +43,21 @@ async function main() {
     return { ms: performance.now() - t0, rows: r.rowCount ?? 0, result: r };
   };
   try {
-    await db.query(`create table m_plain (${columns}, primary key (tenant_id, ticket_id, message_id))`);
+    // The keys migration 014 keeps: the primary key and the deferrable position key (the month
+    // layout must add its partition key to both).
+    const positionKey = 'unique (tenant_id, ticket_id, position) deferrable initially immediate';
     await db.query(
-      `create table m_hash (${columns}, primary key (tenant_id, ticket_id, message_id)) partition by hash (tenant_id)`,
+      `create table m_plain (${columns}, primary key (tenant_id, ticket_id, message_id), ${positionKey})`,
+    );
+    await db.query(
+      `create table m_hash (${columns}, primary key (tenant_id, ticket_id, message_id), ${positionKey}) partition by hash (tenant_id)`,
     );
     for (let i = 0; i < PARTS; i++)
       await db.query(
-        `create table m_hash_${i} partition of m_hash for values with (modulus ${PARTS}, remainder ${i})`,
+        `create table m_hash_${String(i).padStart(2, '0')} partition of m_hash for values with (modulus ${PARTS}, remainder ${i})`,
       );
     await db.query(
-      `create table m_month (${columns}, primary key (tenant_id, ticket_id, message_id, ticket_month)) partition by range (ticket_month)`,
+      `create table m_month (${columns}, primary key (tenant_id, ticket_id, message_id, ticket_month), unique (tenant_id, ticket_id, position, ticket_month) deferrable initially immediate) partition by range (ticket_month)`,
     );
     for (let mo = 0; mo < MONTHS; mo++) {
       const from = new Date(Date.UTC(2023, mo, 1)).toISOString().slice(0, 10);

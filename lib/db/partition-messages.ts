@@ -43,7 +43,7 @@ export interface PartitionOptions {
   batchSize?: number;
   /** How long the swap waits for the exclusive lock before giving up and trying again. */
   lockTimeoutMs?: number;
-  /** Tries of the swap when the lock times out or a deadlock picks it. */
+  /** Tries of the prepare and of the swap when the lock times out or a deadlock picks it. */
   swapAttempts?: number;
   onProgress?: (p: PartitionProgress) => void | Promise<void>;
   /** Called after the copy, before the swap: tests write here to prove the catch-up. */
@@ -107,10 +107,12 @@ export async function partitionMessages(db: Db, options: PartitionOptions = {}):
         throw new PartitioningRefused(
           'migration 014 has not run on this database (no messages_partitioning row)',
         );
-      await prepare(client);
+      await withLockRetry(swapAttempts, () => prepare(client, lockTimeoutMs));
       const copied = await copyAll(client, batchSize, options.onProgress);
       await options.beforeSwap?.();
-      const { caughtUp, rows } = await swapWithRetry(client, lockTimeoutMs, swapAttempts);
+      const { caughtUp, rows } = await withLockRetry(swapAttempts, () =>
+        inTransaction(client, () => swap(client, lockTimeoutMs)),
+      );
       await client.query(`alter table media validate constraint ${MEDIA_FK}`);
       return { status: 'done', copied, caughtUp, rows, ...(await messagesLayout(client)) };
     } finally {
@@ -136,8 +138,10 @@ async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Pro
   }
 }
 
-async function prepare(client: PoolClient): Promise<void> {
+async function prepare(client: PoolClient, lockTimeoutMs: number): Promise<void> {
   await inTransaction(client, async () => {
+    // The trigger waits for writes in flight, and writes queue behind it: bounded like the swap.
+    await client.query(`select set_config('lock_timeout', $1, true)`, [`${lockTimeoutMs}ms`]);
     await client.query('select messages_partition_prepare()');
     await client.query(`create table if not exists messages_partition_changes (
       tenant_id text not null, ticket_id text not null, message_id text not null)`);
@@ -245,13 +249,13 @@ async function copyAll(
   return total;
 }
 
-async function swapWithRetry(client: PoolClient, lockTimeoutMs: number, attempts: number) {
+/** Runs `work` again when it lost on a lock: our lock_timeout (55P03) or a deadlock (40P01). */
+async function withLockRetry<T>(attempts: number, work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await inTransaction(client, () => swap(client, lockTimeoutMs));
+      return await work();
     } catch (err) {
       const code = (err as { code?: string }).code;
-      // lock_not_available (our lock_timeout) or deadlock_detected: writers won this time.
       if (attempt >= attempts || (code !== '55P03' && code !== '40P01')) throw err;
     }
   }
