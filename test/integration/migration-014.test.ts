@@ -332,6 +332,11 @@ test('the CLI converts a pending table end to end and rejects a bad batch size',
   const { db, drop } = await databaseAt013();
   try {
     const before = await contents(db);
+    // The migration parameter cannot smuggle in a server setting.
+    await expect(migrate(db, { settings: { statement_timeout: '1' } })).rejects.toThrow(
+      'setting statement_timeout is not ticket_vault.*',
+    );
+    expect(await messagesLayout(db)).toEqual({ partitioned: false, partitions: 0 });
     await migrate(db, { settings: { 'ticket_vault.messages_partition_max_rows': '10' } });
     expect(await partitioningStatus(db)).toBe('pending');
     const out: string[] = [];
