@@ -359,3 +359,54 @@ test('the CLI converts a pending table end to end and rejects a bad batch size',
     await drop();
   }
 });
+
+test('writers keep going through the online conversion: every committed write is in the partitioned table', async () => {
+  const { db, drop } = await databaseAt013();
+  try {
+    await migrate(db, { settings: { 'ticket_vault.messages_partition_max_rows': '10' } });
+    await db.query(
+      `insert into tickets (tenant_id, ticket_id, customer_identity, raw) values ('loja-c', 'ticket-live', 'c', '{}')`,
+    );
+    // One writer, as the archive does it: a page upserted (new message, then the same row edited)
+    // and a ticket purged, over and over, until the conversion is over.
+    let stop = false;
+    let written = 0;
+    const writer = (async () => {
+      while (!stop) {
+        await db.query(
+          `insert into messages (tenant_id, ticket_id, message_id, position, direction, type, text, raw, raw_sha256, in_ticket_window)
+           values ('loja-c', 'ticket-live', $1, $2, 'bot', 'text/plain', 'v0', '\\x00', 'h', true)
+           on conflict (tenant_id, ticket_id, message_id) do update set text = excluded.text`,
+          [`live-${written}`, written],
+        );
+        await db.query(
+          `update messages set text = $2 where tenant_id = 'loja-c' and ticket_id = 'ticket-live' and message_id = $1`,
+          [`live-${written}`, `v${written}`],
+        );
+        written += 1;
+      }
+    })();
+    const result = await partitionMessages(db, { batchSize: 5 });
+    // A few more writes after the swap land in the new table.
+    const at = written;
+    while (written < at + 3) await new Promise((r) => setTimeout(r, 5));
+    stop = true;
+    await writer;
+
+    expect(result).toMatchObject({ status: 'done', partitions: 16 });
+    // The writer did write during the conversion, and the swap re-copied what it wrote.
+    expect(at).toBeGreaterThan(0);
+    expect(result.caughtUp).toBeGreaterThan(0);
+    const live = await db.query<{ message_id: string; text: string }>(
+      `select message_id, text from messages where tenant_id = 'loja-c' and ticket_id = 'ticket-live' order by position`,
+    );
+    expect(live.rows).toEqual(
+      Array.from({ length: written }, (_, n) => ({ message_id: `live-${n}`, text: `v${n}` })),
+    );
+    expect((await contents(db))?.n).toBe(ROWS + written);
+    await expectPartitionedLikeBefore(db);
+  } finally {
+    await db.end();
+    await drop();
+  }
+});
