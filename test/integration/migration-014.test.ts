@@ -328,7 +328,7 @@ test('a large messages table is left to `db partition-messages`: online copy, ca
   }
 });
 
-test('the CLI converts a pending table end to end and rejects a bad batch size', async () => {
+test('the CLI converts a pending table end to end; a bad batch size and a second run at once are refused', async () => {
   const { db, drop } = await databaseAt013();
   try {
     const before = await contents(db);
@@ -345,6 +345,21 @@ test('the CLI converts a pending table end to end and rejects a bad batch size',
     const deps = { db, close: async () => undefined } as unknown as CliDeps;
     expect(await runCli(['db', 'partition-messages', '--batch-size', '0'], { io, deps })).toBe(2);
     expect(err.join('')).toContain('--batch-size');
+    // A second run while one is going (here: its advisory lock held elsewhere) is refused, exit 1.
+    const other = await db.connect();
+    try {
+      await other.query('select pg_advisory_lock(7413201014)');
+      expect(await runCli(['db', 'partition-messages', '--json'], { io, deps })).toBe(1);
+      expect(JSON.parse(out.join(''))).toMatchObject({
+        status: 'refused',
+        error: expect.stringContaining('another `db partition-messages` is running'),
+      });
+      out.length = 0;
+      expect(await partitioningStatus(db)).toBe('pending');
+    } finally {
+      await other.query('select pg_advisory_unlock(7413201014)');
+      other.release();
+    }
     expect(await runCli(['db', 'partition-messages', '--batch-size', '50', '--json'], { io, deps })).toBe(0);
     expect(JSON.parse(out.join(''))).toMatchObject({
       status: 'done',
