@@ -72,7 +72,10 @@ export const facetsSchema = {
     channel: facetCountsSchema,
     agent: facetCountsSchema,
     team: facetCountsSchema,
-    tag: { ...facetCountsSchema, description: "the tickets' tags (a ticket counts once under each of its tags)" },
+    tag: {
+      ...facetCountsSchema,
+      description: "the tickets' tags (a ticket counts once under each of its tags)",
+    },
     status: { ...facetCountsSchema, description: "Blip's status codes: translate them, never show them raw" },
   },
 } as const;

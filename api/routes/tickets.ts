@@ -104,7 +104,7 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
               type: 'string',
               pattern: '^[A-Za-z]{1,40}$',
               description:
-                "only tickets in this Blip status (a value of facets.status: ClosedClient, ClosedAttendant, Transferred, …)",
+                'only tickets in this Blip status (a value of facets.status: ClosedClient, ClosedAttendant, Transferred, …)',
             },
             sort: {
               type: 'string',
@@ -192,7 +192,7 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
               related: {
                 type: 'array',
                 description:
-                  "archived tickets of this tenant the ticket points at: its ticket events (\"ticket opened #1044\"), the ticket it was transferred from (parent) and those transferred from it (child); only in the first page (empty when `after` is given)",
+                  'archived tickets of this tenant the ticket points at: its ticket events ("ticket opened #1044"), the ticket it was transferred from (parent) and those transferred from it (child); only in the first page (empty when `after` is given)',
                 items: relatedTicketSchema,
               },
               messages: { type: 'array', items: messageSchema },

@@ -27,7 +27,13 @@ export async function readRelatedTickets(
   tenantId: string,
   ticketId: string,
 ): Promise<RelatedTicket[]> {
-  const { rows } = await db.query<{ ticket_id: string; sequential_id: number | null; relation: string; status: string | null; close_date: Date | null }>(
+  const { rows } = await db.query<{
+    ticket_id: string;
+    sequential_id: number | null;
+    relation: string;
+    status: string | null;
+    close_date: Date | null;
+  }>(
     `with me as (
        select sequential_id, parent_sequential_id from tickets where tenant_id = $1 and ticket_id = $2
      ),

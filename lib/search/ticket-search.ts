@@ -374,10 +374,19 @@ export function createTicketSearch(
     // fetched and ordered and paged here.
     const relevance = query.sort === 'relevance';
     const byTextRank = relevance && snippets !== null;
-    const sortBy = relevance && nameQuery && !byTextRank ? '_text_match:desc,closed_at:desc' : 'closed_at:desc';
+    const sortBy =
+      relevance && nameQuery && !byTextRank ? '_text_match:desc,closed_at:desc' : 'closed_at:desc';
     const facetFields = FACET_FIELDS.map((f) => FACET_SOURCE[f]);
     const run = (facetBy: string[]) =>
-      searchTickets(filters, nameQuery, tag, facetBy, sortBy, byTextRank ? 1 : query.page, byTextRank ? MAX_TEXT_TICKETS : query.perPage);
+      searchTickets(
+        filters,
+        nameQuery,
+        tag,
+        facetBy,
+        sortBy,
+        byTextRank ? 1 : query.page,
+        byTextRank ? MAX_TEXT_TICKETS : query.perPage,
+      );
     let res = await run(facetFields);
     // Collections built before tags and status (issue 15) count neither: the other counts still come,
     // and filtering on them asks for the reindex (as media_kinds does below).
@@ -397,15 +406,16 @@ export function createTicketSearch(
       );
     if (!res || res.error !== undefined) throw new TicketSearchError(res?.code, res?.error ?? 'no result');
     const raw = res.hits ?? [];
-    let hits = ownOnly(raw, (h) => h.document.tenant_id, { tenantId, collection: 'tickets', mode });
+    const own = ownOnly(raw, (h) => h.document.tenant_id, { tenantId, collection: 'tickets', mode });
+    let hits = own;
     if (byTextRank && snippets) {
       const rank = new Map([...snippets.keys()].map((id, i) => [id, i]));
       const at = (id: string) => rank.get(id) ?? Number.MAX_SAFE_INTEGER;
-      hits = [...hits].sort((a, b) => at(a.document.ticket_id) - at(b.document.ticket_id));
+      hits = [...own].sort((a, b) => at(a.document.ticket_id) - at(b.document.ticket_id));
       hits = hits.slice((query.page - 1) * query.perPage, query.page * query.perPage);
     }
     return {
-      found: Math.max(0, res.found - (raw.length - hits.length)),
+      found: Math.max(0, res.found - (raw.length - own.length)),
       page: query.page,
       perPage: query.perPage,
       textMatchesCapped,
