@@ -28,7 +28,7 @@ describe('ticket closed markers', () => {
     ]);
   });
 
-  it('each goes before the first message after its close, once; the rest at the end when all is shown', () => {
+  it('each goes before the first message after its close, once; the ticket read at the end when all is shown', () => {
     const markers = closeMarkers(ticket, related);
     const messages = [
       { sentAt: '2025-03-12T13:40:00Z' },
@@ -42,6 +42,16 @@ describe('ticket closed markers', () => {
     ]);
     expect(partial.end).toEqual([]);
     expect(placeMarkers(markers, messages, true).end.map((m) => m.sequentialId)).toEqual([1044]);
+    // A related ticket closing after the last message is not drawn as the end of this one.
+    const early = [{ sentAt: '2025-03-12T13:40:00Z' }];
+    const read = { ...ticket, closedAt: '2025-03-12T13:00:00Z' } as Ticket;
+    const both = closeMarkers(read, related);
+    expect(placeMarkers(both, early, true).end).toEqual([]);
+    expect(
+      placeMarkers(both, early, true)
+        .before.get(0)
+        ?.map((m) => m.sequentialId),
+    ).toEqual([1044]);
   });
 
   it('finds related tickets by id whatever the case', () => {

@@ -38,8 +38,10 @@ export function closeMarkers(ticket: Ticket, related: RelatedTicket[]): CloseMar
 
 /**
  * Where the markers go among the messages shown: each just before the first dated message sent
- * after its close (index → markers), the rest after the last message once the whole conversation
- * is shown (`end`; while more can load they wait, since later messages may come first).
+ * after its close (index → markers), and the ticket being read after the last message once the
+ * whole conversation is shown (`end`; while more can load it waits, later messages may come
+ * first). A related ticket that closed after the last message is left out: its conversation is not
+ * in this thread, and a marker there would read as if it ended this one.
  */
 export function placeMarkers(
   markers: CloseMarker[],
@@ -56,7 +58,7 @@ export function placeMarkers(
       due.push(pending.shift() as CloseMarker);
     if (due.length) before.set(i, due);
   });
-  return { before, end: complete ? pending : [] };
+  return { before, end: complete ? pending.filter((m) => m.current) : [] };
 }
 
 /** The related tickets by id (lower case), to turn a ticket event's "#1044" into a link. */
