@@ -31,6 +31,8 @@ export const ticketHitSchema = {
     channel: nullableString,
     agent: nullableString,
     team: nullableString,
+    tags: { type: 'array', items: { type: 'string' } },
+    status: { ...nullableString, description: "Blip's status code (ClosedClient, Transferred, …)" },
     openedAt: nullableString,
     closedAt: nullableString,
     messageCount: { type: 'integer' },
@@ -65,8 +67,17 @@ const facetCountsSchema = {
 } as const;
 export const facetsSchema = {
   type: 'object',
-  required: ['channel', 'agent', 'team'],
-  properties: { channel: facetCountsSchema, agent: facetCountsSchema, team: facetCountsSchema },
+  required: ['channel', 'agent', 'team', 'tag', 'status'],
+  properties: {
+    channel: facetCountsSchema,
+    agent: facetCountsSchema,
+    team: facetCountsSchema,
+    tag: {
+      ...facetCountsSchema,
+      description: "the tickets' tags (a ticket counts once under each of its tags)",
+    },
+    status: { ...facetCountsSchema, description: "Blip's status codes: translate them, never show them raw" },
+  },
 } as const;
 
 export const ticketSchema = {
@@ -99,6 +110,19 @@ export const ticketSchema = {
         keyId: { type: 'string' },
       },
     },
+  },
+} as const;
+
+/** Another archived ticket of the same tenant a ticket points at (lib/db/related-tickets.ts). */
+export const relatedTicketSchema = {
+  type: 'object',
+  required: ['ticketId', 'sequentialId', 'relation', 'status', 'closedAt'],
+  properties: {
+    ticketId: { type: 'string' },
+    sequentialId: nullableInt,
+    relation: { type: 'string', enum: ['parent', 'child', 'thread'] },
+    status: nullableString,
+    closedAt: nullableString,
   },
 } as const;
 

@@ -3,8 +3,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import { writeAudit } from '../../lib/db/audit';
 import type { Db } from '../../lib/db/pool';
 import { readMedia, readMessages, readTicket } from '../../lib/db/read';
+import { readRelatedTickets } from '../../lib/db/related-tickets';
 import { getTenant } from '../../lib/db/tenants';
 import { SearchQueryError, type TicketQuery } from '../../lib/search/query';
+import { SORT_ORDERS } from '../../lib/search/search-extras';
 import type { TicketSearchResult } from '../../lib/search/ticket-search';
 import { isInlineSafe } from '../../lib/storage/inline-safe';
 import type { ObjectStore } from '../../lib/storage/object-store';
@@ -12,7 +14,14 @@ import { badRequest, notFound } from '../services/http-errors';
 import type { ReadAccess } from '../services/read-access';
 import type { TenantConcurrency } from '../services/tenant-concurrency';
 import { type TenantRateLimit, tenantRateLimitConfig } from '../services/tenant-rate-limit';
-import { facetsSchema, messageSchema, ticketHitSchema, ticketIdParam, ticketSchema } from './read-schemas';
+import {
+  facetsSchema,
+  messageSchema,
+  relatedTicketSchema,
+  ticketHitSchema,
+  ticketIdParam,
+  ticketSchema,
+} from './read-schemas';
 
 /** Search archived tickets, and read one as it happened, with signed links to its media. */
 export interface TicketRouteOptions {
@@ -76,7 +85,7 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
       schema: {
         tags: ['tickets'],
         summary:
-          "Search archived tickets of the session tenant, newest first; bare dates are whole days in the tenant's time zone",
+          "Search archived tickets of the session tenant, newest first or best match first; bare dates are whole days in the tenant's time zone",
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -90,6 +99,20 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
             channel: searchText('only this channel (a value of facets.channel)'),
             agent: searchText('only this agent (a value of facets.agent)'),
             team: searchText('only this team (a value of facets.team)'),
+            tag: searchText('only tickets carrying this tag (a value of facets.tag)'),
+            status: {
+              type: 'string',
+              pattern: '^[A-Za-z]{1,40}$',
+              description:
+                'only tickets in this Blip status (a value of facets.status: ClosedClient, ClosedAttendant, Transferred, …)',
+            },
+            sort: {
+              type: 'string',
+              enum: [...SORT_ORDERS],
+              default: 'closed',
+              description:
+                'closed: newest closed first; relevance: best match of the name or the words first (newest first without either)',
+            },
             has: {
               type: 'string',
               pattern: '^(image|document|audio|video)(,(image|document|audio|video)){0,3}$',
@@ -163,9 +186,15 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
         response: {
           200: {
             type: 'object',
-            required: ['ticket', 'messages', 'nextAfter'],
+            required: ['ticket', 'messages', 'nextAfter', 'related'],
             properties: {
               ticket: ticketSchema,
+              related: {
+                type: 'array',
+                description:
+                  'archived tickets of this tenant the ticket points at: its ticket events ("ticket opened #1044"), the ticket it was transferred from (parent) and those transferred from it (child); only in the first page (empty when `after` is given)',
+                items: relatedTicketSchema,
+              },
               messages: { type: 'array', items: messageSchema },
               nextAfter: {
                 type: ['integer', 'null'],
@@ -288,8 +317,11 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
       });
     }
     const last = messages[messages.length - 1];
+    // Links to the tickets this one names, only ever within the session's tenant (related-tickets.ts).
+    const related = after === -1 ? await readRelatedTickets(opts.db, session.tenantId, ticketId) : [];
     return {
       ticket,
+      related,
       messages: withUrls,
       nextAfter: messages.length === limit && last ? last.position : null,
     };

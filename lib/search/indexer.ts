@@ -89,6 +89,8 @@ async function indexLocked(
     channel: string | null;
     agent_identity: string | null;
     team: string | null;
+    tags: string[] | null;
+    status: string | null;
     open_date: Date | null;
     close_date: Date | null;
     storage_date: Date | null;
@@ -96,7 +98,7 @@ async function indexLocked(
     media_count: number | null;
   }>(
     `select sequential_id, contact_identity, customer_identity, tunnel_originator, contact_name, contact_phone,
-            channel, agent_identity, team, open_date, close_date, storage_date, message_count, media_count
+            channel, agent_identity, team, tags, status, open_date, close_date, storage_date, message_count, media_count
        from tickets where tenant_id = $1 and ticket_id = $2 and archived_at is not null
         for share`,
     [tenantId, ticketId],
@@ -133,6 +135,8 @@ async function indexLocked(
       channel: t.channel ?? undefined,
       agent: t.agent_identity ?? undefined,
       team: t.team ?? undefined,
+      tags: t.tags ?? [],
+      status: t.status ?? undefined,
       opened_at: epochSeconds(t.open_date ?? t.storage_date),
       closed_at: epochSeconds(t.close_date ?? t.storage_date) ?? 0,
       message_count: t.message_count ?? 0,

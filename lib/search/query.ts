@@ -6,6 +6,7 @@ import {
   MIN_PHONE_TAIL_DIGITS,
   phoneQueryVariants,
   phoneTailToken,
+  type SortOrder,
   zonedDayStart,
 } from './search-extras';
 import { type TenantFilterMode, tenantFilter } from './tenant-scope';
@@ -28,6 +29,12 @@ export interface TicketQuery {
   channel?: string;
   agent?: string;
   team?: string;
+  /** One of the ticket's tags, as the agents wrote it (issue 15). */
+  tag?: string;
+  /** Blip's status code (ClosedClient, Transferred, …): the UI shows it in words. */
+  status?: string;
+  /** Newest closed first (default) or best match first (search-extras.ts SORT_ORDERS). */
+  sort?: SortOrder;
   /** The tenant's zone: a bare date is that whole day there (set by the API, never by the caller). */
   timeZone?: string;
   /** Only tickets holding media of every one of these kinds. */

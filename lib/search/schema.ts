@@ -43,6 +43,10 @@ export const TICKET_FIELDS: Field[] = [
   { name: 'channel', type: 'string', optional: true, facet: true },
   { name: 'agent', type: 'string', optional: true, facet: true },
   { name: 'team', type: 'string', optional: true, facet: true },
+  // Issue 15: filters with counts. Optional, so documents written by an older indexer stay valid;
+  // collections built before them lack the fields until `reindex` (search-extras.ts LATE_FACET_FIELDS).
+  { name: 'tags', type: 'string[]', optional: true, facet: true },
+  { name: 'status', type: 'string', optional: true, facet: true },
   { name: 'opened_at', type: 'int64', optional: true },
   { name: 'closed_at', type: 'int64', sort: true },
   { name: 'message_count', type: 'int32' },

@@ -77,8 +77,29 @@ export const MIN_PHONE_TAIL_DIGITS = 4;
 export const phoneTailToken = (digits: string) => `tail${digits.slice(-MIN_PHONE_TAIL_DIGITS)}`;
 
 /** Filters an agent picks from the counts beside the results. */
-export const FACET_FIELDS = ['channel', 'agent', 'team'] as const;
+export const FACET_FIELDS = ['channel', 'agent', 'team', 'tag', 'status'] as const;
 export type FacetField = (typeof FACET_FIELDS)[number];
+
+/**
+ * The document field behind each filter: a ticket has many tags (`tags`, string[]) and the agent
+ * picks one (`tag`). `tags` and `status` came later (issue 15): collections built before them have
+ * neither field until `ticket-vault reindex` (see LATE_FACET_FIELDS).
+ */
+export const FACET_SOURCE: Record<FacetField, string> = {
+  channel: 'channel',
+  agent: 'agent',
+  team: 'team',
+  tag: 'tags',
+  status: 'status',
+};
+
+/** Document fields older collections may lack: counted when present, filtering on them needs a reindex. */
+export const LATE_FACET_FIELDS = ['tags', 'status'] as const;
+
+/** Typesense's answer when a collection lacks a field a search names (`…named \`tags\`…`). */
+export function missingLateField(error: string | undefined): boolean {
+  return typeof error === 'string' && /`(tags|status)`/.test(error);
+}
 
 export interface FacetCount {
   value: string;
@@ -94,19 +115,22 @@ export function facetFilter(field: FacetField, value: string): string | null {
   const v = value.trim();
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   if (!v || v.length > 200 || /[`\\\u0000-\u001f]/.test(v)) return null;
-  return `${field}:=\`${v}\``;
+  return `${FACET_SOURCE[field]}:=\`${v}\``;
 }
 
 /** Typesense's facet_counts → our Facets (only the fields we asked for, top values first). */
 export function facetsOf(
   counts: Array<{ field_name: string; counts: Array<{ value: string; count: number }> }> | undefined,
 ): Facets {
-  const out: Facets = { channel: [], agent: [], team: [] };
+  const out: Facets = { channel: [], agent: [], team: [], tag: [], status: [] };
   for (const f of counts ?? []) {
-    if ((FACET_FIELDS as readonly string[]).includes(f.field_name))
-      out[f.field_name as FacetField] = f.counts
-        .filter((c) => c.value !== '')
-        .map((c) => ({ value: c.value, count: c.count }));
+    const field = FACET_FIELDS.find((k) => FACET_SOURCE[k] === f.field_name);
+    if (field)
+      out[field] = f.counts.filter((c) => c.value !== '').map((c) => ({ value: c.value, count: c.count }));
   }
   return out;
 }
+
+/** How results are ordered: newest closed first (default), or best match first. */
+export const SORT_ORDERS = ['closed', 'relevance'] as const;
+export type SortOrder = (typeof SORT_ORDERS)[number];

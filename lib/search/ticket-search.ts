@@ -2,10 +2,20 @@ import { randomBytes } from 'node:crypto';
 import type { SearchClient } from './client';
 import { SearchQueryError, type TicketQuery, ticketFilter } from './query';
 import type { CollectionNames, MediaSource } from './schema';
-import { FACET_FIELDS, type Facets, facetsOf } from './search-extras';
+import {
+  FACET_FIELDS,
+  FACET_SOURCE,
+  type Facets,
+  facetsOf,
+  LATE_FACET_FIELDS,
+  missingLateField,
+} from './search-extras';
 import { type TenantFilterMode, tenantFilter, withTenantFilter } from './tenant-scope';
 
-/** Search tickets for one tenant: fields, dates and free text inside messages; newest first. */
+/**
+ * Search tickets for one tenant: fields, dates and free text inside messages; newest first, or
+ * best match first (`sort: 'relevance'`).
+ */
 export interface TicketHit {
   ticketId: string;
   sequentialId: number | null;
@@ -13,6 +23,10 @@ export interface TicketHit {
   channel: string | null;
   agent: string | null;
   team: string | null;
+  /** The ticket's tags; [] also for documents indexed before tags were (until `reindex`). */
+  tags: string[];
+  /** Blip's status code (ClosedClient, Transferred, …); null in documents indexed before it was. */
+  status: string | null;
   openedAt: string | null;
   closedAt: string | null;
   messageCount: number;
@@ -58,7 +72,7 @@ export interface TicketSearchResult {
    * them; more specific words find the others.
    */
   textMatchesCapped: boolean;
-  /** Counts per channel, agent and team of every ticket the search found (all pages). */
+  /** Counts per channel, agent, team, tag and status of every ticket the search found (all pages). */
   facets: Facets;
 }
 
@@ -92,6 +106,8 @@ interface TicketDoc {
   channel?: string;
   agent?: string;
   team?: string;
+  tags?: string[];
+  status?: string;
   opened_at?: number;
   closed_at?: number;
   message_count?: number;
@@ -278,6 +294,53 @@ export function createTicketSearch(
     return { snippets, positions, capped: grouped.found > snippets.size };
   }
 
+  /**
+   * One search of the tickets collection. Sent through multi_search (parameters in a POST body): a
+   * free-text search that matched many tickets filters on up to MAX_TEXT_TICKETS ids, which
+   * overflows Typesense's 4000-character limit on GET query strings (HTTP 400, seen by users as a 500).
+   */
+  async function searchTickets(
+    filters: string[],
+    nameQuery: string | null,
+    tag: string,
+    facetBy: string[],
+    sortBy: string,
+    page: number,
+    perPage: number,
+  ) {
+    const multi = (await client.multiSearch.perform(
+      {
+        searches: [
+          {
+            collection: names.tickets,
+            q: nameQuery ?? '*',
+            query_by: 'contact_name',
+            filter_by: filters.join(' && '),
+            sort_by: sortBy,
+            facet_by: facetBy.join(','),
+            max_facet_values: 20,
+            num_typos: 2,
+            prefix: true,
+            page,
+            per_page: perPage,
+            highlight_start_tag: tag,
+            highlight_end_tag: tag,
+          },
+        ],
+      } as never,
+      {},
+    )) as unknown as {
+      results: Array<{
+        found: number;
+        hits?: Array<{ document: TicketDoc; highlights?: Highlight[] }>;
+        facet_counts?: Array<{ field_name: string; counts: Array<{ value: string; count: number }> }>;
+        error?: string;
+        code?: number;
+      }>;
+    };
+    return multi.results[0];
+  }
+
   async function searchIn(
     tenantId: string,
     query: TicketQuery,
@@ -305,40 +368,36 @@ export function createTicketSearch(
         };
       filters.push(`ticket_id:[${[...snippets.keys()].join(',')}]`);
     }
-    // Sent through multi_search (parameters in a POST body): a free-text search that matched many
-    // tickets filters on up to MAX_TEXT_TICKETS ids, which overflows Typesense's 4000-character
-    // limit on GET query strings (HTTP 400, seen by users as a 500).
-    const multi = (await client.multiSearch.perform(
-      {
-        searches: [
-          {
-            collection: names.tickets,
-            q: nameQuery ?? '*',
-            query_by: 'contact_name',
-            filter_by: filters.join(' && '),
-            sort_by: 'closed_at:desc',
-            facet_by: FACET_FIELDS.join(','),
-            max_facet_values: 20,
-            num_typos: 2,
-            prefix: true,
-            page: query.page,
-            per_page: query.perPage,
-            highlight_start_tag: tag,
-            highlight_end_tag: tag,
-          },
-        ],
-      } as never,
-      {},
-    )) as unknown as {
-      results: Array<{
-        found: number;
-        hits?: Array<{ document: TicketDoc; highlights?: Highlight[] }>;
-        facet_counts?: Array<{ field_name: string; counts: Array<{ value: string; count: number }> }>;
-        error?: string;
-        code?: number;
-      }>;
-    };
-    const res = multi.results[0];
+    // Best match first: by the contact name's match when a name was asked, and for free text by
+    // how well the best message of each ticket matched (the order ticketsMatchingText keeps), which
+    // Typesense cannot sort the tickets collection by: all of them (at most MAX_TEXT_TICKETS) are
+    // fetched and ordered and paged here.
+    const relevance = query.sort === 'relevance';
+    const byTextRank = relevance && snippets !== null;
+    const sortBy =
+      relevance && nameQuery && !byTextRank ? '_text_match:desc,closed_at:desc' : 'closed_at:desc';
+    const facetFields = FACET_FIELDS.map((f) => FACET_SOURCE[f]);
+    const run = (facetBy: string[]) =>
+      searchTickets(
+        filters,
+        nameQuery,
+        tag,
+        facetBy,
+        sortBy,
+        byTextRank ? 1 : query.page,
+        byTextRank ? MAX_TEXT_TICKETS : query.perPage,
+      );
+    let res = await run(facetFields);
+    // Collections built before tags and status (issue 15) count neither: the other counts still come,
+    // and filtering on them asks for the reindex (as media_kinds does below).
+    if (res?.error !== undefined && missingLateField(res.error)) {
+      if (query.tag !== undefined || query.status !== undefined)
+        throw new SearchQueryError(
+          'the tag and status filters need the search index rebuilt first (ticket-vault reindex)',
+          'search_reindex_needed',
+        );
+      res = await run(facetFields.filter((f) => !(LATE_FACET_FIELDS as readonly string[]).includes(f)));
+    }
     // Collections built before media_kinds (issue 18) cannot filter on it until `reindex`.
     if (res?.error !== undefined && /media_kinds/.test(res.error))
       throw new SearchQueryError(
@@ -347,9 +406,16 @@ export function createTicketSearch(
       );
     if (!res || res.error !== undefined) throw new TicketSearchError(res?.code, res?.error ?? 'no result');
     const raw = res.hits ?? [];
-    const hits = ownOnly(raw, (h) => h.document.tenant_id, { tenantId, collection: 'tickets', mode });
+    const own = ownOnly(raw, (h) => h.document.tenant_id, { tenantId, collection: 'tickets', mode });
+    let hits = own;
+    if (byTextRank && snippets) {
+      const rank = new Map([...snippets.keys()].map((id, i) => [id, i]));
+      const at = (id: string) => rank.get(id) ?? Number.MAX_SAFE_INTEGER;
+      hits = [...own].sort((a, b) => at(a.document.ticket_id) - at(b.document.ticket_id));
+      hits = hits.slice((query.page - 1) * query.perPage, query.page * query.perPage);
+    }
     return {
-      found: Math.max(0, res.found - (raw.length - hits.length)),
+      found: Math.max(0, res.found - (raw.length - own.length)),
       page: query.page,
       perPage: query.perPage,
       textMatchesCapped,
@@ -365,6 +431,8 @@ export function createTicketSearch(
         channel: d.channel ?? null,
         agent: d.agent ?? null,
         team: d.team ?? null,
+        tags: d.tags ?? [],
+        status: d.status ?? null,
         openedAt: iso(d.opened_at),
         closedAt: iso(d.closed_at),
         messageCount: d.message_count ?? 0,

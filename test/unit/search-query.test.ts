@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { tenantArg, UsageError } from '../../cli/commands/common';
 import { phoneFromIdentity, phoneVariants } from '../../lib/search/phone';
 import { parseDateBound, SearchQueryError, ticketFilter } from '../../lib/search/query';
+import { facetsOf, missingLateField } from '../../lib/search/search-extras';
 import { isMissingTenantKey, tenantFilter, tenantKey } from '../../lib/search/tenant-scope';
 import { normaliseTenantId } from '../../lib/tenant-id';
 
@@ -90,6 +91,33 @@ describe('ticket search filters', () => {
       expect.arrayContaining(['channel:=`WhatsApp`', 'team:=`Suporte N1`']),
     );
     expect(() => ticketFilter('t1', { ...base, agent: 'x` || tenant_key:=`other' })).toThrow(/not a value/);
+  });
+
+  test('a picked tag filters the tags array and a status the status field, both as literals', () => {
+    expect(ticketFilter('t1', { ...base, tag: `<b>tag</b>"'`, status: 'ClosedClient' }).filters).toEqual(
+      expect.arrayContaining(['tags:=`<b>tag</b>"\'`', 'status:=`ClosedClient`']),
+    );
+    expect(() => ticketFilter('t1', { ...base, tag: 'x` || tenant_key:=`other' })).toThrow(
+      /tag is not a value/,
+    );
+  });
+
+  test("Typesense's tags counts come back as `tag`, and a missing late field is recognised", () => {
+    const facets = facetsOf([
+      { field_name: 'tags', counts: [{ value: 'Resolvido', count: 2 }] },
+      { field_name: 'status', counts: [{ value: 'ClosedClient', count: 1 }] },
+      { field_name: 'tenant_id', counts: [{ value: 'other', count: 9 }] },
+    ]);
+    expect(facets).toEqual({
+      channel: [],
+      agent: [],
+      team: [],
+      tag: [{ value: 'Resolvido', count: 2 }],
+      status: [{ value: 'ClosedClient', count: 1 }],
+    });
+    expect(missingLateField('Could not find a facet field named `tags` in the schema.')).toBe(true);
+    expect(missingLateField('Could not find a filter field named `status` in the schema.')).toBe(true);
+    expect(missingLateField('Could not find a filter field named `media_kinds` in the schema.')).toBe(false);
   });
 
   test('ticket takes the id or the sequential number', () => {

@@ -116,6 +116,9 @@ export const FIELD_KEYS: Record<string, MessageKey> = {
   channel: 'col.channel',
   agent: 'col.agent',
   team: 'col.team',
+  tag: 'col.tags',
+  status: 'col.status',
+  sort: 'search.sort',
 };
 
 /** An error answer of the API (`{ error, message, reason?, params? }`), as far as the UI reads it. */

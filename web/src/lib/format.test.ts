@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dateTime, day, dayKey, person, size, time } from './format';
+import { agentOf, dateTime, day, dayKey, person, size, time } from './format';
 
 // vite.config.js runs the tests with TZ=UTC.
 const at = '2025-03-12T14:05:09Z';
@@ -58,8 +58,20 @@ describe('person', () => {
     expect(person('Joao%40Empresa.com@BLIP.AI')).toBe('Joao@Empresa.com');
   });
 
-  it('shows a malformed encoding as it is instead of failing', () => {
+  it('shows a malformed encoding as it is instead of failing, but never %40', () => {
     expect(person('bad%E0%A4%A@blip.ai')).toBe('bad%E0%A4%A');
+    expect(person('ana%40loja.com%E0%A4%A@blip.ai')).toBe('ana@loja.com%E0%A4%A');
+  });
+
+  it("names an agent message's author: its own, else the ticket's agent inside the ticket's window", () => {
+    expect(agentOf('mariana.lopez%40lojaexemplo.com.mx@blip.ai', true, 'x%40y.z@blip.ai')).toBe(
+      'mariana.lopez@lojaexemplo.com.mx',
+    );
+    expect(agentOf(null, true, 'carlos.lima%40lojaexemplo.com.br@blip.ai')).toBe(
+      'carlos.lima@lojaexemplo.com.br',
+    );
+    expect(agentOf(null, false, 'carlos.lima%40lojaexemplo.com.br@blip.ai')).toBeNull();
+    expect(agentOf(null, true, null)).toBeNull();
   });
 
   it('leaves other identities alone and shows a dash for none', () => {

@@ -116,8 +116,24 @@ export function person(identity: string | null | undefined): string {
     try {
       return decodeURIComponent(m[1]);
     } catch {
-      return m[1];
+      // A broken escape elsewhere still leaves the e-mail readable: never show `%40`.
+      return m[1].replace(/%40/gi, '@');
     }
   }
   return identity;
+}
+
+/**
+ * Who wrote an agent message: its own agent when Blip said (newer messages), else, inside the
+ * ticket's window, the ticket's agent (a ticket has one agent; a transfer opens a new ticket).
+ * Outside the window it could be another ticket's agent, so it stays unnamed (null).
+ */
+export function agentOf(
+  sender: string | null | undefined,
+  inTicketWindow: boolean,
+  ticketAgent: string | null | undefined,
+): string | null {
+  if (sender) return person(sender);
+  if (inTicketWindow && ticketAgent) return person(ticketAgent);
+  return null;
 }

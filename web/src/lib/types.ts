@@ -41,3 +41,4 @@ export type Session = ApiResponse<'/v1/session', 'get'>;
 export type LoginBody = ApiBody<'/v1/session', 'post'>;
 export type ExportStarted = ApiResponse<'/v1/tickets/{ticketId}/exports', 'post', 202>;
 export type ExportStatus = ApiResponse<'/v1/exports/{exportId}', 'get'>;
+export type RelatedTicket = TicketPage['related'][number];

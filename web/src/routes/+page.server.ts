@@ -4,7 +4,23 @@ import { apiGet } from '$lib/server/api';
 import type { SearchResult } from '$lib/types';
 import type { PageServerLoad } from './$types';
 
-const FIELDS = ['name', 'phone', 'ticket', 'from', 'to', 'q', 'has', 'channel', 'agent', 'team'] as const;
+const FIELDS = [
+  'name',
+  'phone',
+  'ticket',
+  'from',
+  'to',
+  'q',
+  'has',
+  'channel',
+  'agent',
+  'team',
+  'tag',
+  'status',
+  'sort',
+] as const;
+/** Asking for an order is not a filter: "N tickets found" is for searches that narrow. */
+const NOT_FILTERS = new Set<string>(['sort']);
 const DATE_FIELDS = new Set<string>(['from', 'to']);
 const PER_PAGE = 20;
 
@@ -37,7 +53,7 @@ export const load: PageServerLoad = async (event) => {
   );
   params.set('page', String(page));
   params.set('perPage', String(PER_PAGE));
-  const filtered = FIELDS.some((f) => form[f]);
+  const filtered = FIELDS.some((f) => form[f] && !NOT_FILTERS.has(f));
   if (problem) return { form, filtered, result: null, problem };
   const res = await apiGet<SearchResult>(event, `/v1/tickets?${params}`);
   if (res.ok) return { form, filtered, result: res.data, problem: null };

@@ -564,7 +564,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search archived tickets of the session tenant, newest first; bare dates are whole days in the tenant's time zone */
+        /** Search archived tickets of the session tenant, newest first or best match first; bare dates are whole days in the tenant's time zone */
         get: {
             parameters: {
                 query?: {
@@ -584,6 +584,12 @@ export interface paths {
                     phone?: string;
                     /** @description free text inside messages */
                     q?: string;
+                    /** @description closed: newest closed first; relevance: best match of the name or the words first (newest first without either) */
+                    sort?: "closed" | "relevance";
+                    /** @description only tickets in this Blip status (a value of facets.status: ClosedClient, ClosedAttendant, Transferred, …) */
+                    status?: string;
+                    /** @description only tickets carrying this tag (a value of facets.tag) */
+                    tag?: string;
                     /** @description only this team (a value of facets.team) */
                     team?: string;
                     /** @description ticket id (UUID) or sequential number */
@@ -622,6 +628,16 @@ export interface paths {
                                     count: number;
                                     value: string;
                                 }[];
+                                /** @description Blip's status codes: translate them, never show them raw */
+                                status: {
+                                    count: number;
+                                    value: string;
+                                }[];
+                                /** @description the tickets' tags (a ticket counts once under each of its tags) */
+                                tag: {
+                                    count: number;
+                                    value: string;
+                                }[];
                                 team: {
                                     count: number;
                                     value: string;
@@ -656,6 +672,9 @@ export interface paths {
                                 messageCount?: number;
                                 openedAt?: string | null;
                                 sequentialId?: number | null;
+                                /** @description Blip's status code (ClosedClient, Transferred, …) */
+                                status?: string | null;
+                                tags?: string[];
                                 team?: string | null;
                                 ticketId?: string;
                             }[];
@@ -761,6 +780,15 @@ export interface paths {
                             }[];
                             /** @description pass as `after` for the next page; null at the end */
                             nextAfter: number | null;
+                            /** @description archived tickets of this tenant the ticket points at: its ticket events ("ticket opened #1044"), the ticket it was transferred from (parent) and those transferred from it (child); only in the first page (empty when `after` is given) */
+                            related: {
+                                closedAt: string | null;
+                                /** @enum {string} */
+                                relation: "parent" | "child" | "thread";
+                                sequentialId: number | null;
+                                status: string | null;
+                                ticketId: string;
+                            }[];
                             ticket: {
                                 agent?: string | null;
                                 archivedAt?: string | null;
