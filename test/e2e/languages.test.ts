@@ -102,10 +102,7 @@ let corpus = '';
  * The screen shows archived text made safe (control characters replaced, whitespace folded) and
  * often framed by punctuation (": name", "name ·"): compared the same way on both sides.
  */
-const fold = (s: string) =>
-  s
-    .replace(/[\u0000-\u001f\u007f-\u009f\ufffd\u200b-\u200f\s]+/gu, ' ')
-    .trim();
+const fold = (s: string) => s.replace(/[\p{Cc}\ufffd\u200b-\u200f\s]+/gu, ' ').trim();
 const unframe = (s: string) => s.replace(/^[\s:·,(—–-]+|[\s:·,)—–-]+$/g, '');
 const isArchived = (text: string) => {
   const bare = unframe(fold(text));
@@ -124,7 +121,10 @@ async function collect(target: Page | Frame): Promise<Seen[]> {
     const out: { text: string; where: string }[] = [{ text: document.title, where: 'title' }];
     const describe = (el: Element): string => {
       const id = el.id ? `#${el.id}` : '';
-      const cls = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+      const cls =
+        typeof el.className === 'string' && el.className
+          ? `.${el.className.trim().split(/\s+/).join('.')}`
+          : '';
       return `${el.tagName.toLowerCase()}${id}${cls}`;
     };
     const visible = (el: Element): boolean =>
@@ -137,7 +137,9 @@ async function collect(target: Page | Frame): Promise<Seen[]> {
       if (!visible(parent)) continue;
       out.push({ text, where: describe(parent) });
     }
-    for (const el of Array.from(document.body.querySelectorAll('[title], [aria-label], [placeholder], img[alt]'))) {
+    for (const el of Array.from(
+      document.body.querySelectorAll('[title], [aria-label], [placeholder], img[alt]'),
+    )) {
       if (!visible(el) && !el.closest('dialog')) continue;
       for (const name of ['title', 'aria-label', 'placeholder', 'alt']) {
         const value = el.getAttribute(name)?.trim();
@@ -199,7 +201,12 @@ async function addEveryKindTicket(): Promise<void> {
   // A link to a file the media host does not have: archived as unavailable.
   const missing = video.uri.replace(/Media_[^?]+/, `Media_${randomUUID()}`);
   const items: Record<string, unknown>[] = [
-    { direction: 'received', type: 'text/plain', content: 'Oi, mandei o vídeo da entrega', status: 'consumed' },
+    {
+      direction: 'received',
+      type: 'text/plain',
+      content: 'Oi, mandei o vídeo da entrega',
+      status: 'consumed',
+    },
     {
       direction: 'received',
       type: 'application/vnd.lime.media-link+json',
@@ -238,7 +245,12 @@ async function addEveryKindTicket(): Promise<void> {
     },
     { direction: 'received', type: 'application/vnd.lime.chatstate+json', content: { state: 'gone' } },
     { direction: 'sent', type: 'application/vnd.lime.redirect+json', content: { address: 'atendimento' } },
-    { direction: 'sent', type: 'application/vnd.lime.payment+json', content: { amount: 10 }, status: 'failed' },
+    {
+      direction: 'sent',
+      type: 'application/vnd.lime.payment+json',
+      content: { amount: 10 },
+      status: 'failed',
+    },
     {
       direction: 'sent',
       type: 'application/json',
@@ -248,14 +260,28 @@ async function addEveryKindTicket(): Promise<void> {
     {
       direction: 'received',
       type: 'application/vnd.lime.reaction+json',
-      content: { emoji: { values: [] }, inReactionTo: { type: 'text/plain', value: 'Obrigado', direction: 'sent' } },
+      content: {
+        emoji: { values: [] },
+        inReactionTo: { type: 'text/plain', value: 'Obrigado', direction: 'sent' },
+      },
       status: 'consumed',
     },
-    { direction: 'sent', type: 'text/plain', content: 'Recebemos, vamos verificar com a transportadora.', status: 'consumed' },
+    {
+      direction: 'sent',
+      type: 'text/plain',
+      content: 'Recebemos, vamos verificar com a transportadora.',
+      status: 'consumed',
+    },
     {
       direction: 'received',
       type: 'application/vnd.iris.ticket+json',
-      content: { id: EVERY_KIND, sequentialId: EVERY_KIND_SEQ, status: 'ClosedClient', closed: true, team: 'Entregas' },
+      content: {
+        id: EVERY_KIND,
+        sequentialId: EVERY_KIND_SEQ,
+        status: 'ClosedClient',
+        closed: true,
+        team: 'Entregas',
+      },
     },
   ];
   const messages = items.map((m, i) => ({
@@ -297,7 +323,13 @@ async function addEveryKindTicket(): Promise<void> {
     { page: 2, source: 'ocr' as const, text: 'Assinatura do recebedor' },
   ];
   addArchived(pages.map((p) => p.text));
-  await saveMediaText(env.archive.db, { ...base, sha256: shaOf('application/pdf'), status: 'ok', reason: null, parts: pages });
+  await saveMediaText(env.archive.db, {
+    ...base,
+    sha256: shaOf('application/pdf'),
+    status: 'ok',
+    reason: null,
+    parts: pages,
+  });
   await saveMediaText(env.archive.db, {
     ...base,
     sha256: shaOf('image/png'),
@@ -593,7 +625,11 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
         (req: HTTPRequest) => {
           const p = new URL(req.url()).pathname;
           if (req.method() === 'POST' && /\/exports$/.test(p))
-            return req.respond({ status: 202, contentType: 'application/json', body: '{"exportId":"exp-x"}' });
+            return req.respond({
+              status: 202,
+              contentType: 'application/json',
+              body: '{"exportId":"exp-x"}',
+            });
           if (p === '/v1/exports/exp-x')
             return req.respond({
               status: 200,
@@ -647,10 +683,11 @@ describe('media the browser cannot play', () => {
       await open(page, `/tickets/${EVERY_KIND}`);
       for (const kind of ['video', 'audio']) {
         const line = await page.waitForSelector(`[data-media-kind=${kind}] .media-unplayable`);
-        const { text, href } = (await line?.evaluate((e) => ({
-          text: (e as HTMLElement).innerText,
+        if (!line) throw new Error(`no unplayable line for the ${kind}`);
+        const { text, href } = await line.evaluate((e) => ({
+          text: e.textContent ?? '',
           href: (e.querySelector('a') as HTMLAnchorElement | null)?.href ?? '',
-        }))) as { text: string; href: string };
+        }));
         expect(text).toContain('Seu navegador não consegue reproduzir este arquivo');
         expect(text).toContain(kind === 'video' ? 'entrega-portaria.mp4' : 'audio-entregador.ogg');
         // The link gives the archived bytes.
