@@ -31,6 +31,8 @@ import { startUiEnv, type UiEnv } from '../support/e2e-env';
 
 const LATAM = 'atendimentolatam';
 const JOSE = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67'; // #1043: image, audio, video, pdf, location, reply…
+const CLINICA = 'clinicavidasana';
+const CLINICA_TICKET = 'ec76db3c-68c3-513c-9d01-a54ee7ba0146'; // #87, WhatsApp through a router bot
 const RAFAEL_CONTACT = 'b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d.atendimentolatam@0mn.io';
 const LATAM_TICKETS = fixtureIndex()
   .tickets.filter((t) => t.bot.startsWith(`${LATAM}@`))
@@ -548,6 +550,22 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
       }
       await expandAll(page);
       await check(`ticket ${id}`);
+    }
+  });
+
+  test('another tenant: its search and its ticket, held through a router bot (redirects)', async () => {
+    const other = await newPage(header);
+    try {
+      await open(other, '/login');
+      await other.type('#bot-key', botAuthorization(CLINICA));
+      await other.click('button[type=submit]');
+      await other.waitForSelector('.results .ticket-row');
+      await check('search: another tenant', other);
+      await open(other, `/tickets/${CLINICA_TICKET}`);
+      await other.waitForSelector('.conversation-end .end');
+      await check(`ticket ${CLINICA_TICKET}`, other);
+    } finally {
+      await other.browserContext().close();
     }
   });
 
