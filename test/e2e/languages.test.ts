@@ -443,21 +443,31 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
   };
 
   beforeAll(async () => {
+    // Logged in once; each test below opens the screens it reads (any one runs alone with -t).
     page = await newPage(header);
+    await open(page, '/login');
+    await page.type('#bot-key', botAuthorization(LATAM));
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#search-title'));
   });
   afterAll(async () => {
     await page?.browserContext().close();
   });
 
   test('login: the key form, then a wrong key refused', async () => {
-    await open(page, '/login');
-    expect(await page.$eval('html', (h) => h.lang)).toBe(locale);
-    await check('login');
-    const wrong = fixtureIndex().invalidAuthorizations.find((a) => a.why === 'known bot, wrong access key');
-    await page.type('#bot-key', wrong?.authorization as string);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('#login-error');
-    await check('login: wrong key');
+    const anonymous = await newPage(header);
+    try {
+      await open(anonymous, '/login');
+      expect(await anonymous.$eval('html', (h) => h.lang)).toBe(locale);
+      await check('login', anonymous);
+      const wrong = fixtureIndex().invalidAuthorizations.find((a) => a.why === 'known bot, wrong access key');
+      await anonymous.type('#bot-key', wrong?.authorization as string);
+      await anonymous.click('button[type=submit]');
+      await anonymous.waitForSelector('#login-error');
+      await check('login: wrong key', anonymous);
+    } finally {
+      await anonymous.browserContext().close();
+    }
   });
 
   test('login inside the portal: connecting, the portal failing, the portal key refused', async () => {
@@ -486,10 +496,7 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
   });
 
   test('search: the newest tickets after logging in', async () => {
-    await open(page, '/login');
-    await page.type('#bot-key', botAuthorization(LATAM));
-    await page.click('button[type=submit]');
-    await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#search-title'));
+    await open(page, '/');
     await page.waitForSelector('.results .ticket-row');
     await check('search: newest');
   });
