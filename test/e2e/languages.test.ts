@@ -522,14 +522,23 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
     await open(page, '/?name=Zxqwvbnmpoiuy');
     await page.waitForSelector('[data-state=empty]');
     await check('search: no results');
-    for (const [query, why] of [
+    // Each refused by the UI or the API with a reason the page must put in words.
+    const refused: [string, string][] = [
       ['from=13/03/2025&to=12/03/2025', 'dates inverted'],
       ['from=31/02/2025', 'a day that does not exist'],
       ['from=ontem', 'not a date'],
       ['phone=123', 'phone too short'],
-      ['ticket=abc', 'ticket not valid'],
       ['has=sticker', 'media filter not valid'],
-      ['channel=Pombo', 'channel filter not valid'],
+    ];
+    for (const [query, why] of refused) {
+      await open(page, `/?${query}`);
+      await page.waitForSelector('[data-state=invalid]');
+      await check(`search: ${why} (${query})`);
+    }
+    // Odd values the search may refuse or simply not find: either way, in words.
+    for (const [query, why] of [
+      ['ticket=abc', 'ticket not valid'],
+      ['channel=Pombo', 'unknown channel filter'],
     ] as const) {
       await open(page, `/?${query}`);
       await page.waitForSelector('[data-state=invalid], [data-state=empty], .results .ticket-row');
