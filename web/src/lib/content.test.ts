@@ -125,3 +125,13 @@ describe('mediaByUri: each link finds its archived copy', () => {
     expect(mediaByUri(type, value, [media(0, 'deep')]).size).toBe(0);
   });
 });
+
+describe('fallbackText: the API display text, without its English placeholder line', () => {
+  it('drops "unsupported content (<type>)", which would show an English line and a code', async () => {
+    const { fallbackText } = await import('./content');
+    expect(fallbackText('unsupported content (application/vnd.lime.payment+json)')).toBe('');
+    expect(fallbackText('unsupported content (no type)')).toBe('');
+    expect(fallbackText('  Pagamento de R$ 10  ')).toBe('Pagamento de R$ 10');
+    expect(fallbackText(undefined)).toBe('');
+  });
+});

@@ -151,3 +151,13 @@ export function mediaKind(contentType: string | null | undefined): MediaKind {
   if (t.startsWith('video/')) return 'video';
   return 'document';
 }
+
+/**
+ * The API's display text of a message, when the screen falls back on it: the API writes
+ * "unsupported content (<type>)" for contents it cannot read, an English line with a code in it
+ * (issue 15). The screen's own translated label already says so; the line adds nothing.
+ */
+export function fallbackText(text: string | null | undefined): string {
+  const s = (text ?? '').trim();
+  return /^unsupported content \([^)]*\)$/.test(s) ? '' : s;
+}

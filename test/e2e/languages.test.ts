@@ -1,0 +1,748 @@
+/// <reference lib="dom" />
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import puppeteer, { type Browser, type Frame, type HTTPRequest, type Page } from 'puppeteer-core';
+import { saveMediaText } from '../../lib/db/media-text';
+import { botAuthorization, FIXTURES_DIR, fixtureIndex } from '../../tools/harness/blip-fixtures';
+import en from '../../web/src/lib/locales/en.json';
+import es from '../../web/src/lib/locales/es.json';
+import pt from '../../web/src/lib/locales/pt-BR.json';
+import { chromeArgs } from '../support/chromium';
+import { startUiEnv, type UiEnv } from '../support/e2e-env';
+
+/**
+ * Every word translated (issue 15): in pt-BR, es and en, this walks every screen and state of the
+ * UI (login and its errors, the portal hand-off, search with its results, filters, empty and error
+ * states, each ticket with every kind of message and media, find-in-ticket, the lightbox, the
+ * contact page, each export state, the 404 pages) and reads what a person sees or hears: the
+ * visible text, the page title and the title / aria-label / placeholder / alt attributes. It fails,
+ * naming the screen and the string, on
+ *  - an i18n key shown raw (`search.title`) or a placeholder left unreplaced (`{name}`);
+ *  - on a pt-BR or es page, a word of the English dictionary that the page's language does not use
+ *    (so "Search" on a Portuguese page), unless that text is archived ticket content;
+ *  - an API or Blip code shown as it is: ticket statuses (`ClosedClient`), delivery and chat states
+ *    (`consumed`, `chatstate`), MIME types (`image/jpeg`), worker reasons (`HTTP 404`).
+ * Archived content (what customers and agents wrote, file names, contact names) is recognised by
+ * being part of the fixtures or of the tickets this test adds, and is never judged.
+ */
+
+const LATAM = 'atendimentolatam';
+const JOSE = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67'; // #1043: image, audio, video, pdf, location, reply…
+const CLINICA = 'clinicavidasana';
+const CLINICA_TICKET = 'ec76db3c-68c3-513c-9d01-a54ee7ba0146'; // #87, WhatsApp through a router bot
+const RAFAEL_CONTACT = 'b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d.atendimentolatam@0mn.io';
+const LATAM_TICKETS = fixtureIndex()
+  .tickets.filter((t) => t.bot.startsWith(`${LATAM}@`))
+  .map((t) => t.id);
+const WAIT = 20_000;
+
+type Locale = 'pt-BR' | 'es' | 'en';
+const LANGUAGES: { locale: Locale; header: string }[] = [
+  { locale: 'pt-BR', header: 'pt-BR,pt;q=0.9' },
+  { locale: 'es', header: 'es-MX,es;q=0.9' },
+  { locale: 'en', header: 'en-US,en;q=0.9' },
+];
+const DICTIONARIES: Record<Locale, Record<string, string>> = { 'pt-BR': pt, es, en };
+
+// ---------------------------------------------------------------------------------------------
+// What counts as untranslated
+
+const words = (s: string): string[] =>
+  s
+    .replace(/\{\w+\}/g, ' ')
+    .split(/[^\p{L}]+/u)
+    .filter((w) => w.length >= 3)
+    .map((w) => w.toLowerCase());
+
+/**
+ * English words the page must not show: every word of the English dictionary's values that the
+ * page's own dictionary never uses (so "Ticket", "Bot", "WhatsApp" pass on a Portuguese page,
+ * being Portuguese words too, while "Search", "Download", "Closed" do not).
+ */
+function englishDenylist(locale: Locale): Set<string> {
+  const own = new Set(Object.values(DICTIONARIES[locale]).flatMap(words));
+  return new Set(
+    Object.values(en)
+      .flatMap(words)
+      .filter((w) => !own.has(w)),
+  );
+}
+
+const NAMESPACES = [...new Set(Object.keys(en).map((k) => k.split('.')[0] as string))];
+const RAW_KEY = new RegExp(`\\b(?:${NAMESPACES.join('|')})\\.[A-Za-z][\\w]*\\b`);
+const PLACEHOLDER = /\{\s*[A-Za-z_]\w*\s*\}/;
+/** Codes that are never words in any language. */
+const CODES_ANYWHERE =
+  /\b(?:ClosedClient\w*|ClosedAttendant\w*|chatstate|BlipChat|vnd\.lime|vnd\.iris)\b|\b(?:image|audio|video|application|text)\/[a-z0-9][\w.+-]*|\bHTTP \d{3}\b/;
+/** English state names the API sends as codes: wrong on a Portuguese or Spanish page. */
+const CODES_NOT_ENGLISH =
+  /\b(?:Transferred|Waiting|Assigned|consumed|received|dispatched|accepted|failed|composing|paused|starting|deleting|gone|pending|stored|unavailable|unreadable|timeout)\b/;
+
+/** Archived content: every string of the fixture tickets (and of the tickets this test adds). */
+const archived: string[] = [];
+function addArchived(value: unknown): void {
+  if (typeof value === 'string') {
+    archived.push(value);
+    try {
+      const decoded = decodeURIComponent(value);
+      if (decoded !== value) archived.push(decoded);
+    } catch {
+      // not percent-encoded
+    }
+  } else if (Array.isArray(value)) value.forEach(addArchived);
+  else if (value && typeof value === 'object') Object.values(value).forEach(addArchived);
+}
+for (const dir of fs.readdirSync(path.join(FIXTURES_DIR, 'tickets'))) {
+  for (const file of fs.readdirSync(path.join(FIXTURES_DIR, 'tickets', dir)))
+    addArchived(JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, 'tickets', dir, file), 'utf8')));
+}
+let corpus = '';
+/**
+ * The screen shows archived text made safe (control characters replaced, whitespace folded) and
+ * often framed by punctuation (": name", "name ·"): compared the same way on both sides.
+ */
+const fold = (s: string) => s.replace(/[\p{Cc}\ufffd\u200b-\u200f\s]+/gu, ' ').trim();
+const unframe = (s: string) => s.replace(/^[\s:·,(—–-]+|[\s:·,)—–-]+$/g, '');
+const isArchived = (text: string) => {
+  const bare = unframe(fold(text));
+  return bare.length >= 2 && corpus.includes(bare);
+};
+
+/** One piece of what a reader meets: a text node or an attribute, and where it is. */
+interface Seen {
+  text: string;
+  where: string;
+}
+
+/** The visible text nodes and the spoken/hinted attributes of a document (or frame). */
+async function collect(target: Page | Frame): Promise<Seen[]> {
+  return target.evaluate(() => {
+    const out: { text: string; where: string }[] = [{ text: document.title, where: 'title' }];
+    const describe = (el: Element): string => {
+      const id = el.id ? `#${el.id}` : '';
+      const cls =
+        typeof el.className === 'string' && el.className
+          ? `.${el.className.trim().split(/\s+/).join('.')}`
+          : '';
+      return `${el.tagName.toLowerCase()}${id}${cls}`;
+    };
+    const visible = (el: Element): boolean =>
+      el.closest('option') !== null || (el as HTMLElement).checkVisibility?.() !== false;
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const parent = n.parentElement;
+      const text = (n.textContent ?? '').trim();
+      if (!parent || !text || parent.closest('script, style, template, noscript')) continue;
+      if (!visible(parent)) continue;
+      out.push({ text, where: describe(parent) });
+    }
+    for (const el of Array.from(
+      document.body.querySelectorAll('[title], [aria-label], [placeholder], img[alt]'),
+    )) {
+      if (!visible(el) && !el.closest('dialog')) continue;
+      for (const name of ['title', 'aria-label', 'placeholder', 'alt']) {
+        const value = el.getAttribute(name)?.trim();
+        if (value) out.push({ text: value, where: `${describe(el)}[${name}]` });
+      }
+    }
+    return out;
+  });
+}
+
+/** What is untranslated in `seen`, as "where: problem «text»" lines. */
+function untranslated(seen: Seen[], locale: Locale): string[] {
+  const deny = englishDenylist(locale);
+  const problems: string[] = [];
+  for (const { text, where } of seen) {
+    if (isArchived(text)) continue;
+    const say = (what: string) => problems.push(`${where}: ${what} in «${text.slice(0, 160)}»`);
+    const key = RAW_KEY.exec(text);
+    if (key && key[0] in en) say(`raw i18n key "${key[0]}"`);
+    else if (key && DICTIONARY_KEY_LIKE.test(key[0])) say(`raw i18n key "${key[0]}"`);
+    const placeholder = PLACEHOLDER.exec(text);
+    if (placeholder) say(`unreplaced placeholder "${placeholder[0]}"`);
+    const code = CODES_ANYWHERE.exec(text);
+    if (code) say(`raw code "${code[0]}"`);
+    if (locale === 'en') continue;
+    const state = CODES_NOT_ENGLISH.exec(text);
+    if (state) say(`raw code "${state[0]}"`);
+    const english = [...new Set(words(text).filter((w) => deny.has(w)))];
+    if (english.length) say(`English ${english.map((w) => `"${w}"`).join(', ')}`);
+  }
+  return problems;
+}
+/** A key of a known namespace with no dot-free word after it (`media.xyz`), even if not in en.json. */
+const DICTIONARY_KEY_LIKE = new RegExp(`^(?:${NAMESPACES.join('|')})\\.[a-z][A-Za-z]*$`);
+
+// ---------------------------------------------------------------------------------------------
+// The world: the fixtures archived, plus a ticket holding every kind of message and media state
+
+let env: UiEnv;
+let browser: Browser;
+let parent: http.Server;
+let parentOrigin: string;
+const EVERY_KIND = randomUUID();
+const EVERY_KIND_SEQ = 9100;
+
+/** Random bytes under a video/audio type: a file no browser can play (what a broken recording is). */
+const unplayable = () => Buffer.concat([Buffer.from('not a media container '), randomBytes(4096)]);
+
+async function addEveryKindTicket(): Promise<void> {
+  const sim = env.archive.sim;
+  const start = Date.parse('2025-05-20T13:00:00.000Z');
+  const customer = '5511944443333@wa.gw.msging.net';
+  const media = (contentType: string, bytes: Buffer) => sim.addMedia({ contentType, bytes });
+  const video = media('video/mp4', unplayable());
+  const audio = media('audio/ogg', unplayable());
+  const image = media('image/png', fs.readFileSync(path.join(FIXTURES_DIR, 'media', 'speedtest.png')));
+  const pdf = media('application/pdf', Buffer.from(`%PDF-1.4\n% comprovante ${randomUUID()}\n%%EOF\n`));
+  const zip = media('application/zip', Buffer.concat([Buffer.from('PK\u0003\u0004'), randomBytes(256)]));
+  // A link to a file the media host does not have: archived as unavailable.
+  const missing = video.uri.replace(/Media_[^?]+/, `Media_${randomUUID()}`);
+  const items: Record<string, unknown>[] = [
+    {
+      direction: 'received',
+      type: 'text/plain',
+      content: 'Oi, mandei o vídeo da entrega',
+      status: 'consumed',
+    },
+    {
+      direction: 'received',
+      type: 'application/vnd.lime.media-link+json',
+      content: { type: 'video/mp4', uri: video.uri, size: 4118, title: 'entrega-portaria.mp4' },
+      status: 'consumed',
+    },
+    {
+      direction: 'received',
+      type: 'application/vnd.lime.media-link+json',
+      content: { type: 'audio/ogg', uri: audio.uri, size: 4118, title: 'audio-entregador.ogg' },
+      status: 'consumed',
+    },
+    {
+      direction: 'received',
+      type: 'application/vnd.lime.media-link+json',
+      content: { type: 'image/png', uri: image.uri, size: 296, title: 'velocidade.png' },
+      status: 'received',
+    },
+    {
+      direction: 'received',
+      type: 'application/vnd.lime.media-link+json',
+      content: { type: 'application/pdf', uri: pdf.uri, title: 'comprovante-entrega.pdf' },
+      status: 'consumed',
+    },
+    {
+      direction: 'received',
+      type: 'application/vnd.lime.media-link+json',
+      content: { type: 'application/zip', uri: zip.uri, title: 'fotos-caixa.zip' },
+      status: 'consumed',
+    },
+    {
+      direction: 'received',
+      type: 'application/vnd.lime.media-link+json',
+      content: { type: 'image/jpeg', uri: missing, size: 1234, title: 'foto-perdida.jpg' },
+      status: 'consumed',
+    },
+    { direction: 'received', type: 'application/vnd.lime.chatstate+json', content: { state: 'gone' } },
+    { direction: 'sent', type: 'application/vnd.lime.redirect+json', content: { address: 'atendimento' } },
+    {
+      direction: 'sent',
+      type: 'application/vnd.lime.payment+json',
+      content: { amount: 10 },
+      status: 'failed',
+    },
+    {
+      direction: 'sent',
+      type: 'application/json',
+      content: { type: 'template', template: { name: 'pesquisa_satisfacao', language: { code: 'pt_BR' } } },
+      status: 'accepted',
+    },
+    {
+      direction: 'received',
+      type: 'application/vnd.lime.reaction+json',
+      content: {
+        emoji: { values: [] },
+        inReactionTo: { type: 'text/plain', value: 'Obrigado', direction: 'sent' },
+      },
+      status: 'consumed',
+    },
+    {
+      direction: 'sent',
+      type: 'text/plain',
+      content: 'Recebemos, vamos verificar com a transportadora.',
+      status: 'consumed',
+    },
+    {
+      direction: 'received',
+      type: 'application/vnd.iris.ticket+json',
+      content: {
+        id: EVERY_KIND,
+        sequentialId: EVERY_KIND_SEQ,
+        status: 'ClosedClient',
+        closed: true,
+        team: 'Entregas',
+      },
+    },
+  ];
+  const messages = items.map((m, i) => ({
+    id: `every-${EVERY_KIND}-${i}`,
+    date: new Date(start + 1000 * (i + 1)).toISOString(),
+    ...m,
+  }));
+  addArchived(messages);
+  addArchived(['Cliente Todos Os Tipos', '+5511944443333', customer, 'Entregas']);
+  sim.addTicket({
+    ticket: {
+      id: EVERY_KIND,
+      sequentialId: EVERY_KIND_SEQ,
+      ownerIdentity: `${LATAM}@msging.net`,
+      customerIdentity: customer,
+      customerDomain: 'wa.gw.msging.net',
+      status: 'ClosedClient',
+      closed: true,
+      storageDate: new Date(start).toISOString(),
+      openDate: new Date(start).toISOString(),
+      closeDate: new Date(start + 60_000).toISOString(),
+      team: 'Entregas',
+    },
+    contact: { identity: customer, name: 'Cliente Todos Os Tipos', phoneNumber: '+5511944443333' },
+    messages,
+  } as never);
+  const answer = await env.archive.webhook(EVERY_KIND, botAuthorization(LATAM));
+  if (answer.statusCode !== 202) throw new Error(`archiving the every-kind ticket: ${answer.statusCode}`);
+  await env.archive.result(answer.body.workflowId as string);
+  // Text read from the files, as the media-text worker would have stored it: one read, one not.
+  const { rows } = await env.archive.db.query<{ sha256: string; content_type: string }>(
+    `select sha256, content_type from media where tenant_id = $1 and ticket_id = $2 and status = 'stored'`,
+    [LATAM, EVERY_KIND],
+  );
+  const shaOf = (type: string) => rows.find((r) => r.content_type === type)?.sha256 as string;
+  const base = { tenantId: LATAM, engine: 'tesseract', engineVersion: '5', languages: 'por', seconds: 1 };
+  const pages = [
+    { page: 1, source: 'text-layer' as const, text: 'Comprovante de entrega\nRecebido por: portaria' },
+    { page: 2, source: 'ocr' as const, text: 'Assinatura do recebedor' },
+  ];
+  addArchived(pages.map((p) => p.text));
+  await saveMediaText(env.archive.db, {
+    ...base,
+    sha256: shaOf('application/pdf'),
+    status: 'ok',
+    reason: null,
+    parts: pages,
+  });
+  await saveMediaText(env.archive.db, {
+    ...base,
+    sha256: shaOf('image/png'),
+    status: 'unreadable',
+    reason: 'image is larger than 40 megapixels',
+    parts: [],
+  });
+}
+
+/** A page posing as the Blip portal: the login in an iframe, answering hand-off requests as `mode` says. */
+function portalParent(mode: string | null, frameUrl: string): string {
+  return `<!doctype html><html><body>
+<iframe id="ext" title="ticket-vault" src="${frameUrl}" style="width:1000px;height:650px"></iframe>
+<script>
+const mode = ${JSON.stringify(mode)};
+window.addEventListener('message', (event) => {
+  const data = event.data || {};
+  const msg = data.message || {};
+  const id = data.trackingProperties && data.trackingProperties.id;
+  if (!id || typeof msg.action !== 'string' || mode === 'silent') return;
+  if (mode === 'refuse' && msg.action === 'blipEvent:getApplication') {
+    const response = { shortName: ${JSON.stringify(LATAM)}, applicationJson: { identifier: ${JSON.stringify(LATAM)}, accessKey: 'bm90LXRoZS1rZXk=' } };
+    event.source.postMessage({ response, trackingProperties: { id } }, '*');
+    return;
+  }
+  event.source.postMessage({ error: 'unsupported', trackingProperties: { id } }, '*');
+});
+</script></body></html>`;
+}
+
+beforeAll(async () => {
+  env = await startUiEnv();
+  await addEveryKindTicket();
+  corpus = archived.map(fold).join('\n');
+  browser = await puppeteer.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: chromeArgs(),
+    headless: true,
+    protocolTimeout: 60_000,
+  });
+  parent = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(portalParent(url.searchParams.get('mode'), `${env.baseUrl}/login`));
+  });
+  await new Promise<void>((resolve) => parent.listen(0, '127.0.0.1', resolve));
+  parentOrigin = `http://127.0.0.1:${(parent.address() as AddressInfo).port}`;
+}, 400_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (parent) await new Promise((resolve) => parent.close(resolve));
+  await env?.close();
+}, 120_000);
+
+async function newPage(header: string): Promise<Page> {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  await page.setExtraHTTPHeaders({ 'accept-language': header });
+  await page.setViewport({ width: 1024, height: 700 });
+  return page;
+}
+
+async function open(page: Page, url: string): Promise<void> {
+  await page.goto(`${env.baseUrl}${url}`);
+  await page.waitForSelector('html[data-hydrated]');
+  await page.waitForNetworkIdle({ idleTime: 150, timeout: WAIT });
+}
+
+/** Expands what a reader can expand (machine-read text), so its words are read too. */
+async function expandAll(page: Page): Promise<void> {
+  await page.$$eval('details', (all) => {
+    for (const d of all) (d as HTMLDetailsElement).open = true;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+test('the checker itself catches a key, a placeholder, a code, a MIME type and an English word', async () => {
+  const page = await newPage('pt-BR');
+  await open(page, '/login');
+  await page.evaluate(() => {
+    const add = (html: string) => document.body.insertAdjacentHTML('beforeend', html);
+    add('<p>search.title</p>');
+    add('<p>Olá {name}</p>');
+    add('<p>Status: ClosedClient</p>');
+    add('<p>Arquivo image/jpeg</p>');
+    add('<p title="Download the file">x</p>');
+    add('<p>entregue · consumed</p>');
+  });
+  const problems = untranslated(await collect(page), 'pt-BR').join('\n');
+  expect(problems).toContain('raw i18n key "search.title"');
+  expect(problems).toContain('unreplaced placeholder "{name}"');
+  expect(problems).toContain('raw code "ClosedClient"');
+  expect(problems).toContain('raw code "image/jpeg"');
+  expect(problems).toContain('[title]: English "download"');
+  expect(problems).toContain('raw code "consumed"');
+  // Archived content is never judged: the fixtures' own words pass.
+  expect(untranslated([{ text: 'Guia_devolucion_DEV-55821.pdf', where: 'x' }], 'pt-BR')).toEqual([]);
+  await page.browserContext().close();
+});
+
+describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
+  let page: Page;
+  const check = async (screen: string, target: Page | Frame = page) => {
+    const problems = untranslated(await collect(target), locale);
+    expect({ screen, problems }).toEqual({ screen, problems: [] });
+  };
+
+  beforeAll(async () => {
+    // Logged in once; each test below opens the screens it reads (any one runs alone with -t).
+    page = await newPage(header);
+    await open(page, '/login');
+    await page.type('#bot-key', botAuthorization(LATAM));
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#search-title'));
+  });
+  afterAll(async () => {
+    await page?.browserContext().close();
+  });
+
+  test('login: the key form, then a wrong key refused', async () => {
+    const anonymous = await newPage(header);
+    try {
+      await open(anonymous, '/login');
+      expect(await anonymous.$eval('html', (h) => h.lang)).toBe(locale);
+      await check('login', anonymous);
+      const wrong = fixtureIndex().invalidAuthorizations.find((a) => a.why === 'known bot, wrong access key');
+      await anonymous.type('#bot-key', wrong?.authorization as string);
+      await anonymous.click('button[type=submit]');
+      await anonymous.waitForSelector('#login-error');
+      await check('login: wrong key', anonymous);
+    } finally {
+      await anonymous.browserContext().close();
+    }
+  });
+
+  test('login inside the portal: connecting, the portal failing, the portal key refused', async () => {
+    const portal = await newPage(header);
+    try {
+      const frameOf = async (mode: string) => {
+        await portal.goto(`${parentOrigin}/?mode=${mode}`);
+        const handle = await portal.waitForSelector('#ext');
+        const frame = (await handle?.contentFrame()) as Frame;
+        await frame.waitForSelector('html[data-hydrated]');
+        return frame;
+      };
+      // A portal that never answers: the frame says it is connecting (until its deadline).
+      let frame = await frameOf('silent');
+      await frame.waitForSelector('#login-title + p[role=status]');
+      await check('portal: connecting', frame);
+      frame = await frameOf('error');
+      await frame.waitForSelector('#portal-failure[data-reason=portal]');
+      await check('portal: no key from the portal', frame);
+      frame = await frameOf('refuse');
+      await frame.waitForSelector('#portal-failure[data-reason=refused]');
+      await check('portal: key refused', frame);
+    } finally {
+      await portal.browserContext().close();
+    }
+  });
+
+  test('search: the newest tickets after logging in', async () => {
+    await open(page, '/');
+    await page.waitForSelector('.results .ticket-row');
+    await check('search: newest');
+  });
+
+  test('search: results with filters, a filter picked, a text hit', async () => {
+    await open(page, '/?q=pedido');
+    await page.waitForSelector('.results .ticket-row');
+    await check('search: results for "pedido"');
+    await open(page, '/');
+    const chip = await page.$eval('[data-facet=channel] .chip', (a) => a.getAttribute('href'));
+    await open(page, chip as string);
+    await page.waitForSelector('[data-facet=channel] .chip.active');
+    await check('search: channel filter picked');
+    await open(page, '/?has=video');
+    await page.waitForSelector('.results .ticket-row');
+    await check('search: has video');
+    await open(page, '/?q=foto');
+    await page.waitForSelector('.results .ticket-row');
+    await check('search: text hit');
+  });
+
+  test('search: no results, and each kind of refused search', async () => {
+    await open(page, '/?name=Zxqwvbnmpoiuy');
+    await page.waitForSelector('[data-state=empty]');
+    await check('search: no results');
+    // Each refused by the UI or the API with a reason the page must put in words.
+    const refused: [string, string][] = [
+      ['from=13/03/2025&to=12/03/2025', 'dates inverted'],
+      ['from=31/02/2025', 'a day that does not exist'],
+      ['from=ontem', 'not a date'],
+      ['phone=123', 'phone too short'],
+      ['has=sticker', 'media filter not valid'],
+    ];
+    for (const [query, why] of refused) {
+      await open(page, `/?${query}`);
+      await page.waitForSelector('[data-state=invalid]');
+      await check(`search: ${why} (${query})`);
+    }
+    // Odd values the search may refuse or simply not find: either way, in words.
+    for (const [query, why] of [
+      ['ticket=abc', 'ticket not valid'],
+      ['channel=Pombo', 'unknown channel filter'],
+    ] as const) {
+      await open(page, `/?${query}`);
+      await page.waitForSelector('[data-state=invalid], [data-state=empty], .results .ticket-row');
+      await check(`search: ${why} (${query})`);
+    }
+  });
+
+  test('every archived ticket of the tenant, with every kind of message and media', async () => {
+    for (const id of [...LATAM_TICKETS, EVERY_KIND]) {
+      await open(page, `/tickets/${id}`);
+      await page.waitForSelector('.conversation > li');
+      // Everything loaded (long tickets page in as the reader scrolls, or asks for more).
+      while (!(await page.$('.conversation-end .end'))) {
+        const before = await page.$$eval('.conversation > li', (l) => l.length);
+        await page.evaluate(() =>
+          (document.querySelector('.conversation-end .load-more') as HTMLButtonElement | null)?.click(),
+        );
+        await page.waitForFunction(
+          (n: number) =>
+            document.querySelectorAll('.conversation > li').length > n ||
+            document.querySelector('.conversation-end .end'),
+          {},
+          before,
+        );
+      }
+      await expandAll(page);
+      await check(`ticket ${id}`);
+    }
+  });
+
+  test('another tenant: its search and its ticket, held through a router bot (redirects)', async () => {
+    const other = await newPage(header);
+    try {
+      await open(other, '/login');
+      await other.type('#bot-key', botAuthorization(CLINICA));
+      await other.click('button[type=submit]');
+      await other.waitForSelector('.results .ticket-row');
+      await check('search: another tenant', other);
+      await open(other, `/tickets/${CLINICA_TICKET}`);
+      await other.waitForSelector('.conversation-end .end');
+      await check(`ticket ${CLINICA_TICKET}`, other);
+    } finally {
+      await other.browserContext().close();
+    }
+  });
+
+  test('the ticket with every kind: broken video and audio, missing file, machine-read text', async () => {
+    await open(page, `/tickets/${EVERY_KIND}`);
+    await page.waitForSelector('[data-media-kind=video] .media-unplayable');
+    await page.waitForSelector('[data-media-kind=audio] .media-unplayable');
+    await page.waitForSelector('[data-media-status=unavailable]');
+    await page.waitForSelector('[data-media-text]');
+    await page.waitForSelector('[data-media-text-status=unreadable]');
+    await expandAll(page);
+    await check('ticket with every kind');
+  });
+
+  test('find in the ticket: matches counted, then nothing found', async () => {
+    await open(page, `/tickets/${JOSE}`);
+    await page.type('#find-text', 'pedido');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-mark=current]');
+    await check('find in ticket: found');
+    await page.click('#find-text', { count: 3 });
+    await page.type('#find-text', 'zzqqxx');
+    await page.waitForFunction(() => !document.querySelector('[data-mark=found], [data-mark=current]'));
+    await check('find in ticket: none');
+  });
+
+  test('the image lightbox', async () => {
+    await open(page, `/tickets/${JOSE}`);
+    await page.click('.conversation .thumb');
+    await page.waitForSelector('dialog.lightbox[open] img');
+    await check('lightbox');
+    await page.keyboard.press('Escape');
+  });
+
+  test('export: preparing, then ready to download', async () => {
+    await open(page, `/tickets/${JOSE}`);
+    // The first poll is held until the "preparing" state has been read (no race with a fast PDF).
+    const held: HTTPRequest[] = [];
+    let holding = true;
+    await page.setRequestInterception(true);
+    const onRequest = (req: HTTPRequest) => {
+      if (holding && /\/v1\/exports\//.test(req.url())) held.push(req);
+      else void req.continue();
+    };
+    page.on('request', onRequest);
+    try {
+      await page.click('.export-button');
+      await page.waitForSelector('.export-status[role=status]');
+      await check('export: preparing');
+      holding = false;
+      for (const req of held.splice(0)) void req.continue();
+      await page.waitForSelector('.export-download', { timeout: 120_000 });
+      await check('export: ready');
+    } finally {
+      page.off('request', onRequest);
+      await page.setRequestInterception(false);
+    }
+  });
+
+  test('export: refused by the API, and failed in the worker', async () => {
+    for (const [screen, answer] of [
+      [
+        'export: refused (rate limited)',
+        (req: HTTPRequest) =>
+          req.method() === 'POST' && /\/exports$/.test(new URL(req.url()).pathname)
+            ? req.respond({
+                status: 429,
+                contentType: 'application/json',
+                body: JSON.stringify({ error: 'rate_limited', message: 'Too many requests, slow down' }),
+              })
+            : req.continue(),
+      ],
+      [
+        'export: failed',
+        (req: HTTPRequest) => {
+          const p = new URL(req.url()).pathname;
+          if (req.method() === 'POST' && /\/exports$/.test(p))
+            return req.respond({
+              status: 202,
+              contentType: 'application/json',
+              body: '{"exportId":"exp-x"}',
+            });
+          if (p === '/v1/exports/exp-x')
+            return req.respond({
+              status: 200,
+              contentType: 'application/json',
+              body: JSON.stringify({ status: 'failed', error: 'Chromium crashed while printing' }),
+            });
+          return req.continue();
+        },
+      ],
+    ] as const) {
+      await open(page, `/tickets/${JOSE}`);
+      await page.setRequestInterception(true);
+      const handler = (req: HTTPRequest) => void answer(req);
+      page.on('request', handler);
+      try {
+        await page.click('.export-button');
+        await page.waitForSelector('.export-status.error');
+        await check(screen);
+      } finally {
+        page.off('request', handler);
+        await page.setRequestInterception(false);
+      }
+    }
+  });
+
+  test('the contact page, with tickets and without', async () => {
+    await open(page, `/contacts/${encodeURIComponent(RAFAEL_CONTACT)}`);
+    await page.waitForSelector('.ticket-row');
+    await check('contact page');
+    await open(page, `/contacts/${encodeURIComponent('5511900000000@wa.gw.msging.net')}`);
+    await check('contact page: unknown contact');
+  });
+
+  test('not found: an unknown ticket, a malformed ticket id, an unknown page', async () => {
+    for (const url of [`/tickets/${randomUUID()}`, '/tickets/not-a-ticket', '/no/such/page']) {
+      await page.goto(`${env.baseUrl}${url}`);
+      await page.waitForSelector('.error-state');
+      await check(`not found: ${url}`);
+    }
+  });
+});
+
+describe('media the browser cannot play', () => {
+  test('every media gets a download link; a broken video or audio offers its file, in words', async () => {
+    const page = await newPage('pt-BR,pt;q=0.9');
+    try {
+      await open(page, '/login');
+      await page.type('#bot-key', botAuthorization(LATAM));
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#search-title');
+      await open(page, `/tickets/${EVERY_KIND}`);
+      for (const kind of ['video', 'audio']) {
+        const line = await page.waitForSelector(`[data-media-kind=${kind}] .media-unplayable`);
+        if (!line) throw new Error(`no unplayable line for the ${kind}`);
+        const { text, href } = await line.evaluate((e) => ({
+          text: e.textContent ?? '',
+          href: (e.querySelector('a') as HTMLAnchorElement | null)?.href ?? '',
+        }));
+        expect(text).toContain('Seu navegador não consegue reproduzir este arquivo');
+        expect(text).toContain(kind === 'video' ? 'entrega-portaria.mp4' : 'audio-entregador.ogg');
+        // The link gives the archived bytes.
+        const res = await fetch(href, { signal: AbortSignal.timeout(WAIT) });
+        expect(res.status).toBe(200);
+        expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(4096);
+      }
+      const kinds = await page.$$eval('[data-media-kind]', (all) =>
+        all.map((m) => ({
+          kind: (m as HTMLElement).dataset.mediaKind,
+          download: !!m.querySelector('a.media-download[href], a.document[href]'),
+        })),
+      );
+      expect(kinds.map((k) => k.kind).sort()).toEqual(['audio', 'document', 'document', 'image', 'video']);
+      expect(kinds.filter((k) => !k.download)).toEqual([]);
+      // An image that loads gets no such line.
+      await open(page, `/tickets/${JOSE}`);
+      await page.waitForSelector('[data-media-kind=image] img');
+      expect(await page.$$eval('[data-media-kind=image] .media-unplayable', (l) => l.length)).toBe(0);
+    } finally {
+      await page.browserContext().close();
+    }
+  });
+});
