@@ -470,7 +470,7 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
     }
   });
 
-  test('login inside the portal: connecting, the portal failing, the portal key refused', async () => {
+  test('login inside the portal: connecting, no answer, the portal failing, the portal key refused', async () => {
     const portal = await newPage(header);
     try {
       const frameOf = async (mode: string) => {
@@ -480,10 +480,13 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
         await frame.waitForSelector('html[data-hydrated]');
         return frame;
       };
-      // A portal that never answers: the frame says it is connecting (until its deadline).
+      // A portal that never answers: the frame says it is connecting…
       let frame = await frameOf('silent');
       await frame.waitForSelector('#login-title + p[role=status]');
       await check('portal: connecting', frame);
+      // …until each request to the portal gives up (5 s) and it says the portal gave no key.
+      await frame.waitForSelector('#portal-failure[data-reason=portal]', { timeout: 60_000 });
+      await check('portal: no answer', frame);
       frame = await frameOf('error');
       await frame.waitForSelector('#portal-failure[data-reason=portal]');
       await check('portal: no key from the portal', frame);
@@ -493,7 +496,7 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
     } finally {
       await portal.browserContext().close();
     }
-  });
+  }, 120_000);
 
   test('search: the newest tickets after logging in', async () => {
     await open(page, '/');
