@@ -11,7 +11,7 @@ import en from '../../web/src/lib/locales/en.json';
 import es from '../../web/src/lib/locales/es.json';
 import pt from '../../web/src/lib/locales/pt-BR.json';
 import { chromeArgs } from '../support/chromium';
-import { startUiEnv, type UiEnv } from '../support/e2e-env';
+import { type ApiChild, freePort, startApiChild, startUiEnv, type UiEnv } from '../support/e2e-env';
 
 /**
  * Every word translated (issue 15): in pt-BR, es and en, this walks every screen and state of the
@@ -34,6 +34,8 @@ const JOSE = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67'; // #1043: image, audio, vid
 const CLINICA = 'clinicavidasana';
 const CLINICA_TICKET = 'ec76db3c-68c3-513c-9d01-a54ee7ba0146'; // #87, WhatsApp through a router bot
 const RAFAEL_CONTACT = 'b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d.atendimentolatam@0mn.io';
+const RAFAEL_1 = '1d91807c-ee64-51bd-9310-963620a44bca'; // #1039, transferred to #1044 (related links)
+const RAFAEL_2 = '805c6e79-257e-5075-933c-0cdd20578e04'; // #1044, continues #1039
 const LATAM_TICKETS = fixtureIndex()
   .tickets.filter((t) => t.bot.startsWith(`${LATAM}@`))
   .map((t) => t.id);
@@ -184,6 +186,16 @@ let env: UiEnv;
 let browser: Browser;
 let parent: http.Server;
 let parentOrigin: string;
+/** The same page as parentOrigin under another site (localhost): the frame inside it is cross-site. */
+let crossSiteParentOrigin: string;
+/**
+ * A second API process over the same archive with its search engine and database out of reach (closed
+ * ports): what the UI shows when a backing service is down, for real (the UI's loads call the API in
+ * the server, out of the browser's reach, so these answers cannot be faked by request interception).
+ * Sessions are signed with the same key and cookies ignore the port: the logged-in browser is
+ * logged in there too.
+ */
+let outage: ApiChild;
 const EVERY_KIND = randomUUID();
 const EVERY_KIND_SEQ = 9100;
 
@@ -341,6 +353,12 @@ async function addEveryKindTicket(): Promise<void> {
   });
 }
 
+/** The portal's form of the tenant's key: base64 of the secret alone (its bot key is `Key base64(bot:secret)`). */
+function latamAccessKey(): string {
+  const pair = Buffer.from(botAuthorization(LATAM).replace(/^Key /, ''), 'base64').toString('utf8');
+  return Buffer.from(pair.slice(pair.indexOf(':') + 1), 'utf8').toString('base64');
+}
+
 /** A page posing as the Blip portal: the login in an iframe, answering hand-off requests as `mode` says. */
 function portalParent(mode: string | null, frameUrl: string): string {
   return `<!doctype html><html><body>
@@ -352,6 +370,11 @@ window.addEventListener('message', (event) => {
   const msg = data.message || {};
   const id = data.trackingProperties && data.trackingProperties.id;
   if (!id || typeof msg.action !== 'string' || mode === 'silent') return;
+  if (mode === 'good' && msg.action === 'blipEvent:getApplication') {
+    const response = { shortName: ${JSON.stringify(LATAM)}, applicationJson: { identifier: ${JSON.stringify(LATAM)}, accessKey: ${JSON.stringify(latamAccessKey())} } };
+    event.source.postMessage({ response, trackingProperties: { id } }, '*');
+    return;
+  }
   if (mode === 'refuse' && msg.action === 'blipEvent:getApplication') {
     const response = { shortName: ${JSON.stringify(LATAM)}, applicationJson: { identifier: ${JSON.stringify(LATAM)}, accessKey: 'bm90LXRoZS1rZXk=' } };
     event.source.postMessage({ response, trackingProperties: { id } }, '*');
@@ -363,8 +386,21 @@ window.addEventListener('message', (event) => {
 }
 
 beforeAll(async () => {
-  env = await startUiEnv();
+  // The fake portal also runs as http://localhost:<port>, another site than the UI's 127.0.0.1.
+  env = await startUiEnv({
+    env: { UI_FRAME_ANCESTORS: "'self' https://*.blip.ai http://127.0.0.1:* http://localhost:*" },
+  });
   await addEveryKindTicket();
+  const [closedA, closedB] = [await freePort(), await freePort()];
+  outage = await startApiChild(
+    env.archive,
+    {
+      TYPESENSE_URL: `http://127.0.0.1:${closedA}`,
+      TYPESENSE_NODES: undefined,
+      DATABASE_URL: `postgres://ticketvault@127.0.0.1:${closedB}/ticketvault`,
+    },
+    { healthy: false },
+  );
   corpus = archived.map(fold).join('\n');
   browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -379,10 +415,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => parent.listen(0, '127.0.0.1', resolve));
   parentOrigin = `http://127.0.0.1:${(parent.address() as AddressInfo).port}`;
+  crossSiteParentOrigin = `http://localhost:${(parent.address() as AddressInfo).port}`;
 }, 400_000);
 
 afterAll(async () => {
   await browser?.close();
+  await outage?.close();
   if (parent) await new Promise((resolve) => parent.close(resolve));
   await env?.close();
 }, 120_000);
@@ -396,8 +434,8 @@ async function newPage(header: string): Promise<Page> {
   return page;
 }
 
-async function open(page: Page, url: string): Promise<void> {
-  await page.goto(`${env.baseUrl}${url}`);
+async function open(page: Page, url: string, base = env.baseUrl): Promise<void> {
+  await page.goto(`${base}${url}`);
   await page.waitForSelector('html[data-hydrated]');
   await page.waitForNetworkIdle({ idleTime: 150, timeout: WAIT });
 }
@@ -498,6 +536,57 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
     }
   }, 120_000);
 
+  test('login inside the portal: the session cookie not kept, then the hand-off timing out', async () => {
+    const portal = await newPage(header);
+    const held: HTTPRequest[] = [];
+    const hold = (req: HTTPRequest) => {
+      if (req.method() === 'POST' && new URL(req.url()).pathname === '/v1/session') held.push(req);
+      else void req.continue();
+    };
+    try {
+      const frameIn = async (origin: string) => {
+        await portal.goto(`${origin}/?mode=good`);
+        const handle = await portal.waitForSelector('#ext');
+        const frame = (await handle?.contentFrame()) as Frame;
+        await frame.waitForSelector('html[data-hydrated]');
+        return frame;
+      };
+      // Framed by another site: the API accepts the key and sets the session cookie, which the
+      // browser refuses in a cross-site frame (SameSite=Lax), as a browser blocking third-party
+      // cookies does. The frame finds itself not logged in and says so.
+      let frame = await frameIn(crossSiteParentOrigin);
+      await frame.waitForSelector('#portal-failure[data-reason=not-kept]', { timeout: 60_000 });
+      await check('portal: session not kept', frame);
+      // The API never answers the login: the hand-off gives up at its deadline (30 s).
+      await portal.setRequestInterception(true);
+      portal.on('request', hold);
+      frame = await frameIn(parentOrigin);
+      await frame.waitForSelector('#portal-failure[data-reason=timeout]', { timeout: 60_000 });
+      expect(held.length).toBeGreaterThan(0);
+      await check('portal: no answer from the API (timeout)', frame);
+    } finally {
+      portal.off('request', hold);
+      for (const req of held.splice(0)) await req.abort().catch(() => undefined);
+      await portal.browserContext().close();
+    }
+  }, 150_000);
+
+  test('a backing service down: search unavailable, and the error page', async () => {
+    // The outage API shares this browser's session (see `outage`).
+    await open(page, '/?q=pedido', outage.baseUrl);
+    await page.waitForSelector('[data-state=unavailable]');
+    await check('search: unavailable (search engine and database down)');
+    await open(page, '/', outage.baseUrl);
+    await page.waitForSelector('[data-state=unavailable]');
+    await check('search: unavailable, no filter');
+    for (const url of [`/tickets/${JOSE}`, `/contacts/${encodeURIComponent(RAFAEL_CONTACT)}`]) {
+      await open(page, url, outage.baseUrl);
+      const status = await page.$eval('.error-state', (e) => (e as HTMLElement).dataset.status);
+      expect({ url, status }).toEqual({ url, status: '503' });
+      await check(`error page (${url}, database down)`);
+    }
+  });
+
   test('search: the newest tickets after logging in', async () => {
     await open(page, '/');
     await page.waitForSelector('.results .ticket-row');
@@ -509,10 +598,27 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
     await page.waitForSelector('.results .ticket-row');
     await check('search: results for "pedido"');
     await open(page, '/');
-    const chip = await page.$eval('[data-facet=channel] .chip', (a) => a.getAttribute('href'));
-    await open(page, chip as string);
-    await page.waitForSelector('[data-facet=channel] .chip.active');
-    await check('search: channel filter picked');
+    // Every kind of filter chip with its count, and every option of the order.
+    for (const facet of ['channel', 'status', 'tag'])
+      await page.waitForSelector(`.facet-group[data-facet=${facet}] a.chip`);
+    expect(await page.$$eval('#f-sort option', (o) => o.length)).toBeGreaterThan(1);
+    await check('search: every filter and order');
+    for (const facet of ['channel', 'status', 'tag']) {
+      const chip = await page.$eval(`.facet-group[data-facet=${facet}] a.chip`, (a) =>
+        a.getAttribute('href'),
+      );
+      await open(page, chip as string);
+      await page.waitForSelector(`.facet-group[data-facet=${facet}] a.chip.active`);
+      await check(`search: ${facet} filter picked`);
+      await open(page, '/');
+    }
+    for (const sort of await page.$$eval('#f-sort option', (o) =>
+      o.map((x) => (x as HTMLOptionElement).value),
+    )) {
+      await open(page, `/?q=pedido&sort=${encodeURIComponent(sort)}`);
+      await page.waitForSelector('.results .ticket-row');
+      await check(`search: ordered by "${sort}"`);
+    }
     await open(page, '/?has=video');
     await page.waitForSelector('.results .ticket-row');
     await check('search: has video');
@@ -570,6 +676,24 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
       await expandAll(page);
       await check(`ticket ${id}`);
     }
+  });
+
+  test('a transferred ticket: links to the related ticket, agents named, close markers, the contact on the bubbles', async () => {
+    for (const [id, relation] of [
+      [RAFAEL_1, 'child'],
+      [RAFAEL_2, 'parent'],
+    ] as const) {
+      await open(page, `/tickets/${id}`);
+      await page.waitForSelector(`.related-tickets a[data-related=${relation}]`);
+      await page.waitForSelector('.closed-marker');
+      await page.waitForSelector('.msg.agent .who');
+      const who = await page.$$eval('.msg.customer .who', (w) => w.map((x) => x.textContent?.trim()));
+      expect(who.length).toBeGreaterThan(0);
+      for (const w of who) expect(w).toBe(`Rafael Nogueira · ${DICTIONARIES[locale]['dir.customer']}`);
+      await check(`ticket ${id}: related, agents, close markers`);
+    }
+    await open(page, `/tickets/${RAFAEL_1}`);
+    await page.waitForSelector('.conversation a.related-ticket');
   });
 
   test('another tenant: its search and its ticket, held through a router bot (redirects)', async () => {

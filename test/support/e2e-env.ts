@@ -77,61 +77,91 @@ export async function archiveAllFixtures(env: ArchiveEnv): Promise<void> {
 export async function startUiEnv(options: { env?: Record<string, string | undefined> } = {}): Promise<UiEnv> {
   ensureWebBuild();
   const archive = await startArchiveEnv();
-  let child: ChildProcess | null = null;
-  let log = '';
   try {
     await archiveAllFixtures(archive);
-    const port = await freePort();
-    child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['api/main.ts'], {
-      cwd: repoRoot,
-      env: definedOnly({
-        ...process.env,
-        ...archive.workerEnv,
-        API_HOST: '127.0.0.1',
-        API_PORT: String(port),
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'test',
-        // The fake Blip portal of the browser tests is another loopback origin.
-        UI_FRAME_ANCESTORS: "'self' https://*.blip.ai http://127.0.0.1:*",
-        ...options.env,
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d) => {
-      log += d;
-    });
-    child.stderr?.on('data', (d) => {
-      log += d;
-    });
-    const baseUrl = `http://127.0.0.1:${port}`;
-    await waitForHealth(`${baseUrl}/healthz`, child, () => log);
-    const started = child;
+    const api = await startApiChild(archive, options.env);
     return {
       archive,
-      baseUrl,
-      apiLog: () => log,
+      baseUrl: api.baseUrl,
+      apiLog: api.log,
       async close() {
-        await stopChild(started);
+        await api.close();
         await archive.close();
       },
     };
   } catch (err) {
-    if (child) await stopChild(child);
     await archive.close();
+    throw err;
+  }
+}
+
+export interface ApiChild {
+  baseUrl: string;
+  log(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real API process (`api/main.ts`, serving the built UI) on a free port, over `archive`'s
+ * database, bucket and search collections. `healthy: false` waits only until it answers /healthz at
+ * all: for an API started with a backing service out of reach (e.g. TYPESENSE_URL on a closed port),
+ * whose health check is meant to fail. It signs sessions with the same key as any other API child
+ * of the tests, so a browser logged in on one is logged in on another.
+ */
+export async function startApiChild(
+  archive: ArchiveEnv,
+  env: Record<string, string | undefined> = {},
+  { healthy = true }: { healthy?: boolean } = {},
+): Promise<ApiChild> {
+  ensureWebBuild();
+  let log = '';
+  const port = await freePort();
+  const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['api/main.ts'], {
+    cwd: repoRoot,
+    env: definedOnly({
+      ...process.env,
+      ...archive.workerEnv,
+      API_HOST: '127.0.0.1',
+      API_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'test',
+      // The fake Blip portal of the browser tests is another loopback origin.
+      UI_FRAME_ANCESTORS: "'self' https://*.blip.ai http://127.0.0.1:*",
+      ...env,
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d) => {
+    log += d;
+  });
+  child.stderr?.on('data', (d) => {
+    log += d;
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHealth(`${baseUrl}/healthz`, child, () => log, healthy);
+  } catch (err) {
+    await stopChild(child);
     throw new Error(`${(err as Error).message}\n${log}`);
   }
+  return { baseUrl, log: () => log, close: () => stopChild(child) };
 }
 
 const definedOnly = (env: Record<string, string | undefined>): Record<string, string> =>
   Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 
-async function waitForHealth(url: string, child: ChildProcess, log: () => string): Promise<void> {
+async function waitForHealth(
+  url: string,
+  child: ChildProcess,
+  log: () => string,
+  healthy = true,
+): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode}: ${log()}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200) return;
+      if (res.status === 200 || !healthy) return;
     } catch {
       // not listening yet
     }
