@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import puppeteer, { type Browser, type Frame, type HTTPRequest, type Page } from 'puppeteer-core';
 import { saveMediaText } from '../../lib/db/media-text';
@@ -196,6 +196,35 @@ let crossSiteParentOrigin: string;
  * logged in there too.
  */
 let outage: ApiChild;
+let databaseLink: { port: number; cut(): void } | undefined;
+
+/** A TCP relay to 127.0.0.1:`target` that can be cut: its connections dropped, new ones refused. */
+async function cuttableLink(target: number): Promise<{ port: number; cut(): void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target, '127.0.0.1');
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(a);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+      a.pipe(b);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
 const EVERY_KIND = randomUUID();
 const EVERY_KIND_SEQ = 9100;
 
@@ -391,16 +420,20 @@ beforeAll(async () => {
     env: { UI_FRAME_ANCESTORS: "'self' https://*.blip.ai http://127.0.0.1:* http://localhost:*" },
   });
   await addEveryKindTicket();
-  const [closedA, closedB] = [await freePort(), await freePort()];
+  // The outage API starts on a working database (it migrates at start), which then goes away.
+  const database = new URL(env.archive.workerEnv.DATABASE_URL as string);
+  databaseLink = await cuttableLink(Number(database.port));
+  database.port = String(databaseLink.port);
   outage = await startApiChild(
     env.archive,
     {
-      TYPESENSE_URL: `http://127.0.0.1:${closedA}`,
+      TYPESENSE_URL: `http://127.0.0.1:${await freePort()}`,
       TYPESENSE_NODES: undefined,
-      DATABASE_URL: `postgres://ticketvault@127.0.0.1:${closedB}/ticketvault`,
+      DATABASE_URL: database.toString(),
     },
     { healthy: false },
   );
+  databaseLink.cut();
   corpus = archived.map(fold).join('\n');
   browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

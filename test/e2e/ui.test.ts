@@ -239,6 +239,12 @@ describe('ticket screen', () => {
       'Reacted 👍',
     ])
       expect(conversation).toContain(s);
+    // Customer bubbles name the contact (from the ticket's contact), the role still shown.
+    const customers = await page.$$eval('.conversation .msg.customer .who', (w) =>
+      w.map((x) => x.textContent),
+    );
+    expect(customers.length).toBeGreaterThan(5);
+    for (const who of customers) expect(who).toBe('José Luis Hernández Ruiz · Customer');
     // The contact's other tickets are linked.
     expect(await page.$eval('.contact-history', (a) => (a as HTMLAnchorElement).pathname)).toBe(
       `/contacts/${encodeURIComponent('5215512345678@wa.gw.msging.net')}`,
@@ -376,6 +382,19 @@ describe('hostile content stays inert', () => {
     expect(text).toContain('<script>alert("xss")</script>');
     expect(text).toContain('<img src=x onerror="alert(document.domain)">');
     expect(text).toContain("<img src=x onerror=alert('xss')>Sofía");
+    // The contact's name (an attacker's markup) on each customer bubble: text, never an element.
+    const names = await page.$$eval('.conversation .msg.customer .who', (w) =>
+      w.map((x) => ({
+        text: x.textContent,
+        elements: x.querySelectorAll('img, svg, script, [onerror]').length,
+      })),
+    );
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      expect(name.text).toContain('<img src=x onerror=alert(\'xss\')>Sofía "Sofi" Álvarez');
+      expect(name.text).toMatch(/ · Customer$/);
+      expect(name.elements).toBe(0);
+    }
     expect(text).toContain('javascript:alert(document.cookie)');
     expect(text).toContain('<a href="https://evil.example/phish">Banco</a>');
     // Nothing from the archive became markup.
