@@ -15,9 +15,11 @@ import { type ApiChild, freePort, startApiChild, startUiEnv, type UiEnv } from '
 
 /**
  * Every word translated (issue 15): in pt-BR, es and en, this walks every screen and state of the
- * UI (login and its errors, the portal hand-off, search with its results, filters, empty and error
- * states, each ticket with every kind of message and media, find-in-ticket, the lightbox, the
- * contact page, each export state, the 404 pages) and reads what a person sees or hears: the
+ * UI (login and its errors, the portal hand-off and each way it fails — no key, key refused, session
+ * cookie not kept, timeout —, search with its results, every filter chip and order, empty, refused and
+ * unavailable states, each ticket with every kind of message and media, related-ticket links and close
+ * markers, find-in-ticket, the lightbox, the contact page, each export state, the 404 pages and the
+ * error page of a backing service down) and reads what a person sees or hears: the
  * visible text, the page title and the title / aria-label / placeholder / alt attributes. It fails,
  * naming the screen and the string, on
  *  - an i18n key shown raw (`search.title`) or a placeholder left unreplaced (`{name}`);
