@@ -152,7 +152,9 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
 
       const keysUrl = `${deps.publicApiUrl}/.well-known/ticket-vault-keys`;
       // A redacted export (docs/evidence.md): who asked is the export's requester.
-      const redaction = record.params?.redact ? redactionOf(record.params.redact, record.requestedBy) : undefined;
+      const redaction = record.params?.redact
+        ? redactionOf(record.params.redact, record.requestedBy)
+        : undefined;
 
       const work = fs.mkdtempSync(path.join(os.tmpdir(), `tv-export-${randomUUID()}-`));
       try {
@@ -329,8 +331,7 @@ async function sealAttachments(
           (m) =>
             !redaction?.messages.has(m.messageId) &&
             (redaction?.shownRedacted.has(m.messageId) ||
-              (matcher &&
-                containsMatch(matcher, [m.text, m.content, m.media.map((x) => x.title)]))),
+              (matcher && containsMatch(matcher, [m.text, m.content, m.media.map((x) => x.title)]))),
         )
         .map((m) => m.messageId),
     );

@@ -381,7 +381,9 @@ export async function writeExportHtml(
         };
         const shownBody = body ? redact(body) : body;
         const mediaPart = await mediaHtml(deps, m, t, doc.lang, redact);
-        const media = matcher ? m.media.map((x) => ({ ...x, title: x.title === null ? null : redact(x.title) })) : m.media;
+        const media = matcher
+          ? m.media.map((x) => ({ ...x, title: x.title === null ? null : redact(x.title) }))
+          : m.media;
         if (Object.keys(counts).length > 0) outcome.partial.set(m.messageId, { no, counts });
         entry.messages.push({ no, messageId: m.messageId, media });
         const role = (

@@ -135,8 +135,7 @@ const BUILT_IN: Record<PatternKind, Finder[]> = {
 /** Why a custom pattern is refused (a sentence naming the problem), or null when it is usable. */
 export function checkCustomRegex(source: string): string | null {
   if (source.length === 0) return 'is empty';
-  if (source.length > MAX_CUSTOM_REGEX_LENGTH)
-    return `is longer than ${MAX_CUSTOM_REGEX_LENGTH} characters`;
+  if (source.length > MAX_CUSTOM_REGEX_LENGTH) return `is longer than ${MAX_CUSTOM_REGEX_LENGTH} characters`;
   let re: RegExp;
   try {
     re = new RegExp(source, 'giu');
@@ -183,15 +182,18 @@ function backtrackingRisk(source: string): string | null {
     if (c === ')') {
       lastClosed = stack.pop() ?? { repeats: false };
       // A group that repeats inside makes its parent's body repeat too.
-      if (lastClosed.repeats && stack.length > 0) (stack[stack.length - 1] as { repeats: boolean }).repeats = true;
+      if (lastClosed.repeats && stack.length > 0)
+        (stack[stack.length - 1] as { repeats: boolean }).repeats = true;
       continue;
     }
-    const quantifier = c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(source.slice(i)));
+    const quantifier =
+      c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(source.slice(i)));
     if (c === '|' && stack.length > 0) (stack[stack.length - 1] as { repeats: boolean }).repeats = true;
     if (quantifier) {
       // `?` after a quantifier makes it lazy; `x?` repeats at most once, harmless on its own.
       const unbounded = c === '*' || c === '+' || (c === '{' && /^\{\d+,(\d{2,})?\}/.test(source.slice(i)));
-      if (lastClosed?.repeats && c !== '?') return 'repeats a group that itself repeats or has alternatives, like (a+)+ or (a|b)* (not allowed: it can run for hours)';
+      if (lastClosed?.repeats && c !== '?')
+        return 'repeats a group that itself repeats or has alternatives, like (a+)+ or (a|b)* (not allowed: it can run for hours)';
       if (stack.length > 0 && (unbounded || c === '{'))
         (stack[stack.length - 1] as { repeats: boolean }).repeats = true;
       if (c === '{') i = source.indexOf('}', i);
@@ -223,7 +225,8 @@ export function buildMatcher(patterns: readonly string[] = [], regex: readonly s
     throw new RedactionPatternError(`at most ${MAX_CUSTOM_REGEX} custom patterns`);
   regex.forEach((source, i) => {
     const problem = checkCustomRegex(source);
-    if (problem) throw new RedactionPatternError(`custom pattern #${i + 1} (${JSON.stringify(source)}) ${problem}`);
+    if (problem)
+      throw new RedactionPatternError(`custom pattern #${i + 1} (${JSON.stringify(source)}) ${problem}`);
     if (!kinds.includes('pattern')) kinds.push('pattern');
     finders.push({ kind: 'pattern', re: new RegExp(source, 'giu'), bounded: true });
   });
@@ -252,8 +255,7 @@ export function findAll(matcher: Matcher, text: string): Found[] {
       const spans = boundedMatches(f.re.source, text);
       // Timed out: nothing of the text can be shown safely.
       if (spans === null) return [{ start: 0, end: text.length, kind: f.kind }];
-      for (const [start, len] of spans)
-        if (len > 0) all.push({ start, end: start + len, kind: f.kind });
+      for (const [start, len] of spans) if (len > 0) all.push({ start, end: start + len, kind: f.kind });
       continue;
     }
     f.re.lastIndex = 0;

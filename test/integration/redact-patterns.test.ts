@@ -104,7 +104,10 @@ beforeAll(async () => {
   });
   cookie = String(login.headers['set-cookie']).split(';')[0] as string;
   keysFile = path.join(work, 'keys.json');
-  fs.writeFileSync(keysFile, (await env.app.inject({ method: 'GET', url: '/.well-known/ticket-vault-keys' })).body);
+  fs.writeFileSync(
+    keysFile,
+    (await env.app.inject({ method: 'GET', url: '/.well-known/ticket-vault-keys' })).body,
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -126,7 +129,11 @@ test('bad redaction requests are refused with a 400 naming the problem', async (
   ];
   for (const [redact, reason, words] of cases) {
     const res = await api('POST', url, { redact });
-    expect({ redact, status: res.statusCode, reason: res.body.reason }).toEqual({ redact, status: 400, reason });
+    expect({ redact, status: res.statusCode, reason: res.body.reason }).toEqual({
+      redact,
+      status: 400,
+      reason,
+    });
     expect(res.body.message).toContain(words);
   }
 });
@@ -204,7 +211,12 @@ test('CPF, e-mail and a custom pattern are replaced by markers; the PDF still ve
     shown: { record: { ...original, text: 'Meu CPF é 000.000.000-00, obrigada.' }, salt: 'cd'.repeat(32) },
     proof: unhidden.leaves[1]?.proof,
   };
-  const bad = await cli('verify-pdf', await withEvidence(bytes, unhidden, 'unhidden.pdf'), '--public-key', keysFile);
+  const bad = await cli(
+    'verify-pdf',
+    await withEvidence(bytes, unhidden, 'unhidden.pdf'),
+    '--public-key',
+    keysFile,
+  );
   expect(bad.code).toBe(1);
   expect(bad.stdout).toContain(`✗ message record 1 (${ids[0]}, position`);
   expect(bad.stdout).toContain('inclusion proof does not reach the signed root');
@@ -213,7 +225,12 @@ test('CPF, e-mail and a custom pattern are replaced by markers; the PDF still ve
   const altered = structuredClone(redacted);
   const leaf = altered.leaves[2] as { hidden: { leafHash: string } };
   leaf.hidden.leafHash = 'ab'.repeat(32);
-  const bad2 = await cli('verify-pdf', await withEvidence(bytes, altered, 'altered.pdf'), '--public-key', keysFile);
+  const bad2 = await cli(
+    'verify-pdf',
+    await withEvidence(bytes, altered, 'altered.pdf'),
+    '--public-key',
+    keysFile,
+  );
   expect(bad2.code).toBe(1);
   expect(bad2.stdout).toContain(`✗ redacted message record 2 (${ids[1]}`);
 
@@ -225,7 +242,14 @@ test('CPF, e-mail and a custom pattern are replaced by markers; the PDF still ve
     shown: { record: original, salt: sealed.document.salts[1] },
     proof: truthful.leaves[1]?.proof,
   };
-  const bad3 = await cli('verify-pdf', await withEvidence(bytes, truthful, 'truthful.pdf'), '--public-key', keysFile);
+  const bad3 = await cli(
+    'verify-pdf',
+    await withEvidence(bytes, truthful, 'truthful.pdf'),
+    '--public-key',
+    keysFile,
+  );
   expect(bad3.code).toBe(1);
-  expect(bad3.stdout).toContain(`message record 1 (${ids[0]}, position 0).text: its sealed text does not appear in the PDF`);
+  expect(bad3.stdout).toContain(
+    `message record 1 (${ids[0]}, position 0).text: its sealed text does not appear in the PDF`,
+  );
 });

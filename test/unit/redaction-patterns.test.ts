@@ -95,14 +95,22 @@ describe('custom patterns', () => {
   ])('%s is refused', (source, why) => {
     expect(checkCustomRegex(source)).toMatch(why);
   });
-  test.each(['\\d{3}\\.\\d{3}', '(?:abc)+', '[A-Z]{2}\\d+', 'foo|bar', '(ab)?c'])('%s is accepted', (source) => {
-    expect(checkCustomRegex(source)).toBeNull();
-  });
+  test.each(['\\d{3}\\.\\d{3}', '(?:abc)+', '[A-Z]{2}\\d+', 'foo|bar', '(ab)?c'])(
+    '%s is accepted',
+    (source) => {
+      expect(checkCustomRegex(source)).toBeNull();
+    },
+  );
   test('the error names the bad pattern; unknown kinds and more than 10 are refused', () => {
     expect(() => buildMatcher([], ['ok', '(a+)+'])).toThrow(/custom pattern #2 \("\(a\+\)\+"\)/);
     expect(() => buildMatcher(['cpf', 'rg'])).toThrow(RedactionPatternError);
     expect(() => buildMatcher(['cpf', 'rg'])).toThrow(/unknown pattern "rg"/);
-    expect(() => buildMatcher([], Array.from({ length: 11 }, (_, i) => `x${i}`))).toThrow(/at most 10/);
+    expect(() =>
+      buildMatcher(
+        [],
+        Array.from({ length: 11 }, (_, i) => `x${i}`),
+      ),
+    ).toThrow(/at most 10/);
   });
 });
 

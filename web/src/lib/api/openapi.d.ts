@@ -132,11 +132,16 @@ export interface paths {
                         from?: string;
                         /** @description the document's language: pt-BR, es, en (pt, es-MX, en-US… accepted); default from Accept-Language, else pt-BR */
                         lang?: string;
-                        /** @description hide these messages (text, sender, time and media) in the PDF; it still verifies against the same sealed root, the hidden ones present only as salted hashes with inclusion proofs */
+                        /** @description hide whole messages, and/or replace personal data in message text, file names and captions by a marker; the PDF still verifies against the same sealed root (hidden and partly redacted messages present only as salted hashes with inclusion proofs) */
                         redact?: {
-                            messages: string[];
+                            /** @description ids of messages hidden entirely (text, sender, time and media) */
+                            messages?: string[];
+                            /** @description built-in kinds replaced in place: cpf, card, email, phone (CPF and card numbers only with valid check digits) */
+                            patterns?: string[];
                             /** @description printed in the PDF and recorded in the audit log */
                             reason?: string;
+                            /** @description custom JavaScript regular expressions (case-insensitive), at most 10 of at most 200 characters; refused when they could backtrack catastrophically (nested or alternated repetition, backreferences, lookarounds) or match empty text */
+                            regex?: string[];
                         };
                         /** @description closed on or before (2025-03-31 = whole day) */
                         to?: string;
@@ -831,11 +836,16 @@ export interface paths {
                     "application/json": {
                         /** @description the document's language: pt-BR, es, en (pt, es-MX, en-US… accepted); default from Accept-Language, else pt-BR */
                         lang?: string;
-                        /** @description hide these messages (text, sender, time and media) in the PDF; it still verifies against the same sealed root, the hidden ones present only as salted hashes with inclusion proofs */
+                        /** @description hide whole messages, and/or replace personal data in message text, file names and captions by a marker; the PDF still verifies against the same sealed root (hidden and partly redacted messages present only as salted hashes with inclusion proofs) */
                         redact?: {
-                            messages: string[];
+                            /** @description ids of messages hidden entirely (text, sender, time and media) */
+                            messages?: string[];
+                            /** @description built-in kinds replaced in place: cpf, card, email, phone (CPF and card numbers only with valid check digits) */
+                            patterns?: string[];
                             /** @description printed in the PDF and recorded in the audit log */
                             reason?: string;
+                            /** @description custom JavaScript regular expressions (case-insensitive), at most 10 of at most 200 characters; refused when they could backtrack catastrophically (nested or alternated repetition, backreferences, lookarounds) or match empty text */
+                            regex?: string[];
                         };
                     } | null;
                 };
