@@ -7,6 +7,13 @@ import {
   readWindowOwners,
   type TicketView,
 } from '../db/read';
+import {
+  addCounts,
+  type Matcher,
+  type RedactionCounts,
+  type RedactionKind,
+  redactText,
+} from '../redaction/patterns';
 import type { ObjectStore } from '../storage/object-store';
 import { escapeHtml as e } from './escape';
 import {
@@ -25,13 +32,6 @@ import {
 } from './format';
 import { fill, PDF_LABELS, type PdfLabels, type PdfLang } from './i18n';
 import { messageBodyText } from './message-text';
-import {
-  addCounts,
-  type Matcher,
-  type RedactionCounts,
-  type RedactionKind,
-  redactText,
-} from '../redaction/patterns';
 
 /**
  * The evidence document as HTML, written piece by piece to `write` (a file stream), so a
