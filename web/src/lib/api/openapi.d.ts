@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public keys that sign seals (current and retired), for checking seals offline */
+        /** Public keys that sign seals (current and retired), and the certificate that signs exported PDFs, for checking them offline */
         get: {
             parameters: {
                 query?: never;
@@ -47,6 +47,18 @@ export interface paths {
                                 publicKeyPem: string;
                                 /** @enum {string} */
                                 status: "current" | "retired";
+                            }[];
+                            /** @description the certificate exported PDFs are signed with (PKCS#7): compare a PDF signature's certificate fingerprint with these; empty when the installation signs with a generated development certificate */
+                            pdfCertificates?: {
+                                /** @description X.509 certificate, PEM */
+                                certificatePem: string;
+                                /** @description SHA-256 of the certificate (DER), colon-separated hex, as verify-pdf and PDF readers show it */
+                                fingerprint256: string;
+                                /** Format: date-time */
+                                notAfter: string;
+                                /** @enum {string} */
+                                status: "current";
+                                subject: string;
                             }[];
                         };
                     };
