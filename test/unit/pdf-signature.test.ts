@@ -7,8 +7,8 @@ import Fastify from 'fastify';
 import { PDFDocument } from 'pdf-lib';
 import { sealKeyRoutes } from '../../api/routes/seal-keys';
 import { ConfigError, loadConfig } from '../../lib/config';
-import { checkPdfSignature, developmentPdfSigner, signPdf } from '../../lib/pdf/signature';
 import type { SealKeys } from '../../lib/integrity/keys';
+import { checkPdfSignature, developmentPdfSigner, signPdf } from '../../lib/pdf/signature';
 import { createPdfSigner, publishedPdfCertificates } from '../../lib/pdf/signer-config';
 
 /**
