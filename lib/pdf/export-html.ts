@@ -160,17 +160,11 @@ interface AnnexTicket {
   hiddenStates: number;
 }
 
-async function mediaHtml(
-  deps: ExportHtmlDeps,
-  message: MessageView,
-  t: PdfLabels,
-  lang: PdfLang,
-  redact: (text: string) => string,
-) {
+async function mediaHtml(deps: ExportHtmlDeps, message: MessageView, t: PdfLabels, lang: PdfLang) {
   const parts: string[] = [];
   for (const m of message.media) {
     const kind = t[mediaKind(m.contentType, m.title)];
-    const name = redact(m.title?.trim() || kind);
+    const name = m.title?.trim() || kind;
     const words = [
       name,
       ...(name === kind ? [] : [kind]),
@@ -380,10 +374,11 @@ export async function writeExportHtml(
           return r.text;
         };
         const shownBody = body ? redact(body) : body;
-        const mediaPart = await mediaHtml(deps, m, t, doc.lang, redact);
+        // File names redacted once: the media line and the annex print the same.
         const media = matcher
           ? m.media.map((x) => ({ ...x, title: x.title === null ? null : redact(x.title) }))
           : m.media;
+        const mediaPart = await mediaHtml(deps, { ...m, media }, t, doc.lang);
         if (Object.keys(counts).length > 0) outcome.partial.set(m.messageId, { no, counts });
         entry.messages.push({ no, messageId: m.messageId, media });
         const role = (

@@ -14,7 +14,7 @@ import {
 import { attachFiles, readAttachments } from '../../lib/pdf/attachments';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import { botAuthorization } from '../../tools/harness/blip-fixtures';
-import { addClosedTicket, textMessages } from '../support/generated-tickets';
+import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
 import { exportToEnd, sessionApi } from '../support/session-api';
 
 /**
@@ -88,11 +88,22 @@ async function withEvidence(bytes: Buffer, evidence: unknown, name: string): Pro
 beforeAll(async () => {
   env = await startArchiveEnv();
   const start = Date.parse('2025-05-02T13:00:00Z');
+  // A file whose name and caption hold an e-mail and a CPF: both are printed, both are redacted.
+  const file = env.sim.addMedia({ contentType: 'text/plain', bytes: Buffer.from('extrato de conta') });
   ticket = addClosedTicket(env.sim, {
     bot: LATAM,
     start,
     contactName: 'Maria Silva',
-    messages: (id) => textMessages(`${id}-t`, TEXTS.length, start, (i) => TEXTS[i] as string),
+    messages: (id) => [
+      ...textMessages(`${id}-t`, TEXTS.length, start, (i) => TEXTS[i] as string),
+      mediaLinkMessage(`${id}-m`, start + 10_000, {
+        type: 'text/plain',
+        uri: file.uri,
+        size: file.size,
+        title: `extrato ${EMAIL}.txt`,
+        text: `segue o extrato do CPF ${CPF}`,
+      }),
+    ],
   });
   const answer = await env.webhook(ticket, botAuthorization(LATAM));
   await env.result(answer.body.workflowId as string);
@@ -164,8 +175,13 @@ test('CPF, e-mail and a custom pattern are replaced by markers; the PDF still ve
   // The Redactions page: who, why, what per kind and where.
   expect(flat).toContain('Redactions');
   expect(flat).toContain('At the request of advogada@loja.example (claimed), reason: LGPD request 42');
-  expect(flat).toMatch(/CPF: 1 replaced, in message\(s\) 1\./);
-  expect(flat).toMatch(/e-mail: 1 replaced, in message\(s\) 1\./);
+  // The file's caption and name, on the media line and in the annex.
+  expect(flat).toContain('segue o extrato do CPF [redacted: CPF]');
+  // (The address takes the extension as its last domain label: `….com.br.txt` is a valid domain.)
+  expect(flat).toContain('extrato [redacted: e-mail] · text file');
+  expect(flat).toMatch(/5 extrato \[redacted: e-mail\] Type \(MIME\)/);
+  expect(flat).toMatch(/CPF: 2 replaced, in message\(s\) 1, 5\./);
+  expect(flat).toMatch(/e-mail: 2 replaced, in message\(s\) 1, 5\./);
   expect(flat).toMatch(/pattern: 1 replaced, in message\(s\) 2\./);
   expect(flat).toContain('Custom patterns used: 1');
 
@@ -179,7 +195,7 @@ test('CPF, e-mail and a custom pattern are replaced by markers; the PDF still ve
     by: 'advogada@loja.example (claimed)',
     reason: 'LGPD request 42',
     hiddenMessages: 0,
-    shownRedactedMessages: 2,
+    shownRedactedMessages: 3,
     patterns: ['cpf', 'email', 'pattern'],
     customPatterns: 1,
   });
@@ -187,11 +203,11 @@ test('CPF, e-mail and a custom pattern are replaced by markers; the PDF still ve
   expect(redacted.envelope).toEqual(sealed.envelope);
   const ids = sealed.document.messages.map((m) => m.messageId);
   const inPlace = redacted.leaves.flatMap((l) => ('hidden' in l && l.hidden.shownRedacted ? [l.index] : []));
-  expect(inPlace).toEqual([1, 2]);
+  expect(inPlace).toEqual([1, 2, 5]);
 
   const ok = await cli('verify-pdf', file, '--public-key', keysFile);
   expect({ code: ok.code, out: ok.stdout }).toEqual({ code: 0, out: expect.stringContaining('VALID') });
-  expect(ok.stdout).toContain('2 message(s) shown REDACTED');
+  expect(ok.stdout).toContain('3 message(s) shown REDACTED');
   expect(ok.stdout).toContain('NOT proven word for word');
   expect(ok.stdout).toContain(`message record 1 (${ids[0]}, position`);
   expect(ok.stdout).toContain(`message record 2 (${ids[1]}, position`);
@@ -201,6 +217,7 @@ test('CPF, e-mail and a custom pattern are replaced by markers; the PDF still ve
   expect(JSON.parse(asJson.stdout).tickets[0].redacted.shownRedacted).toEqual([
     { leaf: 1, position: expect.any(Number), messageId: ids[0] },
     { leaf: 2, position: expect.any(Number), messageId: ids[1] },
+    { leaf: 5, position: expect.any(Number), messageId: ids[4] },
   ]);
 
   // Un-hiding with a made-up record: its leaf no longer reaches the signed root.
