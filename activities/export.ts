@@ -26,10 +26,11 @@ import { verifyTicket } from '../lib/integrity/verify';
 import { attachFilesCounted, type PdfAttachment } from '../lib/pdf/attachments';
 import { type ExportRedaction, writeExportHtml } from '../lib/pdf/export-html';
 import { DEFAULT_TIME_ZONE, exportFileName } from '../lib/pdf/format';
-import { DEFAULT_PDF_LANG, fill, PDF_LABELS, parseLang } from '../lib/pdf/i18n';
+import { DEFAULT_PDF_LANG, fill, PDF_LABELS, type PdfLang, parseLang } from '../lib/pdf/i18n';
 import { printPdf } from '../lib/pdf/print';
 import { type PdfSigner, signPdf } from '../lib/pdf/signature';
-import { buildMatcher, containsMatch, type Matcher } from '../lib/redaction/patterns';
+import { buildMatcher, type Matcher } from '../lib/redaction/patterns';
+import { withheldInPlace } from '../lib/redaction/withheld';
 import type { ObjectStore } from '../lib/storage/object-store';
 import { putFile } from '../lib/storage/put-file';
 import { heartbeat } from './activity-context';
@@ -305,7 +306,7 @@ async function sealAttachments(
   deps: ExportDeps,
   tenantId: string,
   tickets: TicketView[],
-  lang: string,
+  lang: PdfLang,
   keysUrl: string,
   atExport: Map<string, AtExportCheck>,
   redaction?: ExportRedaction & { shownRedacted: ReadonlySet<string> },
@@ -325,16 +326,14 @@ async function sealAttachments(
     // Partly redacted: what the pages printed with markers, and any sealed record whose own text,
     // content or file names match (the stored and the sealed record may differ; neither may leak).
     const matcher = redaction?.matcher;
-    const inPlace = new Set(
-      document.messages
-        .filter(
-          (m) =>
-            !redaction?.messages.has(m.messageId) &&
-            (redaction?.shownRedacted.has(m.messageId) ||
-              (matcher && containsMatch(matcher, [m.text, m.content, m.media.map((x) => x.title)]))),
-        )
-        .map((m) => m.messageId),
-    );
+    const inPlace = redaction
+      ? withheldInPlace(document.messages, {
+          whole: redaction.messages,
+          printedRedacted: redaction.shownRedacted,
+          ...(matcher ? { matcher } : {}),
+          lang,
+        })
+      : new Set<string>();
     const hide = new Set([...(redaction?.messages ?? []), ...inPlace]);
     if (redaction && document.messages.some((m) => hide.has(m.messageId))) {
       // Only what the pages show verbatim is disclosed; the rest travels as salted leaf hashes.
