@@ -149,11 +149,11 @@ export function checkCustomRegex(source: string): string | null {
 }
 
 /**
- * Catastrophic backtracking needs a quantified group whose body can itself repeat or choose
- * (`(a+)+`, `(a|aa)*`, `(\w+\s?)*`), or a backreference. Rather than run a pattern under a timer
- * (a JavaScript regex cannot be interrupted), those constructs are refused up front, as are
- * lookarounds: what remains runs in time polynomial in a message's length. A structural scan of
- * the source: escapes and character classes are skipped, groups tracked on a stack.
+ * Catastrophic (exponential) backtracking needs a quantified group whose body can itself repeat or
+ * choose (`(a+)+`, `(a|aa)*`, `(\w+\s?)*`), or a backreference. Those constructs are refused up
+ * front with a clear answer, as are lookarounds: what remains is at worst polynomial in a message's
+ * length, and the vm timeout (`boundedMatches`) stops even that. A structural scan of the source:
+ * escapes and character classes are skipped, groups tracked on a stack.
  */
 function backtrackingRisk(source: string): string | null {
   if (/\\[1-9]|\\k</.test(source)) return 'uses a backreference (not allowed: it can run for hours)';
