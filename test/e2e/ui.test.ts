@@ -313,7 +313,7 @@ describe('ticket screen', () => {
     expect(status).toContain(`${rows[0]?.pages} pages`);
   });
 
-  test('"Redact before exporting" sends the kinds, custom patterns, reason and picked messages; a risky pattern is refused in words', async () => {
+  test('"Redact…" sends the kinds, custom patterns, reason and picked messages; a risky pattern is refused in words', async () => {
     await open(page, `${env.baseUrl}/tickets/${JOSE}`);
     await page.click('.redact summary');
     await page.click('input[name=redact-kind][value=cpf]');
