@@ -7,7 +7,7 @@ import type { Browser } from 'puppeteer-core';
 import type { SecretBox } from '../lib/crypto/secret-box';
 import { writeAudit } from '../lib/db/audit';
 import { contactOfExport, exportAuditTarget } from '../lib/db/export-targets';
-import { failExport, finishExportIfTicketsRemain, getExport } from '../lib/db/exports';
+import { type ExportRecord, failExport, finishExportIfTicketsRemain, getExport } from '../lib/db/exports';
 import type { Db } from '../lib/db/pool';
 import { readContactTickets, readTicket, type TicketView } from '../lib/db/read';
 import { envelopeOf, parseSealDocument, sealsOfTicket } from '../lib/db/seals';
@@ -24,11 +24,13 @@ import {
 } from '../lib/integrity/pdf-evidence';
 import { verifyTicket } from '../lib/integrity/verify';
 import { attachFilesCounted, type PdfAttachment } from '../lib/pdf/attachments';
-import { writeExportHtml } from '../lib/pdf/export-html';
+import { type ExportRedaction, writeExportHtml } from '../lib/pdf/export-html';
 import { DEFAULT_TIME_ZONE, exportFileName } from '../lib/pdf/format';
-import { DEFAULT_PDF_LANG, fill, PDF_LABELS, parseLang } from '../lib/pdf/i18n';
+import { DEFAULT_PDF_LANG, fill, PDF_LABELS, type PdfLang, parseLang } from '../lib/pdf/i18n';
 import { printPdf } from '../lib/pdf/print';
 import { type PdfSigner, signPdf } from '../lib/pdf/signature';
+import { buildMatcher, type Matcher } from '../lib/redaction/patterns';
+import { withheldInPlace } from '../lib/redaction/withheld';
 import type { ObjectStore } from '../lib/storage/object-store';
 import { putFile } from '../lib/storage/put-file';
 import { heartbeat } from './activity-context';
@@ -152,21 +154,8 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
       const keysUrl = `${deps.publicApiUrl}/.well-known/ticket-vault-keys`;
       // A redacted export (docs/evidence.md): who asked is the export's requester.
       const redaction = record.params?.redact
-        ? {
-            messages: new Set(record.params.redact.messages),
-            by: record.requestedBy,
-            reason: record.params.redact.reason,
-          }
+        ? redactionOf(record.params.redact, record.requestedBy)
         : undefined;
-      const attachments = await sealAttachments(
-        deps,
-        record.tenantId,
-        tickets,
-        lang,
-        keysUrl,
-        atExport,
-        redaction,
-      );
 
       const work = fs.mkdtempSync(path.join(os.tmpdir(), `tv-export-${randomUUID()}-`));
       try {
@@ -178,7 +167,7 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
             heartbeat();
             out.write(chunk, (err) => (err ? reject(err) : resolve()));
           });
-        const { messages } = await writeExportHtml(
+        const { messages, redaction: outcome } = await writeExportHtml(
           { db: deps.db, store: deps.store, maxEmbeddedImageBytes: deps.maxEmbeddedImageBytes },
           {
             exportId,
@@ -200,6 +189,16 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
         );
         await new Promise<void>((resolve, reject) =>
           out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+        );
+        // After the pages: a message printed with parts replaced cannot disclose its sealed record.
+        const attachments = await sealAttachments(
+          deps,
+          record.tenantId,
+          tickets,
+          lang,
+          keysUrl,
+          atExport,
+          redaction && { ...redaction, shownRedacted: new Set(outcome.partial.keys()) },
         );
 
         const beat = setInterval(heartbeat, 5_000);
@@ -262,6 +261,26 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
   };
 }
 
+/** The export's redaction request as the renderer applies it; a bad stored pattern fails the export. */
+function redactionOf(
+  r: NonNullable<NonNullable<ExportRecord['params']>['redact']>,
+  by: string,
+): ExportRedaction {
+  let matcher: Matcher | undefined;
+  try {
+    matcher = r.patterns?.length || r.regex?.length ? buildMatcher(r.patterns, r.regex) : undefined;
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, 'RedactionPatternInvalid');
+  }
+  return {
+    messages: new Set(r.messages),
+    by,
+    reason: r.reason,
+    ...(matcher ? { matcher } : {}),
+    ...(r.regex?.length ? { customPatterns: r.regex.length } : {}),
+  };
+}
+
 /**
  * Adds the seal attachments to the printed PDF in place and returns its page count (read from the
  * same parse). The seam for any step that needs the whole document (attachments, a signature):
@@ -287,10 +306,10 @@ async function sealAttachments(
   deps: ExportDeps,
   tenantId: string,
   tickets: TicketView[],
-  lang: string,
+  lang: PdfLang,
   keysUrl: string,
   atExport: Map<string, AtExportCheck>,
-  redaction?: { messages: ReadonlySet<string>; by: string; reason: string | null },
+  redaction?: ExportRedaction & { shownRedacted: ReadonlySet<string> },
 ): Promise<PdfAttachment[]> {
   const withSeal = tickets.filter((x) => x.seal);
   if (withSeal.length === 0) return [];
@@ -304,13 +323,32 @@ async function sealAttachments(
     );
     if (!row?.data) continue;
     const document = parseSealDocument(row.data);
-    if (redaction && document.messages.some((m) => redaction.messages.has(m.messageId))) {
-      // Only what the pages show is disclosed; hidden messages travel as salted leaf hashes.
+    // Partly redacted: what the pages printed with markers, and any sealed record whose own text,
+    // content or file names match (the stored and the sealed record may differ; neither may leak).
+    const matcher = redaction?.matcher;
+    const inPlace = redaction
+      ? withheldInPlace(document.messages, {
+          whole: redaction.messages,
+          printedRedacted: redaction.shownRedacted,
+          ...(matcher ? { matcher } : {}),
+          lang,
+        })
+      : new Set<string>();
+    const hide = new Set([...(redaction?.messages ?? []), ...inPlace]);
+    if (redaction && document.messages.some((m) => hide.has(m.messageId))) {
+      // Only what the pages show verbatim is disclosed; the rest travels as salted leaf hashes.
       const redacted = buildRedactedSealEvidence({
         lang,
         document,
-        hide: redaction.messages,
-        redaction: { by: redaction.by, at: new Date().toISOString(), reason: redaction.reason },
+        hide,
+        shownRedacted: inPlace,
+        redaction: {
+          by: redaction.by,
+          at: new Date().toISOString(),
+          reason: redaction.reason,
+          ...(matcher ? { patterns: matcher.kinds } : {}),
+          ...(redaction.customPatterns ? { customPatterns: redaction.customPatterns } : {}),
+        },
         envelope: envelopeOf(row),
         signature: row.signature,
         publicKeys,

@@ -10,6 +10,12 @@ import { readContactTickets, readTicket } from '../../lib/db/read';
 import type { SealKeyProvider } from '../../lib/integrity/key-provider';
 import { verifyTicket } from '../../lib/integrity/verify';
 import { langFromAcceptLanguage, PDF_LANGS, type PdfLang, parseLang } from '../../lib/pdf/i18n';
+import {
+  checkCustomRegex,
+  MAX_CUSTOM_REGEX,
+  MAX_CUSTOM_REGEX_LENGTH,
+  PATTERN_KINDS,
+} from '../../lib/redaction/patterns';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import type { ObjectStore } from '../../lib/storage/object-store';
 import { startExport } from '../../lib/temporal/export-starter';
@@ -86,19 +92,33 @@ function requestLang(
   return lang;
 }
 
-/** Messages a redacted export hides (docs/evidence.md, "Redaction"): ids of this ticket's messages. */
+/**
+ * What a redacted export hides (docs/evidence.md, "Redaction"): whole messages by id, and text
+ * matching built-in patterns or custom regular expressions, replaced in place by a marker.
+ */
 const redactProperty = {
   type: 'object',
   additionalProperties: false,
-  required: ['messages'],
   description:
-    'hide these messages (text, sender, time and media) in the PDF; it still verifies against the same sealed root, the hidden ones present only as salted hashes with inclusion proofs',
+    'hide whole messages, and/or replace personal data in message text, file names and captions by a marker; the PDF still verifies against the same sealed root (hidden and partly redacted messages present only as salted hashes with inclusion proofs)',
   properties: {
     messages: {
       type: 'array',
-      minItems: 1,
       maxItems: 5000,
+      description: 'ids of messages hidden entirely (text, sender, time and media)',
       items: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+    patterns: {
+      type: 'array',
+      maxItems: 10,
+      description: `built-in kinds replaced in place: ${PATTERN_KINDS.join(', ')} (CPF and card numbers only with valid check digits)`,
+      items: { type: 'string', maxLength: 40 },
+    },
+    regex: {
+      type: 'array',
+      maxItems: 50,
+      description: `custom JavaScript regular expressions (case-insensitive), at most ${MAX_CUSTOM_REGEX} of at most ${MAX_CUSTOM_REGEX_LENGTH} characters; refused when they could backtrack catastrophically (nested or alternated repetition, backreferences, lookarounds) or match empty text`,
+      items: { type: 'string', maxLength: 2000 },
     },
     reason: {
       type: 'string',
@@ -108,7 +128,7 @@ const redactProperty = {
   },
 } as const;
 
-type RedactBody = { messages: string[]; reason?: string } | undefined;
+type RedactBody = { messages?: string[]; patterns?: string[]; regex?: string[]; reason?: string } | undefined;
 
 const accepted = {
   202: { type: 'object', required: ['exportId'], properties: { exportId: { type: 'string' } } },
@@ -159,16 +179,46 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     redact: RedactBody,
   ): Promise<ExportParams['redact'] | undefined> {
     if (!redact) return undefined;
-    const ids = [...new Set(redact.messages)];
+    const ids = [...new Set(redact.messages ?? [])];
+    const patterns = [...new Set(redact.patterns ?? [])];
+    const regex = [...new Set(redact.regex ?? [])];
+    const unknownKind = patterns.find((p) => !(PATTERN_KINDS as readonly string[]).includes(p));
+    if (unknownKind !== undefined)
+      throw badRequest(
+        `redact.patterns: unknown pattern "${unknownKind}" (one of ${PATTERN_KINDS.join(', ')})`,
+        'redact_pattern_unknown',
+        { pattern: unknownKind },
+      );
+    if (regex.length > MAX_CUSTOM_REGEX)
+      throw badRequest(
+        `redact.regex: at most ${MAX_CUSTOM_REGEX} custom patterns, got ${regex.length}`,
+        'redact_regex_invalid',
+        { pattern: regex[MAX_CUSTOM_REGEX] as string, problem: 'too many' },
+      );
+    for (const source of regex) {
+      const problem = checkCustomRegex(source);
+      if (problem)
+        throw badRequest(`redact.regex: ${JSON.stringify(source)} ${problem}`, 'redact_regex_invalid', {
+          pattern: source.length > 60 ? `${source.slice(0, 57)}…` : source,
+          problem,
+        });
+    }
+    if (ids.length === 0 && patterns.length === 0 && regex.length === 0)
+      throw badRequest('redact: name messages, patterns or regex to redact', 'redact_empty');
     const { rows } = await opts.db.query<{ message_id: string }>(
       'select message_id from messages where tenant_id = $1 and ticket_id = any($2::text[]) and message_id = any($3::text[])',
       [tenantId, ticketIds, ids],
     );
     const known = new Set(rows.map((r) => r.message_id));
     const unknown = ids.find((id) => !known.has(id));
-    if (unknown !== undefined)
+    if (ids.length > 0 && unknown !== undefined)
       throw badRequest(`redact.messages: ${unknown} is not a message of this export`);
-    return { messages: ids, reason: redact.reason?.trim() || null };
+    return {
+      messages: ids,
+      reason: redact.reason?.trim() || null,
+      ...(patterns.length > 0 ? { patterns } : {}),
+      ...(regex.length > 0 ? { regex } : {}),
+    };
   }
 
   app.post<{ Params: { ticketId: string }; Body: { lang?: string; redact?: RedactBody } | undefined }>(

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { SealKeyProvider } from '../../lib/integrity/key-provider';
 import { publishedKey } from '../../lib/integrity/keys';
+import type { PublishedPdfCertificate } from '../../lib/pdf/signer-config';
 
 /**
  * The installation's public seal keys, current and retired, without authentication: whoever holds
@@ -8,7 +9,25 @@ import { publishedKey } from '../../lib/integrity/keys';
  */
 export interface SealKeyRouteOptions {
   keys: SealKeyProvider;
+  /** The certificate(s) exported PDFs are signed with (lib/pdf/signer-config.ts); none in development. */
+  pdfCertificates?: PublishedPdfCertificate[];
 }
+
+const certificateSchema = {
+  type: 'object',
+  required: ['status', 'certificatePem', 'fingerprint256', 'subject', 'notAfter'],
+  properties: {
+    status: { type: 'string', enum: ['current'] },
+    certificatePem: { type: 'string', description: 'X.509 certificate, PEM' },
+    fingerprint256: {
+      type: 'string',
+      description:
+        'SHA-256 of the certificate (DER), colon-separated hex, as verify-pdf and PDF readers show it',
+    },
+    subject: { type: 'string' },
+    notAfter: { type: 'string', format: 'date-time' },
+  },
+} as const;
 
 const keySchema = {
   type: 'object',
@@ -39,13 +58,20 @@ export const sealKeyRoutes: FastifyPluginAsync<SealKeyRouteOptions> = async (app
     {
       schema: {
         tags: ['evidence'],
-        summary: 'Public keys that sign seals (current and retired), for checking seals offline',
+        summary:
+          'Public keys that sign seals (current and retired), and the certificate that signs exported PDFs, for checking them offline',
         response: {
           200: {
             type: 'object',
             required: ['keys'],
             properties: {
               keys: { type: 'array', items: keySchema },
+              pdfCertificates: {
+                type: 'array',
+                items: certificateSchema,
+                description:
+                  "the certificate exported PDFs are signed with (PKCS#7): compare a PDF signature's certificate fingerprint with these; empty when the installation signs with a generated development certificate",
+              },
               development: { type: 'boolean', description: 'true: a local development key, not evidence' },
             },
           },
@@ -55,7 +81,11 @@ export const sealKeyRoutes: FastifyPluginAsync<SealKeyRouteOptions> = async (app
     async (_req, reply) => {
       const keys = await opts.keys();
       reply.header('cache-control', 'public, max-age=300');
-      return { keys: keys.publicKeys.map(publishedKey), development: keys.development };
+      return {
+        keys: keys.publicKeys.map(publishedKey),
+        pdfCertificates: opts.pdfCertificates ?? [],
+        development: keys.development,
+      };
     },
   );
 };

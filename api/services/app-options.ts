@@ -5,6 +5,7 @@ import type { Db } from '../../lib/db/pool';
 import { createSealKeyProvider } from '../../lib/integrity/key-provider';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
+import { publishedPdfCertificates } from '../../lib/pdf/signer-config';
 import type { SearchClient } from '../../lib/search/client';
 import type { CollectionNames } from '../../lib/search/schema';
 import type { ObjectStore } from '../../lib/storage/object-store';
@@ -77,5 +78,10 @@ export function createAppOptions(
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     sealKeys,
   });
-  return { webhook, read, exports, sealKeys: { keys: sealKeys } };
+  return {
+    webhook,
+    read,
+    exports,
+    sealKeys: { keys: sealKeys, pdfCertificates: publishedPdfCertificates(config) },
+  };
 }

@@ -50,6 +50,9 @@ export const ERROR_REASONS = [
   'lang_invalid',
   'too_many_messages',
   'too_many_exports',
+  'redact_pattern_unknown',
+  'redact_regex_invalid',
+  'redact_empty',
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 

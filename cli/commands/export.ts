@@ -5,6 +5,7 @@ import { writeAudit } from '../../lib/db/audit';
 import { downloadNameOf, getExport } from '../../lib/db/exports';
 import { readTicket } from '../../lib/db/read';
 import { DEFAULT_PDF_LANG, PDF_LANGS, parseLang } from '../../lib/pdf/i18n';
+import { buildMatcher, PATTERN_KINDS, RedactionPatternError } from '../../lib/redaction/patterns';
 import { startExport } from '../../lib/temporal/export-starter';
 import type { CliDeps, CliIo } from '../context';
 import {
@@ -24,7 +25,14 @@ export async function exportCommand(
   io: CliIo,
   tenant: string,
   ticket: string,
-  opts: { out?: string; lang?: string; redact?: string; redactReason?: string },
+  opts: {
+    out?: string;
+    lang?: string;
+    redact?: string;
+    redactReason?: string;
+    redactPattern?: string;
+    redactRegex?: string[];
+  },
 ): Promise<CommandResult> {
   const tenantId = tenantArg(tenant);
   const ticketId = ticketArg(ticket);
@@ -57,6 +65,32 @@ export async function exportCommand(
     if (unknown !== undefined)
       throw new UsageError(`--redact: ${unknown} is not a message of ticket ${ticketId}`);
   }
+  // --redact-pattern cpf,email and --redact-regex (repeatable): replaced in place (lib/redaction/patterns.ts).
+  const patterns = [
+    ...new Set(
+      (opts.redactPattern ?? '')
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
+  const regex = [...new Set(opts.redactRegex ?? [])];
+  try {
+    buildMatcher(patterns, regex);
+  } catch (err) {
+    if (err instanceof RedactionPatternError)
+      throw new UsageError(`--redact-pattern/--redact-regex: ${err.message}`);
+    throw err;
+  }
+  const redact =
+    hide.length > 0 || patterns.length > 0 || regex.length > 0
+      ? {
+          messages: hide,
+          reason: opts.redactReason?.trim() || null,
+          ...(patterns.length > 0 ? { patterns } : {}),
+          ...(regex.length > 0 ? { regex } : {}),
+        }
+      : null;
   const temporal = await deps.temporal();
   const { exportId, workflowId } = await startExport(
     { db: deps.db, box: deps.box, temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE },
@@ -66,8 +100,7 @@ export async function exportCommand(
       kind: 'ticket',
       target: ticketId,
       lang,
-      params:
-        hide.length > 0 ? { redact: { messages: hide, reason: opts.redactReason?.trim() || null } } : null,
+      params: redact ? { redact } : null,
       auditDetails: { via: 'cli' },
     },
   );
@@ -143,12 +176,30 @@ export function registerExportCommands(program: Command, { run, io }: CommandCon
         '--redact <messageIds>',
         'comma-separated message ids to hide; the PDF still verifies (hidden ones as salted hashes with proofs)',
       )
+      .option(
+        '--redact-pattern <kinds>',
+        `comma-separated kinds replaced in the text by a marker: ${PATTERN_KINDS.join(', ')}`,
+      )
+      .option(
+        '--redact-regex <regex>',
+        'a custom pattern replaced by [redacted: pattern] (repeatable, at most 10)',
+        (v: string, prev: string[]) => [...prev, v],
+        [] as string[],
+      )
       .option('--redact-reason <text>', 'why they are hidden (printed in the PDF and audited)'),
   ).action(
     (
       tenant: string,
       ticket: string,
-      o: { json?: boolean; out?: string; lang?: string; redact?: string; redactReason?: string },
+      o: {
+        json?: boolean;
+        out?: string;
+        lang?: string;
+        redact?: string;
+        redactReason?: string;
+        redactPattern?: string;
+        redactRegex?: string[];
+      },
     ) => run((d) => exportCommand(d, io, tenant, ticket, o), Boolean(o.json)),
   );
 }

@@ -84,7 +84,16 @@ interface TicketReport extends SealCheck {
   textChecked: number;
   textSkipped: number;
   /** A redacted export: records shown, and hidden (proven by leaf hash only). */
-  redacted?: { shown: number; hidden: number; by: string; at: string; reason: string | null };
+  redacted?: {
+    shown: number;
+    hidden: number;
+    /** Printed with parts replaced by markers: proven by leaf hash only, not word for word. */
+    shownRedacted: Array<{ leaf: number; position: number; messageId: string }>;
+    patterns: string[];
+    by: string;
+    at: string;
+    reason: string | null;
+  };
 }
 
 export async function verifyPdfCommand(file: string, opts: { publicKey?: string }): Promise<CommandResult> {
@@ -148,6 +157,8 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
       report.redacted = {
         shown: redactedCheck.shown,
         hidden: redactedCheck.hidden,
+        shownRedacted: redactedCheck.shownRedacted,
+        patterns: Array.isArray(r?.patterns) ? r.patterns.map(String) : [],
         by: String(r?.by ?? '?'),
         at: String(r?.at ?? '?'),
         reason: r?.reason ?? null,
@@ -213,10 +224,20 @@ export async function verifyPdfCommand(file: string, opts: { publicKey?: string 
     lines.push(
       `  ${rootOk ? '✓' : '✗'} Merkle root recomputed from the embedded records ${rootOk ? 'equals' : 'differs from'} the signed root ${r.root}`,
     );
-    if (r.redacted)
+    if (r.redacted) {
+      const inPlace = r.redacted.shownRedacted;
       lines.push(
         `  ${rootOk ? '✓' : '✗'} redacted export: ${r.redacted.shown} messages shown, each with its Merkle inclusion proof to the signed root; ${r.redacted.hidden} hidden (redacted by ${r.redacted.by} at ${r.redacted.at}${r.redacted.reason ? `, reason: ${r.redacted.reason}` : ''}), present only as salted hashes that prove they belong to the same sealed ticket without revealing them`,
       );
+      if (inPlace.length > 0 || r.redacted.patterns.length > 0)
+        lines.push(
+          `  ! ${inPlace.length} message(s) shown REDACTED (parts replaced by markers${r.redacted.patterns.length ? `; patterns: ${r.redacted.patterns.join(', ')}` : ''}): NOT proven word for word, only that a sealed message of this ticket stands at their place (salted hash with inclusion proof)`,
+          ...inPlace
+            .slice(0, 50)
+            .map((m) => `      message record ${m.leaf} (${m.messageId}, position ${m.position})`),
+          ...(inPlace.length > 50 ? [`      … and ${inPlace.length - 50} more (--json lists all)`] : []),
+        );
+    }
     const atExport = r.problems.filter((p) => p.what.startsWith('archive at export'));
     lines.push(
       atExport.length === 0

@@ -11,7 +11,14 @@ export type ExportKind = 'ticket' | 'contact';
 export interface ExportParams {
   from?: string;
   to?: string;
-  redact?: { messages: string[]; reason: string | null };
+  redact?: {
+    messages: string[];
+    reason: string | null;
+    /** Built-in kinds replaced in place (lib/redaction/patterns.ts); absent on older exports. */
+    patterns?: string[];
+    /** Custom regular expressions, checked by the API (checkCustomRegex). */
+    regex?: string[];
+  };
 }
 
 export interface ExportRecord {

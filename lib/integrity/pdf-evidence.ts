@@ -347,7 +347,16 @@ export const PDF_REDACTED_EVIDENCE_VERSION = 2;
 
 export type RedactedLeaf =
   | { index: number; shown: { record: unknown; salt: string }; proof: string[] }
-  | { index: number; hidden: { leafHash: string; position: number }; proof: string[] };
+  | {
+      index: number;
+      /**
+       * `shownRedacted`: the pages print this message with parts replaced by markers (pattern
+       * redaction), so its record cannot be disclosed; it is proven by its leaf hash only, and
+       * verify-pdf names it as shown redacted, not proven word for word. Absent: hidden entirely.
+       */
+      hidden: { leafHash: string; position: number; shownRedacted?: { messageId: string } };
+      proof: string[];
+    };
 
 export interface RedactedSealEvidence {
   format: typeof PDF_EVIDENCE_FORMAT;
@@ -355,8 +364,20 @@ export interface RedactedSealEvidence {
   lang: string;
   leafCount: number;
   leaves: RedactedLeaf[];
-  /** Who redacted, when, why, and how many messages (the ids of hidden messages are not listed). */
-  redaction: { by: string; at: string; reason: string | null; hiddenMessages: number };
+  /**
+   * Who redacted, when, why, and how many messages: hidden entirely (their ids are not listed),
+   * and shown with parts replaced by pattern (`patterns`: the kinds; `customPatterns`: how many
+   * custom expressions, whose text is not disclosed). Covered by the PDF signature, not the seal.
+   */
+  redaction: {
+    by: string;
+    at: string;
+    reason: string | null;
+    hiddenMessages: number;
+    shownRedactedMessages?: number;
+    patterns?: string[];
+    customPatterns?: number;
+  };
   envelope: SealEnvelope;
   signature: string;
   publicKeys: PublishedKey[];
@@ -369,7 +390,9 @@ export function buildRedactedSealEvidence(input: {
   lang: string;
   document: SealDoc;
   hide: ReadonlySet<string>;
-  redaction: { by: string; at: string; reason: string | null };
+  /** Of `hide`, the messages the pages still show with parts replaced (pattern redaction). */
+  shownRedacted?: ReadonlySet<string>;
+  redaction: { by: string; at: string; reason: string | null; patterns?: string[]; customPatterns?: number };
   envelope: SealEnvelope;
   signature: string;
   publicKeys: PublishedKey[];
@@ -384,13 +407,20 @@ export function buildRedactedSealEvidence(input: {
     { index: 0, shown: { record: doc.header, salt: doc.salts[0] as string }, proof: proof(0) },
   ];
   let hidden = 0;
+  let partly = 0;
   doc.messages.forEach((m, i) => {
     const index = i + 1;
     if (input.hide.has(m.messageId)) {
-      hidden++;
+      const inPlace = input.shownRedacted?.has(m.messageId) ?? false;
+      if (inPlace) partly++;
+      else hidden++;
       leaves.push({
         index,
-        hidden: { leafHash: (hashes[index] as Buffer).toString('hex'), position: m.position },
+        hidden: {
+          leafHash: (hashes[index] as Buffer).toString('hex'),
+          position: m.position,
+          ...(inPlace ? { shownRedacted: { messageId: m.messageId } } : {}),
+        },
         proof: proof(index),
       });
     } else
@@ -407,7 +437,11 @@ export function buildRedactedSealEvidence(input: {
     lang: input.lang,
     leafCount: hashes.length,
     leaves,
-    redaction: { ...input.redaction, hiddenMessages: hidden },
+    redaction: {
+      ...input.redaction,
+      hiddenMessages: hidden,
+      ...(partly > 0 || input.redaction.patterns ? { shownRedactedMessages: partly } : {}),
+    },
     envelope: input.envelope,
     signature: input.signature,
     publicKeys: input.publicKeys,
@@ -426,7 +460,10 @@ export function shownMessages(e: RedactedSealEvidence): SealDoc['messages'] {
 
 export interface RedactedCheck extends SealCheck {
   shown: number;
+  /** Hidden entirely. */
   hidden: number;
+  /** Shown on the pages with parts replaced: proven by leaf hash only, not word for word. */
+  shownRedacted: Array<{ leaf: number; position: number; messageId: string }>;
 }
 
 /** Checks a redacted attachment: signature, each leaf's inclusion proof, and the whole root. */
@@ -447,6 +484,7 @@ export function checkRedactedEvidence(
     keyId: env?.keyId ?? '',
     shown: 0,
     hidden: 0,
+    shownRedacted: [] as RedactedCheck['shownRedacted'],
   };
   if (
     !env ||
@@ -503,8 +541,14 @@ export function checkRedactedEvidence(
       }
       hash = leafHash(Buffer.from(l.shown.salt, 'hex'), jcsBytes(l.shown.record));
     } else if (l && 'hidden' in l && l.hidden && isHex(l.hidden.leafHash, 32) && i > 0) {
-      hidden++;
-      name = `hidden message record ${i} (position ${l.hidden.position})`;
+      const inPlace = l.hidden.shownRedacted;
+      if (inPlace && typeof inPlace.messageId === 'string') {
+        base.shownRedacted.push({ leaf: i, position: l.hidden.position, messageId: inPlace.messageId });
+        name = `redacted message record ${i} (${inPlace.messageId}, position ${l.hidden.position})`;
+      } else {
+        hidden++;
+        name = `hidden message record ${i} (position ${l.hidden.position})`;
+      }
       hash = Buffer.from(l.hidden.leafHash, 'hex');
     }
     if (!hash || l.index !== i) {

@@ -7,6 +7,13 @@ import {
   readWindowOwners,
   type TicketView,
 } from '../db/read';
+import {
+  addCounts,
+  type Matcher,
+  type RedactionCounts,
+  type RedactionKind,
+  redactText,
+} from '../redaction/patterns';
 import type { ObjectStore } from '../storage/object-store';
 import { escapeHtml as e } from './escape';
 import {
@@ -52,8 +59,29 @@ export interface ExportDocument {
   verifyUrlOf: (ticketId: string) => string;
   /** Where the installation publishes its public seal keys (the last page tells how to verify). */
   keysUrl?: string;
-  /** A redacted export: these messages are printed as [redacted] with their number only. */
-  redaction?: { messages: ReadonlySet<string>; by: string; reason: string | null };
+  /**
+   * A redacted export: `messages` are printed as [redacted] with their number only; text matching
+   * `matcher` (lib/redaction/patterns.ts) in message bodies, file names and captions is replaced
+   * by a marker naming its kind.
+   */
+  redaction?: ExportRedaction;
+}
+
+export interface ExportRedaction {
+  messages: ReadonlySet<string>;
+  by: string;
+  reason: string | null;
+  matcher?: Matcher;
+  /** How many custom patterns the matcher holds (the PDF names the count, never their text). */
+  customPatterns?: number;
+}
+
+/** What a redacted export replaced, for the Redactions page and the seal attachment. */
+export interface RedactionOutcome {
+  /** Per message id with something replaced in place: its number in the PDF and counts per kind. */
+  partial: Map<string, { no: number; counts: RedactionCounts }>;
+  /** The numbers of the messages hidden entirely. */
+  whole: number[];
 }
 
 export interface ExportHtmlDeps {
@@ -79,7 +107,7 @@ const STYLE = `
   .seal { font-size: 9pt; border: 0.3mm solid #bbb; padding: 2mm 3mm; margin-bottom: 4mm; }
   .seal .ok { color: #1b5e20; font-weight: 600; } .seal .bad { color: #b71c1c; font-weight: 600; }
   .seal p { margin: 1.5mm 0 0; color: #333; }
-  .ticket, .annex, .howto { break-before: page; }
+  .ticket, .annex, .howto, .redactions { break-before: page; }
   .howto pre { font-family: 'Noto Sans Mono', monospace; font-size: 8.5pt; white-space: pre-wrap; overflow-wrap: anywhere; background: #f3f3f3; padding: 2mm; }
   .msg { border-left: 1mm solid #999; padding: 1mm 0 1mm 3mm; margin: 0 0 2.5mm; break-inside: avoid; }
   .msg.customer { border-color: #2e7d32; } .msg.agent { border-color: #1565c0; } .msg.bot { border-color: #6a1b9a; }
@@ -158,12 +186,19 @@ const uniq = <T>(values: Array<T | null | undefined>): T[] => [
   ...new Set(values.filter((v): v is T => v !== null && v !== undefined && v !== '')),
 ];
 
+/** The in-place marker for a kind, in the document's language: `[redacted: CPF]`. */
+export const redactionMarker = (t: PdfLabels) => (kind: RedactionKind) =>
+  fill(t.redactedInPlace, { kind: t[`redactKind_${kind}`] });
+
 export async function writeExportHtml(
   deps: ExportHtmlDeps,
   doc: ExportDocument,
   write: (chunk: string) => Promise<void>,
-): Promise<{ messages: number }> {
+): Promise<{ messages: number; redaction: RedactionOutcome }> {
   const t = PDF_LABELS[doc.lang];
+  const outcome: RedactionOutcome = { partial: new Map(), whole: [] };
+  const matcher = doc.redaction?.matcher;
+  const marker = redactionMarker(t);
   const zone = doc.timeZone;
   const at = (iso: string | Date | null) => formatDateTime(iso, zone, doc.lang);
   const first = doc.tickets[0];
@@ -248,15 +283,25 @@ export async function writeExportHtml(
     const label = single ? '' : `#${e(x.sequentialId ?? '—')}: `;
     return `<div>${label}<span class="digest">${e(x.seal?.root ?? x.digest ?? '—')}</span><br>${state}</div>`;
   });
-  const redactedNote = doc.redaction
-    ? `<p class="note redacted-note">${e(
-        fill(t.redactedNote, {
-          n: doc.redaction.messages.size,
-          by: doc.redaction.by,
-          reason: doc.redaction.reason ? fill(t.redactedReason, { reason: doc.redaction.reason }) : '',
-        }),
-      )}</p>`
-    : '';
+  const reasonWords = doc.redaction?.reason ? fill(t.redactedReason, { reason: doc.redaction.reason }) : '';
+  const kindWords = (matcher?.kinds ?? []).map((k) => t[`redactKind_${k}`]);
+  const redactedNote = [
+    doc.redaction && doc.redaction.messages.size > 0
+      ? `<p class="note redacted-note">${e(
+          fill(t.redactedNote, { n: doc.redaction.messages.size, by: doc.redaction.by, reason: reasonWords }),
+        )}</p>`
+      : '',
+    doc.redaction && kindWords.length > 0
+      ? `<p class="note redacted-note">${e(
+          fill(t.redactedPatternsNote, {
+            kinds: kindWords.join(', '),
+            first: kindWords[0] as string,
+            by: doc.redaction.by,
+            reason: reasonWords,
+          }),
+        )}</p>`
+      : '',
+  ].join('');
   await write(
     `<div class="seal"><strong>${e(t.seal)}</strong>${seals.join('')}<p>${e(t.sealExplain)}</p></div>${redactedNote}</section>`,
   );
@@ -314,12 +359,28 @@ export async function writeExportHtml(
         if (doc.redaction?.messages.has(m.messageId)) {
           // Nothing of it: not its time, sender, text, media or id (the PDF carries its salted hash).
           entry.messages.push({ no, messageId: t.redactedMessage, media: [] });
+          outcome.whole.push(no);
           html.push(
             `<div class="msg redacted"><div class="meta"><span class="no">${no}</span><span>${e(t.redactedMessage)}</span></div></div>`,
           );
           continue;
         }
-        entry.messages.push({ no, messageId: m.messageId, media: m.media });
+        // Pattern redaction: the body, file names and captions with each find replaced by a marker.
+        const counts: RedactionCounts = {};
+        const redact = (text: string) => {
+          if (!matcher) return text;
+          const r = redactText(matcher, text, marker);
+          addCounts(counts, r.counts);
+          return r.text;
+        };
+        const shownBody = body ? redact(body) : body;
+        // File names redacted once: the media line and the annex print the same.
+        const media = matcher
+          ? m.media.map((x) => ({ ...x, title: x.title === null ? null : redact(x.title) }))
+          : m.media;
+        const mediaPart = await mediaHtml(deps, { ...m, media }, t, doc.lang);
+        if (Object.keys(counts).length > 0) outcome.partial.set(m.messageId, { no, counts });
+        entry.messages.push({ no, messageId: m.messageId, media });
         const role = (
           ['customer', 'agent', 'bot', 'system'].includes(m.direction) ? m.direction : 'system'
         ) as Role;
@@ -333,7 +394,7 @@ export async function writeExportHtml(
           : '—';
         const meta = [when, who, ...(m.inTicketWindow ? [] : [t.outsideTicket])].join(' · ');
         html.push(
-          `<div class="msg ${role}${m.inTicketWindow ? '' : ' outside'}"><div class="meta"><span class="no">${no}</span><span dir="auto">${e(meta)}</span></div>${body ? `<div class="text" dir="auto">${e(body)}</div>` : ''}${await mediaHtml(deps, m, t, doc.lang)}</div>`,
+          `<div class="msg ${role}${m.inTicketWindow ? '' : ' outside'}"><div class="meta"><span class="no">${no}</span><span dir="auto">${e(meta)}</span></div>${shownBody ? `<div class="text" dir="auto">${e(shownBody)}</div>` : ''}${mediaPart}</div>`,
         );
       }
       if (html.length > 0) await write(html.join(''));
@@ -342,6 +403,8 @@ export async function writeExportHtml(
     if (shown === 0) await write(`<p class="note">${e(t.noMessages)}</p>`);
     await write('</section>');
   }
+
+  if (doc.redaction) await write(redactionPage(doc.redaction, outcome, t, reasonWords));
 
   // The annex: every identifier and hash, for checking this document against the archive.
   await write(`<section class="annex"><h2>${e(t.annex)}</h2><p class="note">${e(t.annexIntro)}</p>`);
@@ -392,5 +455,46 @@ export async function writeExportHtml(
     );
   }
   await write('</body></html>');
-  return { messages: no };
+  return { messages: no, redaction: outcome };
+}
+
+/** Message numbers as a short list: 1–3, 7, 9. */
+function numberList(nos: number[]): string {
+  const sorted = [...new Set(nos)].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && (sorted[j + 1] as number) === (sorted[j] as number) + 1) j++;
+    out.push(j > i ? `${sorted[i]}–${sorted[j]}` : String(sorted[i]));
+    i = j + 1;
+  }
+  return out.join(', ');
+}
+
+/** The Redactions page: who asked and why, whole messages hidden, and per kind how many and where. */
+function redactionPage(r: ExportRedaction, outcome: RedactionOutcome, t: PdfLabels, reason: string): string {
+  const lines: string[] = [];
+  if (outcome.whole.length > 0)
+    lines.push(fill(t.redactionWhole, { n: outcome.whole.length, list: numberList(outcome.whole) }));
+  for (const kind of r.matcher?.kinds ?? []) {
+    const where = [...outcome.partial.values()].filter((p) => (p.counts[kind] ?? 0) > 0);
+    const n = where.reduce((sum, p) => sum + (p.counts[kind] ?? 0), 0);
+    if (n > 0)
+      lines.push(
+        fill(t.redactionKindLine, {
+          kind: t[`redactKind_${kind}`],
+          n,
+          list: numberList(where.map((p) => p.no)),
+        }),
+      );
+  }
+  if ((r.matcher?.kinds.length ?? 0) > 0 && outcome.partial.size === 0) lines.push(t.redactionNoMatch);
+  if (r.customPatterns) lines.push(fill(t.redactionCustom, { n: r.customPatterns }));
+  const proof =
+    outcome.partial.size > 0
+      ? `<p class="note">${e(fill(t.redactionProof, { list: numberList([...outcome.partial.values()].map((p) => p.no)) }))}</p>`
+      : '';
+  return `<section class="redactions"><h2>${e(t.redactionTitle)}</h2><p>${e(
+    fill(t.redactionIntro, { by: r.by, reason }),
+  )}</p><ul>${lines.map((l) => `<li>${e(l)}</li>`).join('')}</ul>${proof}</section>`;
 }

@@ -122,6 +122,23 @@ const en = {
   redactedNote:
     'Redacted export: {n} message(s) are hidden (shown as [redacted]) at the request of {by}{reason}. The hidden messages stay sealed and unchanged in the archive; this PDF carries only their fingerprints, which prove they belong to the same sealed conversation without revealing them.',
   redactedReason: ', reason: {reason}',
+  redactedInPlace: '[redacted: {kind}]',
+  redactKind_cpf: 'CPF',
+  redactKind_card: 'card',
+  redactKind_email: 'e-mail',
+  redactKind_phone: 'phone',
+  redactKind_pattern: 'pattern',
+  redactedPatternsNote:
+    'Redacted export: personal data ({kinds}) was replaced in the messages by markers such as [redacted: {first}] at the request of {by}{reason}. The page “Redactions” at the end lists what was replaced and where.',
+  redactionTitle: 'Redactions',
+  redactionIntro:
+    'At the request of {by}{reason}, the following was left out of this document. The archive keeps every message as it was sealed, unchanged.',
+  redactionWhole: 'Messages hidden entirely: {n}, shown as [redacted] (numbers {list}).',
+  redactionKindLine: '{kind}: {n} replaced, in message(s) {list}.',
+  redactionCustom: 'Custom patterns used: {n} (their text is not printed, as it may spell what was hidden).',
+  redactionNoMatch: 'No text matched the chosen patterns.',
+  redactionProof:
+    'Messages with parts replaced ({list}) cannot be checked word for word against the seal: this PDF carries their fingerprint (a salted hash), which proves they belong to the same sealed conversation. The check program names them as shown redacted.',
   checkTitle: 'How to check this document yourself',
   checkIntro:
     'This PDF carries its own proof. Inside it, as attached files (named ticket-….seal.json), are the exact records that were sealed — every message and ticket detail shown here — together with the archive’s digital signature over them. Anyone can check, without access to the archive and without logging in, that nothing shown here was changed after it was sealed.',
@@ -244,6 +261,24 @@ const ptBR: PdfLabels = {
   redactedNote:
     'Exportação com ocultação: {n} mensagem(ns) ocultada(s) (mostradas como [ocultado]) a pedido de {by}{reason}. As mensagens ocultadas continuam seladas e inalteradas no arquivo; este PDF traz apenas as suas impressões digitais, que provam que pertencem à mesma conversa selada sem revelá-las.',
   redactedReason: ', motivo: {reason}',
+  redactedInPlace: '[ocultado: {kind}]',
+  redactKind_cpf: 'CPF',
+  redactKind_card: 'cartão',
+  redactKind_email: 'e-mail',
+  redactKind_phone: 'telefone',
+  redactKind_pattern: 'padrão',
+  redactedPatternsNote:
+    'Exportação com ocultação: dados pessoais ({kinds}) foram substituídos nas mensagens por marcas como [ocultado: {first}] a pedido de {by}{reason}. A página “Ocultações”, no final, lista o que foi substituído e onde.',
+  redactionTitle: 'Ocultações',
+  redactionIntro:
+    'A pedido de {by}{reason}, o que segue foi deixado fora deste documento. O arquivo guarda cada mensagem como foi selada, sem alteração.',
+  redactionWhole: 'Mensagens ocultadas por inteiro: {n}, mostradas como [ocultado] (números {list}).',
+  redactionKindLine: '{kind}: {n} substituído(s), na(s) mensagem(ns) {list}.',
+  redactionCustom:
+    'Padrões personalizados usados: {n} (o texto deles não é impresso, pois pode soletrar o que foi ocultado).',
+  redactionNoMatch: 'Nenhum texto correspondeu aos padrões escolhidos.',
+  redactionProof:
+    'As mensagens com partes substituídas ({list}) não podem ser conferidas palavra por palavra com o selo: este PDF traz a impressão digital delas (um hash com sal), que prova que pertencem à mesma conversa selada. O programa de verificação as nomeia como exibidas com ocultação.',
   checkTitle: 'Como verificar este documento por conta própria',
   checkIntro:
     'Este PDF traz a sua própria prova. Dentro dele, como arquivos anexos (chamados ticket-….seal.json), estão os registros exatos que foram selados — cada mensagem e cada dado do ticket aqui mostrados — junto com a assinatura digital do arquivo sobre eles. Qualquer pessoa pode verificar, sem acesso ao arquivo e sem login, que nada do que está aqui foi alterado depois de selado.',
@@ -363,6 +398,24 @@ const es: PdfLabels = {
   redactedNote:
     'Exportación con ocultación: {n} mensaje(s) ocultado(s) (mostrados como [ocultado]) a pedido de {by}{reason}. Los mensajes ocultados siguen sellados e inalterados en el archivo; este PDF contiene solo sus huellas digitales, que prueban que pertenecen a la misma conversación sellada sin revelarlos.',
   redactedReason: ', motivo: {reason}',
+  redactedInPlace: '[ocultado: {kind}]',
+  redactKind_cpf: 'CPF',
+  redactKind_card: 'tarjeta',
+  redactKind_email: 'correo',
+  redactKind_phone: 'teléfono',
+  redactKind_pattern: 'patrón',
+  redactedPatternsNote:
+    'Exportación con ocultación: datos personales ({kinds}) se reemplazaron en los mensajes por marcas como [ocultado: {first}] a pedido de {by}{reason}. La página «Ocultaciones», al final, indica qué se reemplazó y dónde.',
+  redactionTitle: 'Ocultaciones',
+  redactionIntro:
+    'A pedido de {by}{reason}, lo siguiente quedó fuera de este documento. El archivo conserva cada mensaje tal como fue sellado, sin cambios.',
+  redactionWhole: 'Mensajes ocultados por completo: {n}, mostrados como [ocultado] (números {list}).',
+  redactionKindLine: '{kind}: {n} reemplazado(s), en el/los mensaje(s) {list}.',
+  redactionCustom:
+    'Patrones personalizados usados: {n} (su texto no se imprime, ya que puede deletrear lo que se ocultó).',
+  redactionNoMatch: 'Ningún texto coincidió con los patrones elegidos.',
+  redactionProof:
+    'Los mensajes con partes reemplazadas ({list}) no pueden compararse palabra por palabra con el sello: este PDF lleva su huella digital (un hash con sal), que prueba que pertenecen a la misma conversación sellada. El programa de verificación los nombra como mostrados con ocultación.',
   checkTitle: 'Cómo verificar este documento por su cuenta',
   checkIntro:
     'Este PDF lleva su propia prueba. Dentro de él, como archivos adjuntos (llamados ticket-….seal.json), están los registros exactos que se sellaron — cada mensaje y cada dato del ticket aquí mostrados — junto con la firma digital del archivo sobre ellos. Cualquier persona puede comprobar, sin acceso al archivo y sin iniciar sesión, que nada de lo que aquí aparece se modificó después de sellado.',

@@ -71,7 +71,13 @@ export async function startExport(
       exportId,
       lang,
       ...(params?.redact
-        ? { redactedMessages: params.redact.messages.length, redactionReason: params.redact.reason }
+        ? {
+            redactedMessages: params.redact.messages.length,
+            redactionReason: params.redact.reason,
+            // The kinds, and how many custom patterns: their text may itself spell what is hidden.
+            ...(params.redact.patterns ? { redactedPatterns: params.redact.patterns } : {}),
+            ...(params.redact.regex ? { redactedCustomPatterns: params.redact.regex.length } : {}),
+          }
         : {}),
       ...req.auditDetails,
     },

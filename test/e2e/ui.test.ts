@@ -319,6 +319,41 @@ describe('ticket screen', () => {
     expect(status).toContain(`${rows[0]?.pages} pages`);
   });
 
+  test('"Redact…" sends the kinds, custom patterns, reason and picked messages; a risky pattern is refused in words', async () => {
+    await open(page, `${env.baseUrl}/tickets/${JOSE}`);
+    await page.click('.redact summary');
+    await page.click('input[name=redact-kind][value=cpf]');
+    await page.click('input[name=redact-kind][value=email]');
+    await page.type('#redact-regex', '(a+)+');
+    expect(await page.$eval('.export-button', (b) => b.textContent?.trim())).toBe('Export redacted PDF');
+    await page.click('.export-button');
+    await page.waitForSelector('.export-status.error');
+    expect(await page.$eval('.export-status.error', (e) => e.textContent)).toContain(
+      'The custom pattern “(a+)+” cannot be used',
+    );
+
+    await page.$eval('#redact-regex', (e) => {
+      (e as HTMLTextAreaElement).value = '';
+    });
+    await page.click('#redact-regex', { clickCount: 3 });
+    await page.keyboard.press('Backspace');
+    await page.type('#redact-regex', 'devolución');
+    await page.type('#redact-reason', 'LGPD');
+    await page.click('.redact-pick-button');
+    const picked = await page.$eval('.pick-hide input', (e) => (e as HTMLInputElement).dataset.messageId);
+    await page.click('.pick-hide input');
+    expect(await page.$eval('.redact-pick', (e) => e.textContent)).toContain('Messages to hide entirely: 1');
+    await page.click('.export-button');
+    await page.waitForSelector('.export-download', { timeout: 120_000 });
+    const { rows } = await env.archive.db.query<{ params: unknown }>(
+      "select params from exports where tenant_id = $1 and target = $2 and status = 'done' order by created_at desc limit 1",
+      [LATAM, JOSE],
+    );
+    expect(rows[0]?.params).toEqual({
+      redact: { messages: [picked], patterns: ['cpf', 'email'], regex: ['devolución'], reason: 'LGPD' },
+    });
+  });
+
   test('an unknown ticket id shows "not found" with what to do', async () => {
     const res = await page.goto(`${env.baseUrl}/tickets/${randomUUID()}`);
     expect(res?.status()).toBe(404);

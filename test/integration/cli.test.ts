@@ -174,6 +174,35 @@ describe('verify and export', () => {
     const lang = await cli('export', LATAM, FIRST, '--lang', 'fr');
     expect(lang.code).toBe(2);
     expect(lang.stderr).toMatch(/--lang must be one of pt-BR, es, en/);
+    const kind = await cli('export', LATAM, FIRST, '--redact-pattern', 'cpf,rg');
+    expect(kind.code).toBe(2);
+    expect(kind.stderr).toContain('unknown pattern "rg"');
+    const risky = await cli('export', LATAM, FIRST, '--redact-regex', 'ok', '--redact-regex', '(a+)+');
+    expect(risky.code).toBe(2);
+    expect(risky.stderr).toContain('custom pattern #2 ("(a+)+") repeats a group');
+  });
+
+  test('export --redact-pattern / --redact-regex: a redacted export, with the kinds and patterns recorded', async () => {
+    const res = await cli(
+      'export',
+      LATAM,
+      FIRST,
+      '--redact-pattern',
+      'Email, phone',
+      '--redact-regex',
+      'pedido',
+      '--redact-reason',
+      'LGPD',
+      '--json',
+    );
+    expect(res.code).toBe(0);
+    const { rows } = await env.db.query(
+      "select params from exports where tenant_id = $1 and target = $2 and status = 'done' order by created_at desc limit 1",
+      [LATAM, FIRST],
+    );
+    expect(rows[0]?.params).toEqual({
+      redact: { messages: [], reason: 'LGPD', patterns: ['email', 'phone'], regex: ['pedido'] },
+    });
   });
 
   test('tenants set-name names the tenant for PDF covers and the UI; "-" clears it; an unknown bot fails', async () => {

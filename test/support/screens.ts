@@ -140,6 +140,18 @@ async function main() {
         await new Promise((resolve) => parent.close(resolve));
         await portalContext.close();
       }
+      // Redaction options: kinds ticked, one message picked to hide, a reason.
+      await open(`/tickets/${JOSE}`);
+      await page.click('.redact summary');
+      await page.click('input[name=redact-kind][value=cpf]');
+      await page.click('input[name=redact-kind][value=email]');
+      await page.type('#redact-reason', 'LGPD');
+      await page.click('.redact-pick-button');
+      await page.click('.pick-hide input');
+      await page.setViewport({ width: 1024, height: 1100 });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await shot('export-redact');
+      await page.setViewport({ width: 1024, height: 700 });
       await context.close();
       console.log(
         `${lang}: ${fs

@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Fastify from 'fastify';
 import { PDFDocument } from 'pdf-lib';
+import { sealKeyRoutes } from '../../api/routes/seal-keys';
 import { ConfigError, loadConfig } from '../../lib/config';
+import type { SealKeys } from '../../lib/integrity/keys';
 import { checkPdfSignature, developmentPdfSigner, signPdf } from '../../lib/pdf/signature';
-import { createPdfSigner } from '../../lib/pdf/signer-config';
+import { createPdfSigner, publishedPdfCertificates } from '../../lib/pdf/signer-config';
 
 /**
  * The PDF file's own signature (issue 14): a PKCS#12 made with openssl at test time (never
@@ -159,4 +163,28 @@ test('the signer configuration: required outside local development, a bad file o
     createPdfSigner(loadConfig({ ...production, PDF_SIGNING_P12: p12, PDF_SIGNING_P12_PASSPHRASE: 'right' }))
       .development,
   ).toBe(false);
+});
+
+test('/.well-known/ticket-vault-keys publishes the PDF signing certificate, whose fingerprint is the one a signed PDF shows', async () => {
+  const p12 = opensslP12('s3nha');
+  const config = loadConfig({ PDF_SIGNING_P12: p12, PDF_SIGNING_P12_PASSPHRASE: 's3nha' });
+  const certificates = publishedPdfCertificates(config);
+  const app = Fastify();
+  await app.register(sealKeyRoutes, {
+    keys: async () => ({ publicKeys: [], development: false }) as unknown as SealKeys,
+    pdfCertificates: certificates,
+  });
+  const body = (await app.inject({ method: 'GET', url: '/.well-known/ticket-vault-keys' })).json();
+  await app.close();
+  expect(body.pdfCertificates).toHaveLength(1);
+  const [published] = body.pdfCertificates;
+  expect(published.certificatePem).toContain('-----BEGIN CERTIFICATE-----');
+  expect(published.certificatePem).not.toContain('PRIVATE KEY');
+  expect(published.subject).toContain('CN=Loja Exemplo Arquivo');
+  // What a third party compares: the fingerprint of the certificate inside a signed PDF.
+  const check = checkPdfSignature(await signPdf(await twoPages(), createPdfSigner(config)));
+  expect(published.fingerprint256).toBe(check.fingerprint256);
+  expect(new X509Certificate(published.certificatePem).fingerprint256).toBe(check.fingerprint256);
+  // A generated development certificate lives only in each worker's memory: nothing to publish.
+  expect(publishedPdfCertificates(loadConfig({}))).toEqual([]);
 });

@@ -103,6 +103,9 @@ export const REASON_KEYS: Record<string, MessageKey> = {
   lang_invalid: 'apiReason.lang_invalid',
   too_many_messages: 'apiReason.too_many_messages',
   too_many_exports: 'apiReason.too_many_exports',
+  redact_pattern_unknown: 'apiReason.redact_pattern_unknown',
+  redact_regex_invalid: 'apiReason.redact_regex_invalid',
+  redact_empty: 'apiReason.redact_empty',
 };
 
 /** The form fields an error's `params.field` can name, in words. */

@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public keys that sign seals (current and retired), for checking seals offline */
+        /** Public keys that sign seals (current and retired), and the certificate that signs exported PDFs, for checking them offline */
         get: {
             parameters: {
                 query?: never;
@@ -47,6 +47,18 @@ export interface paths {
                                 publicKeyPem: string;
                                 /** @enum {string} */
                                 status: "current" | "retired";
+                            }[];
+                            /** @description the certificate exported PDFs are signed with (PKCS#7): compare a PDF signature's certificate fingerprint with these; empty when the installation signs with a generated development certificate */
+                            pdfCertificates?: {
+                                /** @description X.509 certificate, PEM */
+                                certificatePem: string;
+                                /** @description SHA-256 of the certificate (DER), colon-separated hex, as verify-pdf and PDF readers show it */
+                                fingerprint256: string;
+                                /** Format: date-time */
+                                notAfter: string;
+                                /** @enum {string} */
+                                status: "current";
+                                subject: string;
                             }[];
                         };
                     };
@@ -132,11 +144,16 @@ export interface paths {
                         from?: string;
                         /** @description the document's language: pt-BR, es, en (pt, es-MX, en-US… accepted); default from Accept-Language, else pt-BR */
                         lang?: string;
-                        /** @description hide these messages (text, sender, time and media) in the PDF; it still verifies against the same sealed root, the hidden ones present only as salted hashes with inclusion proofs */
+                        /** @description hide whole messages, and/or replace personal data in message text, file names and captions by a marker; the PDF still verifies against the same sealed root (hidden and partly redacted messages present only as salted hashes with inclusion proofs) */
                         redact?: {
-                            messages: string[];
+                            /** @description ids of messages hidden entirely (text, sender, time and media) */
+                            messages?: string[];
+                            /** @description built-in kinds replaced in place: cpf, card, email, phone (CPF and card numbers only with valid check digits) */
+                            patterns?: string[];
                             /** @description printed in the PDF and recorded in the audit log */
                             reason?: string;
+                            /** @description custom JavaScript regular expressions (case-insensitive), at most 10 of at most 200 characters; refused when they could backtrack catastrophically (nested or alternated repetition, backreferences, lookarounds) or match empty text */
+                            regex?: string[];
                         };
                         /** @description closed on or before (2025-03-31 = whole day) */
                         to?: string;
@@ -859,11 +876,16 @@ export interface paths {
                     "application/json": {
                         /** @description the document's language: pt-BR, es, en (pt, es-MX, en-US… accepted); default from Accept-Language, else pt-BR */
                         lang?: string;
-                        /** @description hide these messages (text, sender, time and media) in the PDF; it still verifies against the same sealed root, the hidden ones present only as salted hashes with inclusion proofs */
+                        /** @description hide whole messages, and/or replace personal data in message text, file names and captions by a marker; the PDF still verifies against the same sealed root (hidden and partly redacted messages present only as salted hashes with inclusion proofs) */
                         redact?: {
-                            messages: string[];
+                            /** @description ids of messages hidden entirely (text, sender, time and media) */
+                            messages?: string[];
+                            /** @description built-in kinds replaced in place: cpf, card, email, phone (CPF and card numbers only with valid check digits) */
+                            patterns?: string[];
                             /** @description printed in the PDF and recorded in the audit log */
                             reason?: string;
+                            /** @description custom JavaScript regular expressions (case-insensitive), at most 10 of at most 200 characters; refused when they could backtrack catastrophically (nested or alternated repetition, backreferences, lookarounds) or match empty text */
+                            regex?: string[];
                         };
                     } | null;
                 };
