@@ -328,6 +328,21 @@ describe('Blip client against the simulator (shared fixtures)', () => {
       expect(statuses).toEqual([200, 403, 403, 403, 403, 404, 404]);
     });
 
+    test('a queued truncate waits for a body to cut: a 404 before it does not use it up', async () => {
+      const item = manifest().find((m) => !m.requiresSignature) as ManifestItem;
+      h.sim.faults.enqueue({ kind: 'truncate', count: 1 });
+      expect((await download(`${h.sim.urls.mediaUrl}/public/nothing-here.png`)).status).toBe(404);
+      expect(await failureOf(download(`${h.sim.urls.mediaUrl}${item.path}`))).toBeInstanceOf(Error);
+      const full = await download(`${h.sim.urls.mediaUrl}${item.path}`);
+      expect(full.sha256).toBe(item.sha256);
+      const outcomes = h.sim.requestLog.filter((e) => e.kind === 'media').map((e) => [e.status, e.outcome]);
+      expect(outcomes).toEqual([
+        [404, 'answered'],
+        [200, 'truncated'],
+        [200, 'answered'],
+      ]);
+    });
+
     test('every media link of every fixture ticket: refreshed bytes match media/manifest.json', async () => {
       const items = manifest();
       const byPath = new Map(items.map((m) => [decodedPath(m.path), m]));

@@ -71,7 +71,7 @@ export const queuedFaultSchema = z.object({
   match: z.string().optional(),
 });
 export type QueuedFault = z.input<typeof queuedFaultSchema>;
-type StoredFault = z.infer<typeof queuedFaultSchema> & { remaining: number };
+export type StoredFault = z.infer<typeof queuedFaultSchema> & { remaining: number };
 
 export type Target = 'commands' | 'media';
 
@@ -87,6 +87,8 @@ export type FaultAction =
 export interface FaultDecision {
   action: FaultAction;
   latencyMs: number;
+  /** The queued fault this decision used up (absent for a drawn rate or no fault). */
+  queued?: StoredFault;
 }
 
 const targetOf = (f: { kind: string; target?: Target }): Target =>
@@ -120,6 +122,15 @@ export class FaultController {
     }
   }
 
+  /**
+   * Puts back one use of a queued fault the request could not carry out (a truncate for a HEAD, a
+   * 403 or a 404 has no body to cut), so a queued fault is always served by some request.
+   */
+  giveBack(fault: StoredFault): void {
+    const { remaining: _remaining, ...rest } = fault;
+    this.queue.unshift({ ...rest, count: 1, remaining: 1 });
+  }
+
   reset(settings: Partial<FaultSettings> = {}): void {
     this.settings = faultSettingsSchema.parse(settings);
     this.random = seededRandom(this.settings.seed);
@@ -151,7 +162,7 @@ export class FaultController {
       latencyMs += queued.latencyMs ?? 0;
       queued = this.take(target, subject);
     }
-    if (queued) return { action: this.fromQueued(queued), latencyMs };
+    if (queued) return { action: this.fromQueued(queued), latencyMs, queued };
 
     const ratesApply = target === 'commands' || s.mediaErrors;
     const ladder: Array<[number, () => FaultAction]> = [

@@ -369,6 +369,8 @@ export class BlipSimulator {
     if (answer.truncated) {
       entry.outcome = 'truncated';
       entry.fault = 'truncate';
+    } else if (decision.action.kind === 'truncate' && decision.queued) {
+      this.faults.giveBack(decision.queued);
     }
   }
 
