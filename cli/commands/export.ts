@@ -18,6 +18,16 @@ import {
   withJson,
 } from './common';
 
+/** The `export` command's options as commander parses them. */
+interface ExportOptions {
+  out?: string;
+  lang?: string;
+  redact?: string;
+  redactReason?: string;
+  redactPattern?: string;
+  redactRegex?: string[];
+}
+
 /** `export <tenant> <ticket>`: the same PDF export the API starts, audited as the CLI user. */
 
 export async function exportCommand(
@@ -25,14 +35,7 @@ export async function exportCommand(
   io: CliIo,
   tenant: string,
   ticket: string,
-  opts: {
-    out?: string;
-    lang?: string;
-    redact?: string;
-    redactReason?: string;
-    redactPattern?: string;
-    redactRegex?: string[];
-  },
+  opts: ExportOptions,
 ): Promise<CommandResult> {
   const tenantId = tenantArg(tenant);
   const ticketId = ticketArg(ticket);
@@ -187,19 +190,7 @@ export function registerExportCommands(program: Command, { run, io }: CommandCon
         [] as string[],
       )
       .option('--redact-reason <text>', 'why they are hidden (printed in the PDF and audited)'),
-  ).action(
-    (
-      tenant: string,
-      ticket: string,
-      o: {
-        json?: boolean;
-        out?: string;
-        lang?: string;
-        redact?: string;
-        redactReason?: string;
-        redactPattern?: string;
-        redactRegex?: string[];
-      },
-    ) => run((d) => exportCommand(d, io, tenant, ticket, o), Boolean(o.json)),
+  ).action((tenant: string, ticket: string, o: ExportOptions & { json?: boolean }) =>
+    run((d) => exportCommand(d, io, tenant, ticket, o), Boolean(o.json)),
   );
 }

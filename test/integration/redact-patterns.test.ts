@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PDFDict, PDFDocument, PDFName } from 'pdf-lib';
 import { request } from 'undici';
 import type { CliIo } from '../../cli/context';
 import { runCli } from '../../cli/main';
@@ -11,10 +10,11 @@ import {
   type PdfSealEvidence,
   type RedactedSealEvidence,
 } from '../../lib/integrity/pdf-evidence';
-import { attachFiles, readAttachments } from '../../lib/pdf/attachments';
+import { readAttachments } from '../../lib/pdf/attachments';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
+import { pdfWithEvidence } from '../support/pdf-evidence-edit';
 import { exportToEnd, sessionApi } from '../support/session-api';
 
 /**
@@ -65,23 +65,8 @@ async function attachmentOf(bytes: Buffer): Promise<string> {
 
 /** The same pages with the seal attachment replaced (as an attacker with pdf-lib would). */
 async function withEvidence(bytes: Buffer, evidence: unknown, name: string): Promise<string> {
-  const doc = await PDFDocument.load(bytes, { updateMetadata: false });
-  doc.catalog.lookup(PDFName.of('Names'), PDFDict).delete(PDFName.of('EmbeddedFiles'));
-  doc.catalog.delete(PDFName.of('AF'));
-  const out = await attachFiles(
-    await doc.save(),
-    [
-      {
-        name: evidenceFileName(ticket),
-        bytes: Buffer.from(JSON.stringify(evidence)),
-        mimeType: 'application/json',
-        description: 'edited',
-      },
-    ],
-    new Date(),
-  );
   const file = path.join(work, name);
-  fs.writeFileSync(file, out);
+  fs.writeFileSync(file, await pdfWithEvidence(bytes, ticket, evidence));
   return file;
 }
 

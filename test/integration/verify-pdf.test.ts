@@ -5,17 +5,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PDFDict, PDFDocument, PDFName } from 'pdf-lib';
 import { request } from 'undici';
 import type { CliIo } from '../../cli/context';
 import { runCli } from '../../cli/main';
 import { keyIdOf, publishedKey } from '../../lib/integrity/keys';
 import { evidenceFileName, type PdfSealEvidence } from '../../lib/integrity/pdf-evidence';
 import { envelopeBytes, leafHashes, sealRoot } from '../../lib/integrity/seal-v2';
-import { attachFiles, readAttachments } from '../../lib/pdf/attachments';
+import { readAttachments } from '../../lib/pdf/attachments';
 import { PDF_LABELS } from '../../lib/pdf/i18n';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import { botAuthorization } from '../../tools/harness/blip-fixtures';
+import { pdfWithEvidence } from '../support/pdf-evidence-edit';
 import { exportToEnd, sessionApi } from '../support/session-api';
 
 /**
@@ -88,24 +88,8 @@ async function evidenceOf(bytes: Buffer): Promise<PdfSealEvidence> {
 
 /** The same PDF (pages untouched) with its seal attachment replaced by `evidence`. */
 async function withEvidence(bytes: Buffer, evidence: PdfSealEvidence, name: string): Promise<string> {
-  const doc = await PDFDocument.load(bytes, { updateMetadata: false });
-  doc.catalog.lookup(PDFName.of('Names'), PDFDict).delete(PDFName.of('EmbeddedFiles'));
-  doc.catalog.delete(PDFName.of('AF'));
-  const stripped = await doc.save();
-  const out = await attachFiles(
-    stripped,
-    [
-      {
-        name: evidenceFileName(TICKET),
-        bytes: Buffer.from(JSON.stringify(evidence)),
-        mimeType: 'application/json',
-        description: 'edited',
-      },
-    ],
-    new Date(),
-  );
   const file = path.join(work, name);
-  fs.writeFileSync(file, out);
+  fs.writeFileSync(file, await pdfWithEvidence(bytes, TICKET, evidence));
   return file;
 }
 
