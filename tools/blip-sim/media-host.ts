@@ -35,15 +35,30 @@ function forbiddenAnswer(fixtures: FixtureSet): { headers: Record<string, string
   return { headers, body: described.body };
 }
 
+/**
+ * Sends the status line and headers, and reports the status at once: a client can read the whole body
+ * before the server's own pipeline settles, so the request log must not wait for that.
+ */
+function writeHead(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  onStatus?: (status: number) => void,
+): void {
+  res.writeHead(status, headers);
+  onStatus?.(status);
+}
+
 function sendText(
   res: ServerResponse,
   status: number,
   headers: Record<string, string>,
   body: string,
   head: boolean,
+  onStatus?: (status: number) => void,
 ) {
   const bytes = Buffer.from(body, 'utf8');
-  res.writeHead(status, { ...headers, 'Content-Length': String(bytes.length) });
+  writeHead(res, status, { ...headers, 'Content-Length': String(bytes.length) }, onStatus);
   res.end(head ? undefined : bytes);
 }
 
@@ -81,9 +96,9 @@ async function trickle(
   res: ServerResponse,
   item: SimMedia,
   bytesPerSecond: number,
-  deps: { onBytes?: (count: number) => void; closing?: AbortSignal },
+  deps: { onBytes?: (count: number) => void; onStatus?: (status: number) => void; closing?: AbortSignal },
 ): Promise<void> {
-  res.writeHead(200, { 'Content-Type': item.contentType, 'Content-Length': String(item.size) });
+  writeHead(res, 200, { 'Content-Type': item.contentType, 'Content-Length': String(item.size) }, deps.onStatus);
   const gone = () => res.destroyed || res.socket?.destroyed === true || deps.closing?.aborted === true;
   for (let offset = 0; offset < item.size && !gone(); offset += bytesPerSecond) {
     const end = Math.min(offset + bytesPerSecond, item.size) - 1;
@@ -104,6 +119,8 @@ export async function serveMedia(
     now: () => Date;
     truncate: boolean;
     onBytes?: (count: number) => void;
+    /** Called as the status line goes out, before any body. */
+    onStatus?: (status: number) => void;
     /** Aborted when the simulator closes: ends a trickling body. */
     closing?: AbortSignal;
   },
@@ -112,7 +129,7 @@ export async function serveMedia(
   const head = req.method === 'HEAD';
   const item: SimMedia | undefined = deps.store.mediaAt(url.pathname);
   if (!item) {
-    sendText(res, 404, { 'Content-Type': 'application/xml' }, NOT_FOUND_XML, head);
+    sendText(res, 404, { 'Content-Type': 'application/xml' }, NOT_FOUND_XML, head, deps.onStatus);
     return { status: 404 };
   }
   if (item.requiresSignature) {
@@ -120,12 +137,12 @@ export async function serveMedia(
     const verdict = verifySignature(deps.fixtures.signingKey, item.path, url.searchParams, deps.now());
     if (verdict !== 'valid') {
       const forbidden = forbiddenAnswer(deps.fixtures);
-      sendText(res, 403, forbidden.headers, forbidden.body, head);
+      sendText(res, 403, forbidden.headers, forbidden.body, head, deps.onStatus);
       return { status: 403 };
     }
   }
   if (item.hostile?.kind === 'status') {
-    sendText(res, item.hostile.status, { 'Content-Type': 'text/plain' }, '', head);
+    sendText(res, item.hostile.status, { 'Content-Type': 'text/plain' }, '', head, deps.onStatus);
     return { status: item.hostile.status };
   }
   if (item.hostile?.kind === 'trickle' && !head) {
@@ -134,7 +151,7 @@ export async function serveMedia(
   }
   const range = parseRange(req.headers.range, item.size);
   if (range === 'unsatisfiable') {
-    res.writeHead(416, { 'Content-Range': `bytes */${item.size}`, 'Content-Length': '0' });
+    writeHead(res, 416, { 'Content-Range': `bytes */${item.size}`, 'Content-Length': '0' }, deps.onStatus);
     res.end();
     return { status: 416 };
   }
@@ -142,12 +159,17 @@ export async function serveMedia(
   const end = range ? range.end : item.size - 1;
   const length = end - start + 1;
   const status = range ? 206 : 200;
-  res.writeHead(status, {
-    'Content-Type': item.contentType,
-    'Content-Length': String(length),
-    'Accept-Ranges': 'bytes',
-    ...(range ? { 'Content-Range': `bytes ${start}-${end}/${item.size}` } : {}),
-  });
+  writeHead(
+    res,
+    status,
+    {
+      'Content-Type': item.contentType,
+      'Content-Length': String(length),
+      'Accept-Ranges': 'bytes',
+      ...(range ? { 'Content-Range': `bytes ${start}-${end}/${item.size}` } : {}),
+    },
+    deps.onStatus,
+  );
   if (head || length === 0) {
     res.end();
     return { status };

@@ -364,6 +364,9 @@ export class BlipSimulator {
       onBytes: (count) => {
         entry.bytesSent = (entry.bytesSent ?? 0) + count;
       },
+      onStatus: (status) => {
+        entry.status = status;
+      },
     });
     entry.status = answer.status;
     if (answer.truncated) {
