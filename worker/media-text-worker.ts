@@ -1,6 +1,7 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createMediaTextActivities, type MediaTextDeps } from '../activities/media-text';
 import { mediaTextTaskQueue } from '../lib/temporal/contract';
+import type { WorkflowCode } from './workflow-bundle';
 
 /**
  * The worker of the media-text queue (`<TEMPORAL_TASK_QUEUE>-media-text`, issue 18): the
@@ -13,13 +14,14 @@ export function createMediaTextWorker(opts: {
   archiveQueue: string;
   concurrency: number;
   deps: MediaTextDeps;
-  workflowsPath: string;
+  /** The process's one workflow bundle (worker/workflow-bundle.ts), shared with the archive queue's Worker. */
+  workflowBundle: WorkflowCode;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: mediaTextTaskQueue(opts.archiveQueue),
-    workflowsPath: opts.workflowsPath,
+    workflowBundle: opts.workflowBundle,
     activities: createMediaTextActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: Math.max(1, opts.concurrency),
     maxConcurrentWorkflowTaskExecutions: 4,

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { type AllActivityDeps, createAllActivities } from '../../activities';
 import { webSurfaceOf } from '../../api/plugins/origin-check';
@@ -99,11 +99,13 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
   let inProcess: { workers: Worker[]; running: Promise<unknown>; connection: NativeConnection } | null = null;
   if (options.worker ?? true) {
     const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    // One bundle for both queues' Workers, as worker/main.ts does.
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') });
     const worker = await Worker.create({
       connection: nativeConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowsPath: require.resolve('../../workflows'),
+      workflowBundle,
       activities: createAllActivities(options.activityDeps ? options.activityDeps(deps) : deps),
     });
     const workers = [worker];
@@ -115,7 +117,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
           archiveQueue: config.TEMPORAL_TASK_QUEUE,
           concurrency: config.MEDIA_TEXT_CONCURRENCY,
           deps,
-          workflowsPath: require.resolve('../../workflows'),
+          workflowBundle,
         }),
       );
     inProcess = { workers, running: Promise.all(workers.map((w) => w.run())), connection: nativeConnection };
