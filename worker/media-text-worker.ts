@@ -3,6 +3,8 @@ import { createMediaTextActivities, type MediaTextDeps } from '../activities/med
 import { mediaTextTaskQueue } from '../lib/temporal/contract';
 import type { WorkflowCode } from './workflow-bundle';
 
+export const MEDIA_TEXT_CACHED_WORKFLOWS = 50;
+
 /**
  * The worker of the media-text queue (`<TEMPORAL_TASK_QUEUE>-media-text`, issue 18): the
  * extractMediaText workflow and its activities, MEDIA_TEXT_CONCURRENCY files at a time (each
@@ -25,6 +27,10 @@ export function createMediaTextWorker(opts: {
     activities: createMediaTextActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: Math.max(1, opts.concurrency),
     maxConcurrentWorkflowTaskExecutions: 4,
+    // The SDK's default cache is sized from the heap (thousands of workflows): after a burst of
+    // archives every child waiting for its turn at the engine stayed cached, and the worker's memory
+    // with them (900 MB at 1 000 tickets, docs/performance.md). Evicted ones replay their short history.
+    maxCachedWorkflows: MEDIA_TEXT_CACHED_WORKFLOWS,
     shutdownGraceTime: '20 seconds',
   });
 }
