@@ -53,7 +53,7 @@ async function main() {
           archiveQueue: config.TEMPORAL_TASK_QUEUE,
           concurrency: config.MEDIA_TEXT_CONCURRENCY,
           deps,
-          workflowsPath: require.resolve('../workflows'),
+          workflows: { workflowsPath: require.resolve('../workflows') },
         })
       : null;
   logger.info(

@@ -1,4 +1,4 @@
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createMediaTextActivities, type MediaTextDeps } from '../activities/media-text';
 import { mediaTextTaskQueue } from '../lib/temporal/contract';
 
@@ -13,13 +13,14 @@ export function createMediaTextWorker(opts: {
   archiveQueue: string;
   concurrency: number;
   deps: MediaTextDeps;
-  workflowsPath: string;
+  /** The workflows' source path, or code already bundled (the tests bundle once per run). */
+  workflows: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: mediaTextTaskQueue(opts.archiveQueue),
-    workflowsPath: opts.workflowsPath,
+    ...opts.workflows,
     activities: createMediaTextActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: Math.max(1, opts.concurrency),
     maxConcurrentWorkflowTaskExecutions: 4,

@@ -18,6 +18,7 @@ import { type BlipSimulator, type BlipSimulatorOptions, createBlipSimulator } fr
 import { createWorkerDeps } from '../../worker/deps';
 import { createMediaTextWorker } from '../../worker/media-text-worker';
 import { createTestDatabase, stackEnv, uniqueSuffix } from './stack-env';
+import { archiveWorkflows } from './workflow-bundle';
 
 /**
  * The whole archive path for one test file, on the real stack: a Blip simulator, a fresh
@@ -103,7 +104,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
       connection: nativeConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowsPath: require.resolve('../../workflows'),
+      ...archiveWorkflows(),
       activities: createAllActivities(options.activityDeps ? options.activityDeps(deps) : deps),
     });
     const workers = [worker];
@@ -115,7 +116,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
           archiveQueue: config.TEMPORAL_TASK_QUEUE,
           concurrency: config.MEDIA_TEXT_CONCURRENCY,
           deps,
-          workflowsPath: require.resolve('../../workflows'),
+          workflows: archiveWorkflows(),
         }),
       );
     inProcess = { workers, running: Promise.all(workers.map((w) => w.run())), connection: nativeConnection };
