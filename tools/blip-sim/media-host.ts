@@ -98,7 +98,12 @@ async function trickle(
   bytesPerSecond: number,
   deps: { onBytes?: (count: number) => void; onStatus?: (status: number) => void; closing?: AbortSignal },
 ): Promise<void> {
-  writeHead(res, 200, { 'Content-Type': item.contentType, 'Content-Length': String(item.size) }, deps.onStatus);
+  writeHead(
+    res,
+    200,
+    { 'Content-Type': item.contentType, 'Content-Length': String(item.size) },
+    deps.onStatus,
+  );
   const gone = () => res.destroyed || res.socket?.destroyed === true || deps.closing?.aborted === true;
   for (let offset = 0; offset < item.size && !gone(); offset += bytesPerSecond) {
     const end = Math.min(offset + bytesPerSecond, item.size) - 1;
