@@ -1,16 +1,8 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { botAuthorization } from '../../tools/harness/blip-fixtures';
-import {
-  type BrowserEnv,
-  logIn,
-  newBrowserPage,
-  openHydrated,
-  startBrowserEnv,
-  type UiEnv,
-} from '../support/e2e-env';
+import { browserTestWorld, openHydrated as open, type UiEnv } from '../support/e2e-env';
 
 /**
  * Issue 15 in Chromium, on fixture tickets archived through the real pipeline: the tag and status
@@ -32,26 +24,16 @@ const WAIT = 15_000;
 /** Blip's status codes: none may reach the screen as it is. */
 const STATUS_CODE = /\b(None|Waiting|Assigned|Closed[A-Za-z]*|Transferred)\b/;
 
-let world: BrowserEnv;
+const world = browserTestWorld({ artifacts: ARTIFACTS });
 let env: UiEnv;
-
-beforeAll(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  world = await startBrowserEnv();
+beforeAll(() => {
   env = world.env;
-}, 300_000);
-
-afterAll(async () => {
-  await world?.close();
-}, 120_000);
+});
 
 /** A page in its own cookie jar (one session per context), speaking `language`. */
 const newPage = (language: string): Promise<Page> =>
-  newBrowserPage(world.browser, { language, wait: WAIT, width: 1280, height: 900 });
-
-const open = openHydrated;
-
-const login = (page: Page, authorization: string): Promise<void> => logIn(page, env.baseUrl, authorization);
+  world.newPage({ language, wait: WAIT, width: 1280, height: 900 });
+const login = (page: Page, authorization: string): Promise<void> => world.logIn(page, authorization);
 
 async function screenshot(page: Page, name: string): Promise<void> {
   await page.addStyleTag({ content: '.conversation > li { content-visibility: visible !important; }' });

@@ -1,19 +1,11 @@
 /// <reference lib="dom" />
 import { createHash, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Frame, Page } from 'puppeteer-core';
 import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
-import {
-  type BrowserEnv,
-  logIn,
-  newBrowserPage,
-  openHydrated,
-  startBrowserEnv,
-  type UiEnv,
-} from '../support/e2e-env';
+import { browserTestWorld, openHydrated as open, type UiEnv } from '../support/e2e-env';
 
 /**
  * The extension UI in Chromium, built (web/build) and served by the real API process, over data
@@ -37,26 +29,16 @@ const LATAM_TICKETS = fixtureIndex()
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const WAIT = 15_000;
 
-let world: BrowserEnv;
+const world = browserTestWorld({ artifacts: ARTIFACTS });
 let env: UiEnv;
-
-beforeAll(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  world = await startBrowserEnv();
+beforeAll(() => {
   env = world.env;
-}, 300_000);
-
-afterAll(async () => {
-  await world?.close();
-}, 120_000);
+});
 
 /** A page in its own cookie jar (one session per context), speaking `language`. */
 const newPage = (language = 'en-US,en;q=0.8'): Promise<Page> =>
-  newBrowserPage(world.browser, { language, wait: WAIT, width: 1280, height: 900 });
-
-const open = openHydrated;
-
-const login = (page: Page, authorization: string): Promise<void> => logIn(page, env.baseUrl, authorization);
+  world.newPage({ language, wait: WAIT, width: 1280, height: 900 });
+const login = (page: Page, authorization: string): Promise<void> => world.logIn(page, authorization);
 
 /** Full-page screenshot; off-screen bubbles (content-visibility: auto) are painted for it. */
 async function screenshot(page: Page, name: string): Promise<void> {

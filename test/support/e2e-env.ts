@@ -201,12 +201,21 @@ export function launchChromium(args: string[] = []): Promise<Browser> {
 export interface BrowserEnv {
   env: UiEnv;
   browser: Browser;
+  /** newBrowserPage in this browser. */
+  newPage(options: PageOptions): Promise<Page>;
+  /** logIn on this env's UI. */
+  logIn(page: Page, authorization: string): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startBrowserEnv(
-  options: { env?: Record<string, string | undefined>; chromeArgs?: string[] } = {},
-): Promise<BrowserEnv> {
+export interface BrowserEnvOptions {
+  /** Extra variables for the API child (startUiEnv). */
+  env?: Record<string, string | undefined>;
+  /** Extra Chromium flags (launchChromium). */
+  chromeArgs?: string[];
+}
+
+export async function startBrowserEnv(options: BrowserEnvOptions = {}): Promise<BrowserEnv> {
   const env = await startUiEnv(options.env ? { env: options.env } : {});
   let browser: Browser;
   try {
@@ -218,6 +227,8 @@ export async function startBrowserEnv(
   return {
     env,
     browser,
+    newPage: (page) => newBrowserPage(browser, page),
+    logIn: (page, authorization) => logIn(page, env.baseUrl, authorization),
     async close() {
       await browser.close();
       await env.close();
@@ -225,11 +236,34 @@ export async function startBrowserEnv(
   };
 }
 
+/**
+ * A test file's BrowserEnv, started in a beforeAll and closed in an afterAll that this registers
+ * (so before the file's own hooks): its fields are there from the file's first beforeAll on.
+ * `artifacts`: a folder for screenshots, made first.
+ */
+export function browserTestWorld(options: BrowserEnvOptions & { artifacts?: string } = {}): BrowserEnv {
+  const world = {} as BrowserEnv;
+  beforeAll(async () => {
+    if (options.artifacts) fs.mkdirSync(options.artifacts, { recursive: true });
+    Object.assign(world, await startBrowserEnv(options));
+  }, 300_000);
+  afterAll(async () => {
+    await world.close?.();
+  }, 120_000);
+  return world;
+}
+
+export interface PageOptions {
+  /** Accept-Language. */
+  language: string;
+  /** Default wait for selectors and functions (navigation: at least 30 s). */
+  wait: number;
+  width: number;
+  height: number;
+}
+
 /** A page in a browser context of its own (its own cookie jar, so its own session), speaking `language`. */
-export async function newBrowserPage(
-  browser: Browser,
-  options: { language: string; wait: number; width: number; height: number },
-): Promise<Page> {
+export async function newBrowserPage(browser: Browser, options: PageOptions): Promise<Page> {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   page.setDefaultTimeout(options.wait);

@@ -1,5 +1,5 @@
-import { HANDOFF_DEADLINE_MS } from '$lib/portal-handoff';
 import { PORTAL_REQUEST_MS } from '$lib/portal';
+import { HANDOFF_DEADLINE_MS } from '$lib/portal-handoff';
 
 /** The portal hand-off's deadlines the login page uses (milliseconds). */
 export interface PortalTiming {
