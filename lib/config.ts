@@ -101,6 +101,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9'*:/. _-]+$/, 'CSP sources only (letters, digits, quotes, *, :, /, ., -)')
     .default("'self' https://*.blip.ai"),
+  /**
+   * The login inside the Blip portal (web/src/lib/portal-handoff.ts): how long the whole hand-off
+   * may take before the page says it timed out, and how long each question to the portal waits
+   * for its answer. The defaults suit a slow portal; the browser tests shorten them so their walk
+   * through the timeout screens does not wait half a minute each.
+   */
+  UI_PORTAL_HANDOFF_MS: z.coerce.number().int().min(500).max(300_000).default(30_000),
+  UI_PORTAL_REQUEST_MS: z.coerce.number().int().min(200).max(60_000).default(5_000),
   /** Read API sessions (cookie from POST /v1/session). */
   SESSION_TTL_SECONDS: z.coerce
     .number()

@@ -55,7 +55,7 @@ async function main() {
           archiveQueue: config.TEMPORAL_TASK_QUEUE,
           concurrency: config.MEDIA_TEXT_CONCURRENCY,
           deps,
-          workflowBundle,
+          workflows: { workflowBundle },
         })
       : null;
   logger.info(

@@ -1,7 +1,6 @@
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createMediaTextActivities, type MediaTextDeps } from '../activities/media-text';
 import { mediaTextTaskQueue } from '../lib/temporal/contract';
-import type { WorkflowCode } from './workflow-bundle';
 
 export const MEDIA_TEXT_CACHED_WORKFLOWS = 50;
 
@@ -16,14 +15,14 @@ export function createMediaTextWorker(opts: {
   archiveQueue: string;
   concurrency: number;
   deps: MediaTextDeps;
-  /** The process's one workflow bundle (worker/workflow-bundle.ts), shared with the archive queue's Worker. */
-  workflowBundle: WorkflowCode;
+  /** The workflows' source path, or code already bundled (the tests bundle once per run). */
+  workflows: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: mediaTextTaskQueue(opts.archiveQueue),
-    workflowBundle: opts.workflowBundle,
+    ...opts.workflows,
     activities: createMediaTextActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: Math.max(1, opts.concurrency),
     maxConcurrentWorkflowTaskExecutions: 4,

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { type AllActivityDeps, createAllActivities } from '../../activities';
 import { webSurfaceOf } from '../../api/plugins/origin-check';
@@ -18,6 +18,7 @@ import { type BlipSimulator, type BlipSimulatorOptions, createBlipSimulator } fr
 import { createWorkerDeps } from '../../worker/deps';
 import { createMediaTextWorker } from '../../worker/media-text-worker';
 import { createTestDatabase, stackEnv, uniqueSuffix } from './stack-env';
+import { archiveWorkflows } from './workflow-bundle';
 
 /**
  * The whole archive path for one test file, on the real stack: a Blip simulator, a fresh
@@ -99,13 +100,11 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
   let inProcess: { workers: Worker[]; running: Promise<unknown>; connection: NativeConnection } | null = null;
   if (options.worker ?? true) {
     const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-    // One bundle for both queues' Workers, as worker/main.ts does.
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') });
     const worker = await Worker.create({
       connection: nativeConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowBundle,
+      ...archiveWorkflows(),
       activities: createAllActivities(options.activityDeps ? options.activityDeps(deps) : deps),
     });
     const workers = [worker];
@@ -117,7 +116,7 @@ export async function startArchiveEnv(options: ArchiveEnvOptions = {}): Promise<
           archiveQueue: config.TEMPORAL_TASK_QUEUE,
           concurrency: config.MEDIA_TEXT_CONCURRENCY,
           deps,
-          workflowBundle,
+          workflows: archiveWorkflows(),
         }),
       );
     inProcess = { workers, running: Promise.all(workers.map((w) => w.run())), connection: nativeConnection };
