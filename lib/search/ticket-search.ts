@@ -280,7 +280,9 @@ export function createTicketSearch(
           query_by: queryBy,
           // The window first narrows the messages to score: the tenant's messages of the recent months.
           filter_by:
-            since === null ? tenantFilter(tenantId, mode) : `${tenantFilter(tenantId, mode)} && sent_at:>=${since}`,
+            since === null
+              ? tenantFilter(tenantId, mode)
+              : `${tenantFilter(tenantId, mode)} && sent_at:>=${since}`,
           ...(grouped ? { group_by: 'ticket_id', group_limit: 1 } : {}),
           per_page: MAX_TEXT_TICKETS,
           // Typesense 0.24 highlights only the fields it returns: media_text must stay in the

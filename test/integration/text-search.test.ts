@@ -244,7 +244,12 @@ describe('free text over the recent months by default (issue 17)', () => {
   });
 
   test('"all dates" and a date range over the old message find it, and no window is reported', async () => {
-    const all = await windowed().search(TENANT, { q: 'ornitorrinco', textScope: 'all', page: 1, perPage: 10 });
+    const all = await windowed().search(TENANT, {
+      q: 'ornitorrinco',
+      textScope: 'all',
+      page: 1,
+      perPage: 10,
+    });
     expect(idsOf(all)).toEqual([OLD, RECENT]);
     expect(all.textWindow).toBeNull();
     const range = await windowed().search(TENANT, {
