@@ -442,9 +442,59 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
         cacheRows.push([label, clients, round(s.p50, 1), round(s.p95, 1), round(s.p99, 1)]);
       }
     }
+    // The free-text window (issue 17), paired: the same words for the same tenant over the last
+    // WINDOW_MONTHS months and over all dates, one right after the other in alternating order, so a
+    // shared machine's load falls on both alike (lib/search/ticket-search.ts, no API, no cache).
+    const windowRows: Cell[][] = [];
+    const recentSearch = createTicketSearch(env.search, env.collections, { textWindowMonths: WINDOW_MONTHS });
+    const allSearch = createTicketSearch(env.search, env.collections, { textWindowMonths: 0 });
+    for (const clients of [1, 16]) {
+      const recent: number[] = [];
+      const all: number[] = [];
+      const found = { recent: 0, all: 0 };
+      let n = 0;
+      const total = queriesPerKind * (clients === 1 ? 1 : 2);
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          while (n++ < total) {
+            const q = `${pick(WORDS)} ${pick(WORDS)}`;
+            const tenant = sample().tenantId;
+            const pair = [
+              [recentSearch, recent, 'recent'],
+              [allSearch, all, 'all'],
+            ] as const;
+            for (const [search, into, key] of n % 2 === 0 ? pair : [...pair].reverse()) {
+              const s0 = process.hrtime.bigint();
+              const r = await search.search(tenant, { q, page: 1, perPage: 20 });
+              into.push(Number(process.hrtime.bigint() - s0) / 1e6);
+              found[key] += r.found;
+            }
+          }
+        }),
+      );
+      const sr = summarize(recent);
+      const sa = summarize(all);
+      windowRows.push(
+        [
+          `last ${WINDOW_MONTHS} months`,
+          clients,
+          round(sr.p50, 1),
+          round(sr.p95, 1),
+          round(found.recent / recent.length, 0),
+          ratio(sr.p50, sa.p50, 2),
+        ],
+        ['all dates', clients, round(sa.p50, 1), round(sa.p95, 1), round(found.all / all.length, 0), 1],
+      );
+      data[`window/${clients}`] = { recent: sr, all: sa, found };
+    }
     return {
       name: 'search',
       tables: [
+        {
+          title: `Free text, 2 common words: last ${WINDOW_MONTHS} months vs all dates, paired (lib/search/ticket-search.ts, no API; ms)`,
+          columns: ['window', 'clients', 'p50', 'p95', 'tickets found (mean)', 'p50 ÷ all dates'],
+          rows: windowRows,
+        },
         {
           title: 'Search text cache (lib/search/ticket-search.ts, no API; ms)',
           columns: ['search', 'clients', 'p50', 'p95', 'p99'],
