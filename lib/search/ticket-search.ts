@@ -91,8 +91,9 @@ export interface TextWindow {
 /**
  * Where the default free-text window starts, in epoch seconds: `months` calendar months before
  * `now`, at 00:00 UTC of that day, so all of a day's searches share one window (and one text-cache
- * entry). The window filters on the messages' `sent_at` (int64, indexed: a cheap numeric filter that
- * Typesense applies before scoring): a message sent then belongs to a ticket closed since then.
+ * entry). The window filters on the messages' `sent_at` (an indexed int64: no schema change): a
+ * message sent then belongs to a ticket closed since then. It bounds the matches and their grouping;
+ * Typesense 0.24 still intersects the words' whole posting lists first (docs/performance.md).
  */
 export function textWindowSince(now: Date, months: number): number {
   return Math.floor(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months, now.getUTCDate()) / 1000);
