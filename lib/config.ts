@@ -94,6 +94,12 @@ export const configSchema = z.object({
    */
   SEARCH_TEXT_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   /**
+   * Free text without a date range searches the messages sent in this many recent months (issue 17:
+   * bounds the matches of common words; measured in docs/performance.md); the answer says so
+   * (`textWindow`) and `textScope=all` or an explicit from/to searches every date. 0: no window.
+   */
+  SEARCH_TEXT_DEFAULT_MONTHS: z.coerce.number().int().min(0).max(600).default(6),
+  /**
    * Who may frame the UI (CSP frame-ancestors): the Blip portal by default. Space-separated CSP
    * sources, e.g. "'self' https://*.blip.ai".
    */

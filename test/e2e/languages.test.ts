@@ -209,6 +209,12 @@ let crossSiteParentOrigin: string;
  * logged in there too.
  */
 let outage: ApiChild;
+/**
+ * A third API process over the same archive with the free-text window on (SEARCH_TEXT_DEFAULT_MONTHS,
+ * off in the other tests: the fixtures closed in 2025): its word searches show the "last 6 months"
+ * notice and its "search all dates" link. Same session, as with `outage`.
+ */
+let windowed: ApiChild;
 let databaseLink: { port: number; cut(): void } | undefined;
 
 /** A TCP relay to 127.0.0.1:`target` that can be cut: its connections dropped, new ones refused. */
@@ -453,6 +459,7 @@ beforeAll(async () => {
     { healthy: false },
   );
   databaseLink.cut();
+  windowed = await startApiChild(env.archive, { SEARCH_TEXT_DEFAULT_MONTHS: '6' });
   corpus = archived.map(fold).join('\n');
   browser = await launchChromium();
   parent = http.createServer((req, res) => {
@@ -468,6 +475,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await outage?.close();
+  await windowed?.close();
   if (parent) await new Promise((resolve) => parent.close(resolve));
   await env?.close();
 }, 120_000);
@@ -663,6 +671,21 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
     await open(page, '/?q=foto');
     await page.waitForSelector('.results .ticket-row');
     await check('search: text hit');
+  });
+
+  test('search: words over the recent months only, then all dates from the notice', async () => {
+    await open(page, '/?q=pedido', windowed.baseUrl);
+    // The fixtures closed in 2025: nothing in the last 6 months, and the page says why and offers more.
+    await page.waitForSelector('[data-state=text-window] a#text-window-all');
+    await check('search: words searched in the last 6 months only');
+    await page.click('#text-window-all');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('textScope') === 'all');
+    await page.waitForSelector('.results .ticket-row');
+    // Shareable: the page's own URL asks for all dates, and no notice is left.
+    expect(new URL(page.url()).searchParams.get('textScope')).toBe('all');
+    expect(new URL(page.url()).searchParams.get('q')).toBe('pedido');
+    expect(await page.$('[data-state=text-window]')).toBeNull();
+    await check('search: words searched in all dates');
   });
 
   test('search: no results, and each kind of refused search', async () => {
