@@ -100,8 +100,16 @@ const WORDS = [
   'protocolo',
   'senha',
 ];
-const START = Date.parse('2024-01-01T00:00:00Z');
-const SPAN = 2 * 365 * 86_400_000;
+/**
+ * Tickets closed over the five years up to today, more of them recently, as an archive grows with
+ * its tenant: the close date's density rises linearly (date = end − span × (1 − √u)), so the last six
+ * months hold ~19 % of the tickets (uniformly, 10 %). The free-text window (issue 17) counts back from
+ * today: dates fixed in the past (2024–2025, before it) would leave it nothing to search.
+ */
+const SPAN = 5 * 365 * 86_400_000;
+const closedAtFrom = (u: number, end: number) => end - Math.floor(SPAN * (1 - Math.sqrt(u)));
+/** Months of the free-text window in this benchmark (the default of SEARCH_TEXT_DEFAULT_MONTHS). */
+const WINDOW_MONTHS = 6;
 
 /** Deterministic pseudo-random numbers (xorshift), so runs generate the same data. */
 function rng(seed: number) {
@@ -137,9 +145,12 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
       WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
       SEARCH_RATE_LIMIT_PER_MINUTE: '1000000',
       SEARCH_TEXT_CACHE_SECONDS: '0',
+      SEARCH_TEXT_DEFAULT_MONTHS: String(WINDOW_MONTHS),
     },
   });
   const rand = rng(42);
+  // Today at 00:00 UTC minus an hour: every ticket closed before the run (same data all day).
+  const end = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 3_600_000;
   const pick = <T>(a: readonly T[]) => a[Math.floor(rand() * a.length)] as T;
   try {
     // The tenants exist as an installation admits them: through the webhook (key checked once).
@@ -164,7 +175,7 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
           seq: 10_000 + i,
           name: `${pick(FIRST)} ${pick(LAST)}`,
           phone,
-          closedAt: START + Math.floor(rand() * SPAN),
+          closedAt: closedAtFrom(rand(), end),
         });
       }
       tickets.push(...chunk);
@@ -338,9 +349,15 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
         const t = sample();
         return { tenant: t.tenantId, url: `/v1/tickets?q=R${t.seq}` };
       },
-      'full text, 2 common words': () => ({
+      // The default: messages of the last WINDOW_MONTHS months (textWindow in the answer).
+      [`full text, 2 common words (last ${WINDOW_MONTHS} months)`]: () => ({
         tenant: sample().tenantId,
         url: `/v1/tickets?q=${encodeURIComponent(`${pick(WORDS)} ${pick(WORDS)}`)}`,
+      }),
+      // "Search all dates": the whole archive, as every free-text search did before the window.
+      'full text, 2 common words, all dates': () => ({
+        tenant: sample().tenantId,
+        url: `/v1/tickets?q=${encodeURIComponent(`${pick(WORDS)} ${pick(WORDS)}`)}&textScope=all`,
       }),
     };
     const rows: Cell[][] = [];
@@ -425,9 +442,59 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
         cacheRows.push([label, clients, round(s.p50, 1), round(s.p95, 1), round(s.p99, 1)]);
       }
     }
+    // The free-text window (issue 17), paired: the same words for the same tenant over the last
+    // WINDOW_MONTHS months and over all dates, one right after the other in alternating order, so a
+    // shared machine's load falls on both alike (lib/search/ticket-search.ts, no API, no cache).
+    const windowRows: Cell[][] = [];
+    const recentSearch = createTicketSearch(env.search, env.collections, { textWindowMonths: WINDOW_MONTHS });
+    const allSearch = createTicketSearch(env.search, env.collections, { textWindowMonths: 0 });
+    for (const clients of [1, 16]) {
+      const recent: number[] = [];
+      const all: number[] = [];
+      const found = { recent: 0, all: 0 };
+      let n = 0;
+      const total = queriesPerKind * (clients === 1 ? 1 : 2);
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          while (n++ < total) {
+            const q = `${pick(WORDS)} ${pick(WORDS)}`;
+            const tenant = sample().tenantId;
+            const pair = [
+              [recentSearch, recent, 'recent'],
+              [allSearch, all, 'all'],
+            ] as const;
+            for (const [search, into, key] of n % 2 === 0 ? pair : [...pair].reverse()) {
+              const s0 = process.hrtime.bigint();
+              const r = await search.search(tenant, { q, page: 1, perPage: 20 });
+              into.push(Number(process.hrtime.bigint() - s0) / 1e6);
+              found[key] += r.found;
+            }
+          }
+        }),
+      );
+      const sr = summarize(recent);
+      const sa = summarize(all);
+      windowRows.push(
+        [
+          `last ${WINDOW_MONTHS} months`,
+          clients,
+          round(sr.p50, 1),
+          round(sr.p95, 1),
+          round(found.recent / recent.length, 0),
+          ratio(sr.p50, sa.p50, 2),
+        ],
+        ['all dates', clients, round(sa.p50, 1), round(sa.p95, 1), round(found.all / all.length, 0), 1],
+      );
+      data[`window/${clients}`] = { recent: sr, all: sa, found };
+    }
     return {
       name: 'search',
       tables: [
+        {
+          title: `Free text, 2 common words: last ${WINDOW_MONTHS} months vs all dates, paired (lib/search/ticket-search.ts, no API; ms)`,
+          columns: ['window', 'clients', 'p50', 'p95', 'tickets found (mean)', 'p50 ÷ all dates'],
+          rows: windowRows,
+        },
         {
           title: 'Search text cache (lib/search/ticket-search.ts, no API; ms)',
           columns: ['search', 'clients', 'p50', 'p95', 'p99'],

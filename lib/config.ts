@@ -94,6 +94,15 @@ export const configSchema = z.object({
    */
   SEARCH_TEXT_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   /**
+   * Free text without a date range searches the messages sent in this many recent months (issue 17:
+   * bounds the matches of common words; measured in docs/performance.md); the answer says so
+   * (`textWindow`) and `textScope=all` or an explicit from/to searches every date. 0 (the default): no
+   * window. Off by default: at 400 000 messages the windowed search measured slower than all dates in
+   * Typesense 0.24 (the filter runs after the word lists; docs/performance.md), and an archive's
+   * first promise is that an old conversation is found without knowing to ask for it.
+   */
+  SEARCH_TEXT_DEFAULT_MONTHS: z.coerce.number().int().min(0).max(600).default(0),
+  /**
    * Who may frame the UI (CSP frame-ancestors): the Blip portal by default. Space-separated CSP
    * sources, e.g. "'self' https://*.blip.ai".
    */
@@ -101,6 +110,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9'*:/. _-]+$/, 'CSP sources only (letters, digits, quotes, *, :, /, ., -)')
     .default("'self' https://*.blip.ai"),
+  /**
+   * The login inside the Blip portal (web/src/lib/portal-handoff.ts): how long the whole hand-off
+   * may take before the page says it timed out, and how long each question to the portal waits
+   * for its answer. The defaults suit a slow portal; the browser tests shorten them so their walk
+   * through the timeout screens does not wait half a minute each.
+   */
+  UI_PORTAL_HANDOFF_MS: z.coerce.number().int().min(500).max(300_000).default(30_000),
+  UI_PORTAL_REQUEST_MS: z.coerce.number().int().min(200).max(60_000).default(5_000),
   /** Read API sessions (cookie from POST /v1/session). */
   SESSION_TTL_SECONDS: z.coerce
     .number()

@@ -11,6 +11,7 @@ import { ensureRetentionSchedule } from '../lib/temporal/retention-schedule';
 import { createWorkerDeps } from './deps';
 import { createMediaTextWorker } from './media-text-worker';
 import { serveMetrics } from './metrics-server';
+import { bundleWorkflowsInThread } from './workflow-bundle';
 
 /**
  * Worker process entry: wires clients into the activities and runs the task queue until
@@ -34,11 +35,12 @@ async function main() {
       : null;
   const deps = { ...(await createWorkerDeps(config, logger)), metrics };
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const workflowBundle = await bundleWorkflowsInThread(require.resolve('../workflows'));
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowsPath: require.resolve('../workflows'),
+    workflowBundle,
     activities: createAllActivities(deps),
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_ACTIVITIES,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
@@ -53,7 +55,7 @@ async function main() {
           archiveQueue: config.TEMPORAL_TASK_QUEUE,
           concurrency: config.MEDIA_TEXT_CONCURRENCY,
           deps,
-          workflowsPath: require.resolve('../workflows'),
+          workflows: { workflowBundle },
         })
       : null;
   logger.info(

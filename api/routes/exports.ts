@@ -11,10 +11,11 @@ import type { SealKeyProvider } from '../../lib/integrity/key-provider';
 import { verifyTicket } from '../../lib/integrity/verify';
 import { langFromAcceptLanguage, PDF_LANGS, type PdfLang, parseLang } from '../../lib/pdf/i18n';
 import {
-  checkCustomRegex,
+  checkRedaction,
   MAX_CUSTOM_REGEX,
   MAX_CUSTOM_REGEX_LENGTH,
   PATTERN_KINDS,
+  type RedactionProblem,
 } from '../../lib/redaction/patterns';
 import { parseDateBound, SearchQueryError } from '../../lib/search/query';
 import type { ObjectStore } from '../../lib/storage/object-store';
@@ -90,6 +91,35 @@ function requestLang(
   const lang = parseLang(body.lang);
   if (!lang) throw badRequest(`lang must be one of ${PDF_LANGS.join(', ')}`, 'lang_invalid');
   return lang;
+}
+
+/** A refused choice of patterns (checkRedaction) as the API's 400: its reason code, the pattern named. */
+function redactionRefusal(problem: RedactionProblem): Error {
+  switch (problem.kind) {
+    case 'unknown-pattern':
+      return badRequest(
+        `redact.patterns: unknown pattern "${problem.pattern}" (one of ${PATTERN_KINDS.join(', ')})`,
+        'redact_pattern_unknown',
+        { pattern: problem.pattern },
+      );
+    case 'too-many-regex':
+      return badRequest(
+        `redact.regex: at most ${MAX_CUSTOM_REGEX} custom patterns, got ${problem.count}`,
+        'redact_regex_invalid',
+        { pattern: problem.pattern, problem: 'too many' },
+      );
+    case 'bad-regex': {
+      const source = problem.pattern;
+      return badRequest(
+        `redact.regex: ${JSON.stringify(source)} ${problem.problem}`,
+        'redact_regex_invalid',
+        {
+          pattern: source.length > 60 ? `${source.slice(0, 57)}…` : source,
+          problem: problem.problem,
+        },
+      );
+    }
+  }
 }
 
 /**
@@ -182,27 +212,8 @@ export const exportRoutes: FastifyPluginAsync<ExportRouteOptions> = async (app, 
     const ids = [...new Set(redact.messages ?? [])];
     const patterns = [...new Set(redact.patterns ?? [])];
     const regex = [...new Set(redact.regex ?? [])];
-    const unknownKind = patterns.find((p) => !(PATTERN_KINDS as readonly string[]).includes(p));
-    if (unknownKind !== undefined)
-      throw badRequest(
-        `redact.patterns: unknown pattern "${unknownKind}" (one of ${PATTERN_KINDS.join(', ')})`,
-        'redact_pattern_unknown',
-        { pattern: unknownKind },
-      );
-    if (regex.length > MAX_CUSTOM_REGEX)
-      throw badRequest(
-        `redact.regex: at most ${MAX_CUSTOM_REGEX} custom patterns, got ${regex.length}`,
-        'redact_regex_invalid',
-        { pattern: regex[MAX_CUSTOM_REGEX] as string, problem: 'too many' },
-      );
-    for (const source of regex) {
-      const problem = checkCustomRegex(source);
-      if (problem)
-        throw badRequest(`redact.regex: ${JSON.stringify(source)} ${problem}`, 'redact_regex_invalid', {
-          pattern: source.length > 60 ? `${source.slice(0, 57)}…` : source,
-          problem,
-        });
-    }
+    const problem = checkRedaction(patterns, regex);
+    if (problem) throw redactionRefusal(problem);
     if (ids.length === 0 && patterns.length === 0 && regex.length === 0)
       throw badRequest('redact: name messages, patterns or regex to redact', 'redact_empty');
     const { rows } = await opts.db.query<{ message_id: string }>(

@@ -5,7 +5,7 @@ import type { Db } from '../../lib/db/pool';
 import { readMedia, readMessages, readTicket } from '../../lib/db/read';
 import { readRelatedTickets } from '../../lib/db/related-tickets';
 import { getTenant } from '../../lib/db/tenants';
-import { SearchQueryError, type TicketQuery } from '../../lib/search/query';
+import { SearchQueryError, TEXT_SCOPES, type TicketQuery } from '../../lib/search/query';
 import { SORT_ORDERS } from '../../lib/search/search-extras';
 import type { TicketSearchResult } from '../../lib/search/ticket-search';
 import { isInlineSafe } from '../../lib/storage/inline-safe';
@@ -119,6 +119,13 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
               description:
                 'only tickets with media of each of these kinds, comma-separated: image,document,audio,video',
             },
+            textScope: {
+              type: 'string',
+              enum: [...TEXT_SCOPES],
+              default: 'recent',
+              description:
+                'free text (q) without from/to: recent searches the messages of the last SEARCH_TEXT_DEFAULT_MONTHS months (textWindow in the answer says which), all searches every date; from/to replace the window. Names, phones and ticket ids are never windowed',
+            },
             page: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
             perPage: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE, default: 20 },
           },
@@ -126,7 +133,7 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
         response: {
           200: {
             type: 'object',
-            required: ['found', 'page', 'perPage', 'hits', 'textMatchesCapped', 'facets'],
+            required: ['found', 'page', 'perPage', 'hits', 'textMatchesCapped', 'facets', 'textWindow'],
             properties: {
               found: { type: 'integer' },
               page: { type: 'integer' },
@@ -138,6 +145,16 @@ export const ticketRoutes: FastifyPluginAsync<TicketRouteOptions> = async (app, 
               },
               hits: { type: 'array', items: ticketHitSchema },
               facets: facetsSchema,
+              textWindow: {
+                type: ['object', 'null'],
+                required: ['since', 'months'],
+                properties: {
+                  since: { type: 'string', format: 'date-time' },
+                  months: { type: 'integer' },
+                },
+                description:
+                  'The free text searched only messages sent since `since` (the last `months` months): older matches are not in this answer; textScope=all searches every date. null: every date was searched, or there was no free text.',
+              },
               timeZone: { type: 'string', description: 'the zone bare dates were read in' },
             },
           },

@@ -65,6 +65,7 @@ export function createAppOptions(
     readRateLimitPerMinute: config.READ_RATE_LIMIT_PER_MINUTE,
     exportRateLimitPerMinute: config.EXPORT_RATE_LIMIT_PER_MINUTE,
     searchTextCacheMs: config.SEARCH_TEXT_CACHE_SECONDS * 1000,
+    searchTextWindowMonths: config.SEARCH_TEXT_DEFAULT_MONTHS,
     exportLimits: {
       maxRunningPerTenant: config.EXPORT_MAX_CONCURRENT_PER_TENANT,
       maxMessages: config.EXPORT_MAX_MESSAGES,

@@ -46,6 +46,8 @@ export interface ReadApiDeps {
   exportRateLimitPerMinute?: number;
   /** SEARCH_TEXT_CACHE_SECONDS in ms (lib/search/ticket-search.ts); 0 or unset: no cache. */
   searchTextCacheMs?: number;
+  /** SEARCH_TEXT_DEFAULT_MONTHS (lib/search/ticket-search.ts textWindowMonths); 0 or unset: no window. */
+  searchTextWindowMonths?: number;
   /** Export limits (lib/config.ts EXPORT_MAX_CONCURRENT_PER_TENANT, EXPORT_MAX_MESSAGES). */
   exportLimits?: { maxRunningPerTenant: number; maxMessages: number };
   /** Per-tenant requests in progress (lib/config.ts VERIFY_/TICKET_READ_MAX_CONCURRENT_PER_TENANT). */
@@ -97,7 +99,7 @@ export function createReadApiOptions(deps: ReadApiDeps): Required<Pick<ServerDep
   const ticketSearch = createTicketSearch(
     deps.search,
     deps.collections,
-    { textCacheMs: deps.searchTextCacheMs ?? 0 },
+    { textCacheMs: deps.searchTextCacheMs ?? 0, textWindowMonths: deps.searchTextWindowMonths ?? 0 },
     searchObserver(deps),
   );
   const readRateLimit = { max: deps.readRateLimitPerMinute ?? 1200, timeWindowMs: 60_000 };

@@ -99,17 +99,32 @@ export class ProcSampler {
   private t0 = 0;
   private ownMicros = 0;
 
-  constructor(private readonly groups: Record<string, () => number[]>) {}
+  /**
+   * `shallow` names groups measured without their descendants: the benchmark's own process (API and
+   * simulator) is the parent of the worker it spawns, whose CPU and memory must not count twice.
+   */
+  constructor(
+    private readonly groups: Record<string, () => number[]>,
+    private readonly shallow: ReadonlySet<string> = new Set(),
+  ) {}
+
+  private pidsOf(name: string): number[] {
+    const roots = this.groups[name]?.() ?? [];
+    return this.shallow.has(name) ? roots : roots.flatMap((p) => processTree(p));
+  }
+
+  private cpuOf(name: string): number {
+    return this.pidsOf(name).reduce((s, p) => s + cpuSeconds(p), 0);
+  }
 
   private rssOf(name: string): number {
-    const roots = this.groups[name]?.() ?? [];
-    return roots.flatMap((p) => processTree(p)).reduce((s, p) => s + pssBytes(p), 0);
+    return this.pidsOf(name).reduce((s, p) => s + pssBytes(p), 0);
   }
 
   start(intervalMs = 1_000): void {
     this.t0 = Date.now();
     for (const name of Object.keys(this.groups)) {
-      this.cpu0.set(name, treeCpu(this.groups[name]?.() ?? []));
+      this.cpu0.set(name, this.cpuOf(name));
       const rss = this.rssOf(name);
       this.base.set(name, rss);
       this.peak.set(name, rss);
@@ -143,7 +158,7 @@ export class ProcSampler {
     for (const name of Object.keys(this.groups)) {
       const roots = this.groups[name]?.() ?? [];
       const own = roots.includes(process.pid) ? this.samplerCpuSeconds : 0;
-      const cpu = treeCpu(roots) - (this.cpu0.get(name) ?? 0) - own;
+      const cpu = this.cpuOf(name) - (this.cpu0.get(name) ?? 0) - own;
       out[name] = {
         cpuSeconds: cpu,
         cpuPercent: seconds > 0 ? (100 * cpu) / seconds : 0,

@@ -5,7 +5,7 @@ import { writeAudit } from '../../lib/db/audit';
 import { downloadNameOf, getExport } from '../../lib/db/exports';
 import { readTicket } from '../../lib/db/read';
 import { DEFAULT_PDF_LANG, PDF_LANGS, parseLang } from '../../lib/pdf/i18n';
-import { buildMatcher, PATTERN_KINDS, RedactionPatternError } from '../../lib/redaction/patterns';
+import { checkRedaction, PATTERN_KINDS, redactionProblemText } from '../../lib/redaction/patterns';
 import { startExport } from '../../lib/temporal/export-starter';
 import type { CliDeps, CliIo } from '../context';
 import {
@@ -78,13 +78,8 @@ export async function exportCommand(
     ),
   ];
   const regex = [...new Set(opts.redactRegex ?? [])];
-  try {
-    buildMatcher(patterns, regex);
-  } catch (err) {
-    if (err instanceof RedactionPatternError)
-      throw new UsageError(`--redact-pattern/--redact-regex: ${err.message}`);
-    throw err;
-  }
+  const problem = checkRedaction(patterns, regex);
+  if (problem) throw new UsageError(`--redact-pattern/--redact-regex: ${redactionProblemText(problem)}`);
   const redact =
     hide.length > 0 || patterns.length > 0 || regex.length > 0
       ? {

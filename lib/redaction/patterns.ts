@@ -210,31 +210,72 @@ export interface Matcher {
   finders: Finder[];
 }
 
-/** The matcher for an export's choice; throws naming the first bad custom pattern. */
+/**
+ * What is wrong with an export's choice of patterns, the first problem found: the one check the
+ * API (a 400 with its reason code) and the CLI (a usage error) both make before an export starts,
+ * and buildMatcher again in the worker.
+ */
+export type RedactionProblem =
+  /** A built-in kind that does not exist. */
+  | { kind: 'unknown-pattern'; pattern: string }
+  /** More than MAX_CUSTOM_REGEX custom patterns; `pattern` is the first one past the limit. */
+  | { kind: 'too-many-regex'; pattern: string; count: number }
+  /** A custom pattern refused by checkCustomRegex; `index` counts from 0. */
+  | { kind: 'bad-regex'; pattern: string; index: number; problem: string };
+
+export function checkRedaction(
+  patterns: readonly string[] = [],
+  regex: readonly string[] = [],
+): RedactionProblem | null {
+  const unknown = patterns.find((p) => !(PATTERN_KINDS as readonly string[]).includes(p));
+  if (unknown !== undefined) return { kind: 'unknown-pattern', pattern: unknown };
+  if (regex.length > MAX_CUSTOM_REGEX)
+    return { kind: 'too-many-regex', pattern: regex[MAX_CUSTOM_REGEX] as string, count: regex.length };
+  for (const [index, source] of regex.entries()) {
+    const problem = checkCustomRegex(source);
+    if (problem) return { kind: 'bad-regex', pattern: source, index, problem };
+  }
+  return null;
+}
+
+/** The problem in words, naming the pattern (the CLI's message and RedactionPatternError's). */
+export function redactionProblemText(problem: RedactionProblem): string {
+  switch (problem.kind) {
+    case 'unknown-pattern':
+      return `unknown pattern "${problem.pattern}" (one of ${PATTERN_KINDS.join(', ')})`;
+    case 'too-many-regex':
+      return `at most ${MAX_CUSTOM_REGEX} custom patterns`;
+    case 'bad-regex':
+      return `custom pattern #${problem.index + 1} (${JSON.stringify(problem.pattern)}) ${problem.problem}`;
+  }
+}
+
+/** The matcher for an export's choice; throws naming the first bad pattern (checkRedaction). */
 export function buildMatcher(patterns: readonly string[] = [], regex: readonly string[] = []): Matcher {
+  const problem = checkRedaction(patterns, regex);
+  if (problem) throw new RedactionPatternError(redactionProblemText(problem), problem);
   const finders: Finder[] = [];
   const kinds: RedactionKind[] = [];
-  for (const p of patterns) {
-    if (!(PATTERN_KINDS as readonly string[]).includes(p))
-      throw new RedactionPatternError(`unknown pattern "${p}" (one of ${PATTERN_KINDS.join(', ')})`);
-    if (kinds.includes(p as PatternKind)) continue;
-    kinds.push(p as PatternKind);
-    finders.push(...BUILT_IN[p as PatternKind]);
+  for (const p of patterns as readonly PatternKind[]) {
+    if (kinds.includes(p)) continue;
+    kinds.push(p);
+    finders.push(...BUILT_IN[p]);
   }
-  if (regex.length > MAX_CUSTOM_REGEX)
-    throw new RedactionPatternError(`at most ${MAX_CUSTOM_REGEX} custom patterns`);
-  regex.forEach((source, i) => {
-    const problem = checkCustomRegex(source);
-    if (problem)
-      throw new RedactionPatternError(`custom pattern #${i + 1} (${JSON.stringify(source)}) ${problem}`);
+  for (const source of regex) {
     if (!kinds.includes('pattern')) kinds.push('pattern');
     finders.push({ kind: 'pattern', re: new RegExp(source, 'giu'), bounded: true });
-  });
+  }
   return { kinds, finders };
 }
 
 export class RedactionPatternError extends Error {
   override name = 'RedactionPatternError';
+  constructor(
+    message: string,
+    readonly problem: RedactionProblem,
+  ) {
+    super(message);
+  }
 }
 
 export interface Found {

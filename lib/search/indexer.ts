@@ -110,6 +110,7 @@ async function indexLocked(
   const phone =
     t.contact_phone ?? phoneFromIdentity(t.tunnel_originator) ?? phoneFromIdentity(t.customer_identity);
   const tenant_key = tenantKey(tenantId);
+  const closedAt = epochSeconds(t.close_date ?? t.storage_date) ?? 0;
   // Writes go to the collections behind the aliases (see writeTarget).
   const target = {
     tickets: await writeTarget(client, names.tickets),
@@ -138,7 +139,7 @@ async function indexLocked(
       tags: t.tags ?? [],
       status: t.status ?? undefined,
       opened_at: epochSeconds(t.open_date ?? t.storage_date),
-      closed_at: epochSeconds(t.close_date ?? t.storage_date) ?? 0,
+      closed_at: closedAt,
       message_count: t.message_count ?? 0,
       media_count: t.media_count ?? 0,
       media_kinds: await mediaKindsOfTicket(db, tenantId, ticketId),
@@ -166,7 +167,9 @@ async function indexLocked(
         position: m.position,
         direction: m.direction,
         text: m.text,
-        sent_at: epochSeconds(m.sentAt),
+        // A message Blip gave no date takes its ticket's close: the recent-months window of free text
+        // (ticket-search.ts textWindowSince) filters on sent_at, and must not drop it as "no date".
+        sent_at: epochSeconds(m.sentAt) ?? closedAt,
         ...mediaText.get(m.messageId),
       })),
     );

@@ -39,6 +39,11 @@ export interface TicketQuery {
   timeZone?: string;
   /** Only tickets holding media of every one of these kinds. */
   has?: MediaKindFilter[];
+  /**
+   * Free text over the recent months only (`recent`, the default: ticket-search.ts textWindowMonths)
+   * or over every date (`all`, the user's "search all dates"). An explicit from/to replaces the window.
+   */
+  textScope?: TextScope;
   page: number;
   perPage: number;
 }
@@ -54,6 +59,9 @@ export type SearchErrorReason =
   | 'facet_invalid'
   | 'has_invalid'
   | 'search_reindex_needed';
+
+export const TEXT_SCOPES = ['recent', 'all'] as const;
+export type TextScope = (typeof TEXT_SCOPES)[number];
 
 export const MEDIA_KIND_FILTERS = ['image', 'document', 'audio', 'video'] as const;
 export type MediaKindFilter = (typeof MEDIA_KIND_FILTERS)[number];

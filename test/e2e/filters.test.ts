@@ -1,10 +1,8 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
 import path from 'node:path';
-import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import { botAuthorization } from '../../tools/harness/blip-fixtures';
-import { chromeArgs } from '../support/chromium';
-import { startUiEnv, type UiEnv } from '../support/e2e-env';
+import { browserTestWorld, openHydrated as open, type UiEnv } from '../support/e2e-env';
 
 /**
  * Issue 15 in Chromium, on fixture tickets archived through the real pipeline: the tag and status
@@ -26,51 +24,16 @@ const WAIT = 15_000;
 /** Blip's status codes: none may reach the screen as it is. */
 const STATUS_CODE = /\b(None|Waiting|Assigned|Closed[A-Za-z]*|Transferred)\b/;
 
+const world = browserTestWorld({ artifacts: ARTIFACTS });
 let env: UiEnv;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+beforeAll(() => {
+  env = world.env;
+});
 
-beforeAll(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  env = await startUiEnv();
-  browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: chromeArgs(),
-    headless: true,
-    protocolTimeout: 60_000,
-  });
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await env?.close();
-}, 120_000);
-
-async function newPage(language: string): Promise<Page> {
-  const context = await browser.createBrowserContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT);
-  page.setDefaultNavigationTimeout(30_000);
-  await page.setExtraHTTPHeaders({ 'accept-language': language });
-  await page.setViewport({ width: 1280, height: 900 });
-  return page;
-}
-
-async function open(page: Page, url: string) {
-  const res = await page.goto(url);
-  await page.waitForSelector('html[data-hydrated]');
-  return res;
-}
-
-async function login(page: Page, authorization: string): Promise<void> {
-  await open(page, `${env.baseUrl}/login`);
-  await page.type('#bot-key', authorization);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#search-title'), {
-    timeout: WAIT,
-  });
-}
+/** A page in its own cookie jar (one session per context), speaking `language`. */
+const newPage = (language: string): Promise<Page> =>
+  world.newPage({ language, wait: WAIT, width: 1280, height: 900 });
+const login = (page: Page, authorization: string): Promise<void> => world.logIn(page, authorization);
 
 async function screenshot(page: Page, name: string): Promise<void> {
   await page.addStyleTag({ content: '.conversation > li { content-visibility: visible !important; }' });

@@ -4,14 +4,22 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import puppeteer, { type Browser, type Frame, type HTTPRequest, type Page } from 'puppeteer-core';
+import type { Browser, Frame, HTTPRequest, Page } from 'puppeteer-core';
 import { saveMediaText } from '../../lib/db/media-text';
 import { botAuthorization, FIXTURES_DIR, fixtureIndex } from '../../tools/harness/blip-fixtures';
 import en from '../../web/src/lib/locales/en.json';
 import es from '../../web/src/lib/locales/es.json';
 import pt from '../../web/src/lib/locales/pt-BR.json';
-import { chromeArgs } from '../support/chromium';
-import { type ApiChild, freePort, startApiChild, startUiEnv, type UiEnv } from '../support/e2e-env';
+import {
+  type ApiChild,
+  freePort,
+  launchChromium,
+  logIn,
+  newBrowserPage,
+  startApiChild,
+  startUiEnv,
+  type UiEnv,
+} from '../support/e2e-env';
 
 /**
  * Every word translated (issue 15): in pt-BR, es and en, this walks every screen and state of the
@@ -42,6 +50,9 @@ const LATAM_TICKETS = fixtureIndex()
   .tickets.filter((t) => t.bot.startsWith(`${LATAM}@`))
   .map((t) => t.id);
 const WAIT = 20_000;
+/** The portal hand-off's deadline and each portal question's, as this test's API serves the UI. */
+const HANDOFF_MS = 8_000;
+const PORTAL_REQUEST_MS = 3_000;
 
 type Locale = 'pt-BR' | 'es' | 'en';
 const LANGUAGES: { locale: Locale; header: string }[] = [
@@ -198,6 +209,12 @@ let crossSiteParentOrigin: string;
  * logged in there too.
  */
 let outage: ApiChild;
+/**
+ * A third API process over the same archive with the free-text window on (SEARCH_TEXT_DEFAULT_MONTHS,
+ * off in the other tests: the fixtures closed in 2025): its word searches show the "last 6 months"
+ * notice and its "search all dates" link. Same session, as with `outage`.
+ */
+let windowed: ApiChild;
 let databaseLink: { port: number; cut(): void } | undefined;
 
 /** A TCP relay to 127.0.0.1:`target` that can be cut: its connections dropped, new ones refused. */
@@ -419,7 +436,13 @@ window.addEventListener('message', (event) => {
 beforeAll(async () => {
   // The fake portal also runs as http://localhost:<port>, another site than the UI's 127.0.0.1.
   env = await startUiEnv({
-    env: { UI_FRAME_ANCESTORS: "'self' https://*.blip.ai http://127.0.0.1:* http://localhost:*" },
+    env: {
+      UI_FRAME_ANCESTORS: "'self' https://*.blip.ai http://127.0.0.1:* http://localhost:*",
+      // The hand-off's deadlines, short: the walk reaches each timeout screen in seconds, not the
+      // 30 s and 5 s the defaults wait (test/e2e/portal.test.ts logs in with the defaults).
+      UI_PORTAL_HANDOFF_MS: String(HANDOFF_MS),
+      UI_PORTAL_REQUEST_MS: String(PORTAL_REQUEST_MS),
+    },
   });
   await addEveryKindTicket();
   // The outage API starts on a working database (it migrates at start), which then goes away.
@@ -436,13 +459,9 @@ beforeAll(async () => {
     { healthy: false },
   );
   databaseLink.cut();
+  windowed = await startApiChild(env.archive, { SEARCH_TEXT_DEFAULT_MONTHS: '6' });
   corpus = archived.map(fold).join('\n');
-  browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: chromeArgs(),
-    headless: true,
-    protocolTimeout: 60_000,
-  });
+  browser = await launchChromium();
   parent = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -456,18 +475,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await outage?.close();
+  await windowed?.close();
   if (parent) await new Promise((resolve) => parent.close(resolve));
   await env?.close();
 }, 120_000);
 
-async function newPage(header: string): Promise<Page> {
-  const context = await browser.createBrowserContext();
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT);
-  await page.setExtraHTTPHeaders({ 'accept-language': header });
-  await page.setViewport({ width: 1024, height: 700 });
-  return page;
-}
+const newPage = (header: string): Promise<Page> =>
+  newBrowserPage(browser, { language: header, wait: WAIT, width: 1024, height: 700 });
 
 async function open(page: Page, url: string, base = env.baseUrl): Promise<void> {
   await page.goto(`${base}${url}`);
@@ -518,10 +532,7 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
   beforeAll(async () => {
     // Logged in once; each test below opens the screens it reads (any one runs alone with -t).
     page = await newPage(header);
-    await open(page, '/login');
-    await page.type('#bot-key', botAuthorization(LATAM));
-    await page.click('button[type=submit]');
-    await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#search-title'));
+    await logIn(page, env.baseUrl, botAuthorization(LATAM));
   });
   afterAll(async () => {
     await page?.browserContext().close();
@@ -557,7 +568,7 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
       let frame = await frameOf('silent');
       await frame.waitForSelector('#login-title + p[role=status]');
       await check('portal: connecting', frame);
-      // …until each request to the portal gives up (5 s) and it says the portal gave no key.
+      // …until each request to the portal gives up (PORTAL_REQUEST_MS) and it says the portal gave no key.
       await frame.waitForSelector('#portal-failure[data-reason=portal]', { timeout: 60_000 });
       await check('portal: no answer', frame);
       frame = await frameOf('error');
@@ -592,7 +603,7 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
       let frame = await frameIn(crossSiteParentOrigin);
       await frame.waitForSelector('#portal-failure[data-reason=not-kept]', { timeout: 60_000 });
       await check('portal: session not kept', frame);
-      // The API never answers the login: the hand-off gives up at its deadline (30 s).
+      // The API never answers the login: the hand-off gives up at its deadline (HANDOFF_MS).
       await portal.setRequestInterception(true);
       portal.on('request', hold);
       frame = await frameIn(parentOrigin);
@@ -660,6 +671,21 @@ describe.each(LANGUAGES)('every screen in $locale', ({ locale, header }) => {
     await open(page, '/?q=foto');
     await page.waitForSelector('.results .ticket-row');
     await check('search: text hit');
+  });
+
+  test('search: words over the recent months only, then all dates from the notice', async () => {
+    await open(page, '/?q=pedido', windowed.baseUrl);
+    // The fixtures closed in 2025: nothing in the last 6 months, and the page says why and offers more.
+    await page.waitForSelector('[data-state=text-window] a#text-window-all');
+    await check('search: words searched in the last 6 months only');
+    await page.click('#text-window-all');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('textScope') === 'all');
+    await page.waitForSelector('.results .ticket-row');
+    // Shareable: the page's own URL asks for all dates, and no notice is left.
+    expect(new URL(page.url()).searchParams.get('textScope')).toBe('all');
+    expect(new URL(page.url()).searchParams.get('q')).toBe('pedido');
+    expect(await page.$('[data-state=text-window]')).toBeNull();
+    await check('search: words searched in all dates');
   });
 
   test('search: no results, and each kind of refused search', async () => {

@@ -6,10 +6,9 @@ import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import puppeteer, { type Browser, type Frame, type Page } from 'puppeteer-core';
+import type { Browser, Frame, Page } from 'puppeteer-core';
 import { fixtureIndex } from '../../tools/harness/blip-fixtures';
-import { chromeArgs } from '../support/chromium';
-import { startUiEnv, type UiEnv } from '../support/e2e-env';
+import { launchChromium, startUiEnv, type UiEnv } from '../support/e2e-env';
 
 /**
  * The extension as agents meet it: inside the Blip portal, a cross-site https page framing the app.
@@ -164,18 +163,12 @@ beforeAll(async () => {
   const port = Number(new URL(env.baseUrl).port);
   const bot = fixtureIndex().bots.find((b) => b.identifier === LATAM);
   proxy = await startProxy(tls, port, portalPage(bot?.accessKey as string));
-  browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      ...chromeArgs(),
-      `--host-resolver-rules=MAP ${PORTAL} 127.0.0.1, MAP ${VAULT} 127.0.0.1`,
-      '--ignore-certificate-errors',
-      // Third-party cookies blocked, as Safari and Firefox do and Chromium's phase-out would.
-      '--test-third-party-cookie-phaseout',
-    ],
-    headless: true,
-    protocolTimeout: 60_000,
-  });
+  browser = await launchChromium([
+    `--host-resolver-rules=MAP ${PORTAL} 127.0.0.1, MAP ${VAULT} 127.0.0.1`,
+    '--ignore-certificate-errors',
+    // Third-party cookies blocked, as Safari and Firefox do and Chromium's phase-out would.
+    '--test-third-party-cookie-phaseout',
+  ]);
 }, 300_000);
 
 afterAll(async () => {

@@ -1,13 +1,11 @@
 /// <reference lib="dom" />
 import { createHash, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import puppeteer, { type Browser, type BrowserContext, type Frame, type Page } from 'puppeteer-core';
+import type { Frame, Page } from 'puppeteer-core';
 import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
-import { chromeArgs } from '../support/chromium';
-import { startUiEnv, type UiEnv } from '../support/e2e-env';
+import { browserTestWorld, openHydrated as open, type UiEnv } from '../support/e2e-env';
 
 /**
  * The extension UI in Chromium, built (web/build) and served by the real API process, over data
@@ -31,53 +29,16 @@ const LATAM_TICKETS = fixtureIndex()
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const WAIT = 15_000;
 
+const world = browserTestWorld({ artifacts: ARTIFACTS });
 let env: UiEnv;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  env = await startUiEnv();
-  browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: chromeArgs(),
-    headless: true,
-    protocolTimeout: 60_000,
-  });
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await env?.close();
-}, 120_000);
+beforeAll(() => {
+  env = world.env;
+});
 
 /** A page in its own cookie jar (one session per context), speaking `language`. */
-async function newPage(language = 'en-US,en;q=0.8'): Promise<Page> {
-  const context = await browser.createBrowserContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT);
-  page.setDefaultNavigationTimeout(30_000);
-  await page.setExtraHTTPHeaders({ 'accept-language': language });
-  await page.setViewport({ width: 1280, height: 900 });
-  return page;
-}
-
-/** Navigates and waits until SvelteKit has hydrated the page (interactive). */
-async function open(page: Page, url: string) {
-  const res = await page.goto(url);
-  await page.waitForSelector('html[data-hydrated]');
-  return res;
-}
-
-async function login(page: Page, authorization: string): Promise<void> {
-  await open(page, `${env.baseUrl}/login`);
-  await page.type('#bot-key', authorization);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#search-title'), {
-    timeout: WAIT,
-  });
-}
+const newPage = (language = 'en-US,en;q=0.8'): Promise<Page> =>
+  world.newPage({ language, wait: WAIT, width: 1280, height: 900 });
+const login = (page: Page, authorization: string): Promise<void> => world.logIn(page, authorization);
 
 /** Full-page screenshot; off-screen bubbles (content-visibility: auto) are painted for it. */
 async function screenshot(page: Page, name: string): Promise<void> {

@@ -1,9 +1,12 @@
+/// <reference lib="dom" />
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
+import { chromeArgs } from './chromium';
 
 /**
  * The browser tests' world: every fixture ticket archived through the real pipeline (simulator,
@@ -182,4 +185,105 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** Headless Chromium with this machine's flags (chromium.ts) and `args` after them. */
+export function launchChromium(args: string[] = []): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...chromeArgs(), ...args],
+    headless: true,
+    protocolTimeout: 60_000,
+  });
+}
+
+/** A browser test's world: the UI env (startUiEnv) and one Chromium for the whole file. */
+export interface BrowserEnv {
+  env: UiEnv;
+  browser: Browser;
+  /** newBrowserPage in this browser. */
+  newPage(options: PageOptions): Promise<Page>;
+  /** logIn on this env's UI. */
+  logIn(page: Page, authorization: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BrowserEnvOptions {
+  /** Extra variables for the API child (startUiEnv). */
+  env?: Record<string, string | undefined>;
+  /** Extra Chromium flags (launchChromium). */
+  chromeArgs?: string[];
+}
+
+export async function startBrowserEnv(options: BrowserEnvOptions = {}): Promise<BrowserEnv> {
+  const env = await startUiEnv(options.env ? { env: options.env } : {});
+  let browser: Browser;
+  try {
+    browser = await launchChromium(options.chromeArgs);
+  } catch (err) {
+    await env.close();
+    throw err;
+  }
+  return {
+    env,
+    browser,
+    newPage: (page) => newBrowserPage(browser, page),
+    logIn: (page, authorization) => logIn(page, env.baseUrl, authorization),
+    async close() {
+      await browser.close();
+      await env.close();
+    },
+  };
+}
+
+/**
+ * A test file's BrowserEnv, started in a beforeAll and closed in an afterAll that this registers
+ * (so before the file's own hooks): its fields are there from the file's first beforeAll on.
+ * `artifacts`: a folder for screenshots, made first.
+ */
+export function browserTestWorld(options: BrowserEnvOptions & { artifacts?: string } = {}): BrowserEnv {
+  const world = {} as BrowserEnv;
+  beforeAll(async () => {
+    if (options.artifacts) fs.mkdirSync(options.artifacts, { recursive: true });
+    Object.assign(world, await startBrowserEnv(options));
+  }, 300_000);
+  afterAll(async () => {
+    await world.close?.();
+  }, 120_000);
+  return world;
+}
+
+export interface PageOptions {
+  /** Accept-Language. */
+  language: string;
+  /** Default wait for selectors and functions (navigation: at least 30 s). */
+  wait: number;
+  width: number;
+  height: number;
+}
+
+/** A page in a browser context of its own (its own cookie jar, so its own session), speaking `language`. */
+export async function newBrowserPage(browser: Browser, options: PageOptions): Promise<Page> {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(options.wait);
+  page.setDefaultNavigationTimeout(Math.max(30_000, options.wait));
+  await page.setExtraHTTPHeaders({ 'accept-language': options.language });
+  await page.setViewport({ width: options.width, height: options.height });
+  return page;
+}
+
+/** Navigates and waits until SvelteKit has hydrated the page (interactive). */
+export async function openHydrated(page: Page, url: string) {
+  const res = await page.goto(url);
+  await page.waitForSelector('html[data-hydrated]');
+  return res;
+}
+
+/** Logs in with a bot key on the login form, as a person would, and waits for the search screen. */
+export async function logIn(page: Page, baseUrl: string, authorization: string): Promise<void> {
+  await openHydrated(page, `${baseUrl}/login`);
+  await page.type('#bot-key', authorization);
+  await page.click('button[type=submit]');
+  await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#search-title'));
 }

@@ -12,5 +12,6 @@ export default async function globalTeardown(): Promise<void> {
   const file = path.join(runDir, `test-started-${process.pid}.json`);
   const started: string[] = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
   fs.rmSync(file, { force: true });
+  fs.rmSync(path.join(runDir, `test-workflows-${process.pid}.js`), { force: true });
   if (started.length > 0 && process.env.TEST_KEEP_STACK !== '1') await stackDown(loadStackConfig(), started);
 }

@@ -10,11 +10,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import puppeteer from 'puppeteer-core';
 import { setTenantName } from '../../lib/db/tenants';
 import { botAuthorization, fixtureIndex } from '../../tools/harness/blip-fixtures';
-import { chromeArgs } from './chromium';
-import { startUiEnv } from './e2e-env';
+import { logIn, newBrowserPage, startBrowserEnv } from './e2e-env';
 
 const JOSE = 'e3b7acca-a3f2-537a-a08c-b490a42bcf67';
 const LATAM = 'atendimentolatam';
@@ -64,22 +62,15 @@ window.addEventListener('message', (event) => {
 
 async function main() {
   const wanted = ['pt-BR', ...process.argv.slice(2).filter((l) => l in LANGS && l !== 'pt-BR')];
-  const env = await startUiEnv();
-  await setTenantName(env.archive.db, 'atendimentolatam', 'Loja Exemplo LATAM');
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: chromeArgs(),
-    headless: true,
-  });
+  const world = await startBrowserEnv();
+  const { env, browser } = world;
   try {
+    await setTenantName(env.archive.db, 'atendimentolatam', 'Loja Exemplo LATAM');
     for (const lang of wanted) {
       const dir = lang === 'pt-BR' ? OUT : path.join(OUT, lang);
       fs.mkdirSync(dir, { recursive: true });
-      const context = await browser.createBrowserContext();
-      const page = await context.newPage();
-      page.setDefaultTimeout(20_000);
-      await page.setExtraHTTPHeaders({ 'accept-language': LANGS[lang] as string });
-      await page.setViewport({ width: 1024, height: 700 });
+      const panel = { language: LANGS[lang] as string, wait: 20_000, width: 1024, height: 700 };
+      const page = await newBrowserPage(browser, panel);
       const shot = (name: string) => page.screenshot({ path: path.join(dir, `${name}.png`) });
       const open = async (url: string) => {
         await page.goto(`${env.baseUrl}${url}`);
@@ -89,9 +80,7 @@ async function main() {
 
       await open('/login');
       await shot('login');
-      await page.type('#bot-key', botAuthorization('atendimentolatam'));
-      await page.click('button[type=submit]');
-      await page.waitForFunction(() => location.pathname === '/' && document.querySelector('#search-title'));
+      await logIn(page, env.baseUrl, botAuthorization('atendimentolatam'));
       await page.waitForNetworkIdle({ idleTime: 200 });
       await shot('search');
 
@@ -119,11 +108,7 @@ async function main() {
       await shot('contact');
 
       // Inside the portal: a fresh browser context (no session), logged in by the hand-off.
-      const portalContext = await browser.createBrowserContext();
-      const portal = await portalContext.newPage();
-      portal.setDefaultTimeout(20_000);
-      await portal.setExtraHTTPHeaders({ 'accept-language': LANGS[lang] as string });
-      await portal.setViewport({ width: 1024, height: 700 });
+      const portal = await newBrowserPage(browser, panel);
       const parent = http.createServer((_req, res) => {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         res.end(portalPage(`${env.baseUrl}/`, lang === 'pt-BR' ? 'pt' : lang));
@@ -138,7 +123,7 @@ async function main() {
         await portal.screenshot({ path: path.join(dir, 'portal.png') });
       } finally {
         await new Promise((resolve) => parent.close(resolve));
-        await portalContext.close();
+        await portal.browserContext().close();
       }
       // Redaction options: kinds ticked, one message picked to hide, a reason.
       await open(`/tickets/${JOSE}`);
@@ -152,7 +137,7 @@ async function main() {
       await page.evaluate(() => window.scrollTo(0, 0));
       await shot('export-redact');
       await page.setViewport({ width: 1024, height: 700 });
-      await context.close();
+      await page.browserContext().close();
       console.log(
         `${lang}: ${fs
           .readdirSync(dir)
@@ -161,8 +146,7 @@ async function main() {
       );
     }
   } finally {
-    await browser.close();
-    await env.close();
+    await world.close();
   }
 }
 

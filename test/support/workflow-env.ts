@@ -1,10 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { provisionTestServer } from '../../infra/provision';
 import { loadStackConfig } from '../../infra/stack-config';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/contract';
 import { uniqueSuffix } from '../../tools/harness/stack-env';
+import { archiveWorkflows, workflowsPath } from '../../tools/harness/workflow-bundle';
 
 /**
  * Workflow tests: the real workflow code (one bundle per test file) on Temporal's time-skipping
@@ -22,11 +23,15 @@ export interface WorkflowTestEnv {
 // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, as the local stack registers them.
 const KEYWORD = 2;
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundleOption> | undefined;
 
-/** The workflows as the worker runs them (workflows/index.ts), bundled once per test file. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') });
+/**
+ * The workflows as the worker runs them (workflows/index.ts): the test run's shared bundle
+ * (tools/harness/workflow-bundle.ts), else bundled once per test file.
+ */
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  const shared = archiveWorkflows().workflowBundle;
+  bundle ??= shared ? Promise.resolve(shared) : bundleWorkflowCode({ workflowsPath: workflowsPath() });
   return bundle;
 }
 

@@ -49,7 +49,14 @@ const newId = () =>
     ? crypto.randomUUID()
     : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 
-export function portalRequest<T = unknown>(action: string, content?: unknown, timeoutMs = 5000): Promise<T> {
+/** How long a question to the portal waits by default (UI_PORTAL_REQUEST_MS can change it). */
+export const PORTAL_REQUEST_MS = 5000;
+
+export function portalRequest<T = unknown>(
+  action: string,
+  content?: unknown,
+  timeoutMs = PORTAL_REQUEST_MS,
+): Promise<T> {
   listen();
   const id = newId();
   return new Promise<T>((resolve, reject) => {
@@ -98,22 +105,30 @@ export function botKeyFromApplication(app: PortalApplication): string | null {
 }
 
 /** The portal's language (`pt`, `en`, `es`…), asked on its own so the UI can switch at once. */
-export async function portalLanguage(): Promise<string | undefined> {
-  const language = await portalRequest<string | { language?: string }>('getCurrentLanguage').catch(
-    () => undefined,
-  );
+export async function portalLanguage(timeoutMs = PORTAL_REQUEST_MS): Promise<string | undefined> {
+  const language = await portalRequest<string | { language?: string }>(
+    'getCurrentLanguage',
+    undefined,
+    timeoutMs,
+  ).catch(() => undefined);
   return (typeof language === 'string' ? language : language?.language) || undefined;
 }
 
 /** The portal's bot key and its user's e-mail (the actor of the audit log). */
-export async function portalIdentity(): Promise<{ key: string; user?: string; botName?: string }> {
-  const app = await portalRequest<PortalApplication>('getApplication');
+export async function portalIdentity(
+  timeoutMs = PORTAL_REQUEST_MS,
+): Promise<{ key: string; user?: string; botName?: string }> {
+  const app = await portalRequest<PortalApplication>('getApplication', undefined, timeoutMs);
   const key = app && botKeyFromApplication(app);
   if (!key) throw new Error('portal gave no bot key');
-  const account = await portalRequest<{ email?: string; resource?: { email?: string } }>('sendCommand', {
-    destination: 'BlipService',
-    command: { method: 'get', uri: '/account' },
-  }).catch(() => undefined);
+  const account = await portalRequest<{ email?: string; resource?: { email?: string } }>(
+    'sendCommand',
+    {
+      destination: 'BlipService',
+      command: { method: 'get', uri: '/account' },
+    },
+    timeoutMs,
+  ).catch(() => undefined);
   const user = account?.email ?? account?.resource?.email;
   // The bot's name names the tenant until an operator sets one (`tenants set-name`).
   const botName = typeof app.name === 'string' ? app.name.trim().slice(0, 120) : '';

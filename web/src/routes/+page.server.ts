@@ -18,9 +18,11 @@ const FIELDS = [
   'tag',
   'status',
   'sort',
+  // "Search all dates" (textScope=all): in the page URL, so such a search can be shared.
+  'textScope',
 ] as const;
-/** Asking for an order is not a filter: "N tickets found" is for searches that narrow. */
-const NOT_FILTERS = new Set<string>(['sort']);
+/** Asking for an order or for every date is not a filter: "N tickets found" is for searches that narrow. */
+const NOT_FILTERS = new Set<string>(['sort', 'textScope']);
 const DATE_FIELDS = new Set<string>(['from', 'to']);
 const PER_PAGE = 20;
 

@@ -609,6 +609,8 @@ export interface paths {
                     tag?: string;
                     /** @description only this team (a value of facets.team) */
                     team?: string;
+                    /** @description free text (q) without from/to: recent searches the messages of the last SEARCH_TEXT_DEFAULT_MONTHS months (textWindow in the answer says which), all searches every date; from/to replace the window. Names, phones and ticket ids are never windowed */
+                    textScope?: "recent" | "all";
                     /** @description ticket id (UUID) or sequential number */
                     ticket?: string;
                     /** @description closed on or before: 2025-03-12 (whole day) or an ISO date-time */
@@ -699,6 +701,12 @@ export interface paths {
                             perPage: number;
                             /** @description The words matched more tickets than one search covers (250): only the best-matching ones were considered, and the other filters apply within them. More specific words find the others. */
                             textMatchesCapped: boolean;
+                            /** @description The free text searched only messages sent since `since` (the last `months` months): older matches are not in this answer; textScope=all searches every date. null: every date was searched, or there was no free text. */
+                            textWindow: {
+                                months: number;
+                                /** Format: date-time */
+                                since: string;
+                            } | null;
                             /** @description the zone bare dates were read in */
                             timeZone?: string;
                         };
