@@ -39,7 +39,12 @@ export const serviceGroups = {
   postgres: () => pidsMatching(`-D ${path.join(dataDir, 'postgres')}`),
   typesense: () => pidsMatching(`--data-dir=${path.join(dataDir, 'typesense')}`),
   gcs: () => pidsMatching(`-filesystem-root ${path.join(dataDir, 'gcs')}`),
-  temporal: () => pidsMatching(`--db-filename ${path.join(dataDir, 'temporal')}`),
+  // The dev server (SQLite file), or the full server (`--temporal server`: its Postgres backends count
+  // under postgres).
+  temporal: () => [
+    ...pidsMatching(`--db-filename ${path.join(dataDir, 'temporal')}`),
+    ...pidsMatching(`--config-file ${path.join(dataDir, 'temporal-server')}`),
+  ],
 } satisfies Record<string, () => number[]>;
 
 export interface WorkerChild {
