@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowsInThread } from '../../worker/workflow-bundle';
 
 /**
  * The workflow code (workflows/index.ts) bundled once per test run instead of once per worker:
@@ -18,9 +19,8 @@ export function archiveWorkflows(): Pick<WorkerOptions, 'workflowsPath' | 'workf
   return { workflowsPath: workflowsPath() };
 }
 
-/** Bundles the workflows as Worker.create would (same entry, no extra modules) into `file`. */
+/** Bundles the workflows as the worker does (worker/workflow-bundle.ts) into `file`. */
 export async function writeWorkflowBundle(file: string): Promise<void> {
-  const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: silent });
+  const { code } = await bundleWorkflowsInThread(workflowsPath());
   fs.writeFileSync(file, code);
 }
