@@ -1,5 +1,5 @@
 # The one image the k8s manifests run (docs/deploy.md): api (`node --import tsx api/main.ts`) and
-# worker (`node --import tsx worker/main.ts`). Not built in CI here (no Docker engine).
+# worker (`node dist/worker/main.cjs`, built by `npm run build:worker` with its workflow bundle). Not built in CI here (no Docker engine).
 FROM node:20-bookworm-slim
 
 # Chromium and fonts for PDF exports (Portuguese, Spanish, Arabic, emoji), poppler for reading PDFs,
@@ -15,10 +15,11 @@ COPY package.json package-lock.json ./
 COPY web/package.json web/package.json
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build:web && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build:web && npm run build:worker && npm prune --omit=dev --no-audit --no-fund
 
 ENV NODE_ENV=production \
     CHROMIUM_PATH=/usr/bin/chromium \
+    WORKER_WORKFLOW_BUNDLE=/app/dist/worker/workflow-bundle.js \
     API_HOST=0.0.0.0
 USER 10001
 EXPOSE 3000 9464 9465

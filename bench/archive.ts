@@ -16,9 +16,9 @@ import { MB, ratio, round, sleep, summarize } from './lib/stats';
  * 2. Archive throughput: N tickets, cloned round-robin from every fixture ticket shape (short
  * text, media-heavy, 270-item paged thread, hostile content, router/tunnel bot) and each given one
  * extra unique generated image, are fired at the webhook at once; the clock stops when every one
- * is sealed and indexed. The worker is worker/main.ts as a child process, measured from
- * /proc. Baseline: the same tickets and messages written straight to Postgres, one multi-row
- * insert per ticket (the floor for the persistence part).
+ * is sealed and indexed. The worker is the built worker (`npm run build:worker`, as production
+ * runs it) as a child process, measured from /proc. Baseline: the same tickets and messages
+ * written straight to Postgres, one multi-row insert per ticket (the floor for the persistence part).
  */
 export interface ClonedTicket {
   tenantId: string;

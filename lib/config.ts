@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parsePublicKeys, parseSigningKey } from './integrity/keys';
@@ -306,6 +307,16 @@ export const configSchema = z.object({
    * its next task (a few ms for an archive's ~25 events).
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
+  /**
+   * A workflow bundle built ahead by `npm run build:worker` (production: the image's
+   * dist/worker/workflow-bundle.js); unset, the worker bundles workflows/ with webpack at start.
+   */
+  WORKER_WORKFLOW_BUNDLE: z
+    .string()
+    .optional()
+    .refine((p) => p === undefined || fs.existsSync(p), {
+      message: 'no such file (build it with `npm run build:worker`, or unset it to bundle at start)',
+    }),
   /** Activities one worker runs at once (downloads, uploads, upserts: mostly waiting on I/O). */
   WORKER_MAX_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(40),
   /** Temporal SDK (core) metrics in Prometheus format on this port; 0 (default) disables them. */

@@ -35,7 +35,10 @@ async function main() {
       : null;
   const deps = { ...(await createWorkerDeps(config, logger)), metrics };
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const workflowBundle = await bundleWorkflowsInThread(require.resolve('../workflows'));
+  // Production loads the bundle `npm run build:worker` made; a source checkout bundles at start.
+  const workflowBundle = config.WORKER_WORKFLOW_BUNDLE
+    ? { codePath: config.WORKER_WORKFLOW_BUNDLE }
+    : await bundleWorkflowsInThread(require.resolve('../workflows'));
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

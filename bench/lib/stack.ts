@@ -4,6 +4,7 @@ import path from 'node:path';
 import { dataDir, repoRoot, runDir } from '../../infra/paths';
 import { loadStackConfig } from '../../infra/stack-config';
 import { stackDown, stackEnv, stackUp } from '../../infra/stack-control';
+import { type BuiltWorker, buildWorker } from '../../tools/build-worker';
 import { waitFor } from '../../tools/harness/wait';
 import { pidsMatching } from './proc';
 
@@ -54,14 +55,19 @@ export interface WorkerChild {
   stop(): Promise<void>;
 }
 
+let built: Promise<BuiltWorker> | undefined;
+
 /**
- * worker/main.ts as its own process (plain node with the tsx loader, so its pid is the
- * worker's own and /proc/<pid> measures the worker, not a launcher).
+ * The worker as production runs it (`npm run build:worker`: plain JavaScript and a prebuilt workflow
+ * bundle, docs/deploy.md), built once per bench run, as its own process so /proc/<pid> measures the
+ * worker itself.
  */
 export async function startWorkerChild(env: Record<string, string>): Promise<WorkerChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  built ??= buildWorker(path.join(repoRoot, 'dist', 'bench-worker'));
+  const { main, workflowBundle } = await built;
+  const child = spawn(process.execPath, [main], {
     cwd: repoRoot,
-    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    env: { ...process.env, ...env, WORKER_WORKFLOW_BUNDLE: workflowBundle, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -137,3 +137,14 @@ test('every ConfigMap key is a setting lib/config.ts knows', () => {
   const secret = find('Secret', 'ticket-vault-secrets')?.stringData ?? {};
   expect(Object.keys(secret).filter((k) => !known.has(k))).toEqual([]);
 });
+
+test('the worker runs the build the image makes, with the workflow bundle built beside it', () => {
+  const dockerfile = fs.readFileSync(path.resolve(__dirname, '../../Dockerfile'), 'utf8');
+  const worker = find('Deployment', 'ticket-vault-worker')?.spec.template.spec.containers[0];
+  expect(worker.command).toEqual(['node', 'dist/worker/main.cjs']);
+  // The image builds it (before dev dependencies are pruned) and names the bundle the worker loads.
+  expect(dockerfile).toMatch(/npm run build:worker && npm prune/);
+  const bundle = /WORKER_WORKFLOW_BUNDLE=(\S+)/.exec(dockerfile)?.[1];
+  expect(bundle).toBe('/app/dist/worker/workflow-bundle.js');
+  expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
+});
