@@ -87,7 +87,11 @@ export function createMirrorMediaBatch(deps: MediaMirrorDeps) {
     try {
       return await mirrorMedia(
         tenantId,
-        { uri: item.originalUri, declaredType: item.declaredType },
+        {
+          uri: item.originalUri,
+          declaredType: item.declaredType,
+          item: { ticketId, messageId: item.messageId, ordinal: item.ordinal },
+        },
         mirrorDeps,
       );
     } catch (err) {

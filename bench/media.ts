@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { eachLimited } from '../lib/each-limited';
-import { SMALL_MEDIA_BYTES } from '../lib/media/store-media';
 import { startArchiveEnv } from '../tools/harness/archive-env';
 import { botAuthorization } from '../tools/harness/blip-fixtures';
 import { ProcSampler, statusBytes } from './lib/proc';
@@ -13,8 +12,8 @@ import { addGeneratedTicket } from './lib/tickets';
 
 /**
  * 3. Media: a large generated video and many small images mirrored by the archive workflow on a
- * worker child process (download → sha-256 → GCS emulator in one streamed pass; large media then
- * reach their sha-256 name by a server-side copy, timed apart on the emulator). Throughput is the sum of the
+ * worker child process (download → sha-256 → GCS emulator in one streamed pass, straight into the
+ * final object: no partial object, no server-side copy, lib/media/keys.ts). Throughput is the sum of the
  * mirrorMediaBatch activities' durations in the workflow history (so Temporal's start-up of the
  * workflow is not counted); baseline: a plain stream copy of the same bytes from the simulator to
  * the emulator through the same storage client, with the same parallelism. Worker memory: RSS
@@ -102,23 +101,13 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
 
       // Baseline: the same bytes, simulator → emulator through the same client, no hashing.
       const b0 = Date.now();
-      const largeCopies: string[] = [];
       await eachLimited(c.media, MEDIA_PARALLELISM, async (m) => {
         const res = await request(env.sim.publicUri(env.sim.signedMediaUri(m.added.path)));
         if (res.statusCode !== 200) throw new Error(`simulator answered ${res.statusCode}`);
         const key = `bench/copy/${randomUUID()}`;
         await env.store.put(key, Readable.from(res.body), { contentType: m.contentType });
-        if (m.added.size > SMALL_MEDIA_BYTES) largeCopies.push(key);
       });
       const baseSeconds = (Date.now() - b0) / 1000;
-      // Large media reach their sha-256 name by a server-side copy of the streamed object: on real
-      // GCS (same bucket, same storage class) a metadata operation, on the emulator a full rewrite
-      // of the bytes. Timed apart, so the mirror's own cost can be read without the emulator's.
-      const c0 = Date.now();
-      await eachLimited(largeCopies, MEDIA_PARALLELISM, async (key) => {
-        await env.store.copyIfAbsent(key, `${key}-copy`, { contentType: 'application/octet-stream' });
-      });
-      const emulatorCopySeconds = (Date.now() - c0) / 1000;
       const mirrorSeconds = mirrorMs / 1000;
       const growth = (procs.worker?.peakRss ?? 0) - (procs.worker?.baseRss ?? 0);
       rows.push([
@@ -129,13 +118,11 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
         round(bytes / MB / mirrorSeconds, 1),
         round(bytes / MB / baseSeconds, 1),
         ratio(baseSeconds, mirrorSeconds),
-        round(emulatorCopySeconds, 2),
-        ratio(baseSeconds, mirrorSeconds - emulatorCopySeconds),
         round(wall, 2),
         round(growth / MB, 1),
         round((procs.worker?.cpuSeconds ?? 0) / wall, 2),
       ]);
-      data[c.name] = { bytes, batches, mirrorSeconds, baseSeconds, emulatorCopySeconds, wall, procs };
+      data[c.name] = { bytes, batches, mirrorSeconds, baseSeconds, wall, procs };
     }
   } finally {
     data.workerHwm = statusBytes(worker.pid, 'VmHWM');
@@ -155,8 +142,6 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
           'mirror MB/s',
           'copy MB/s',
           'mirror ÷ copy',
-          'emulator copy s',
-          'mirror ÷ copy, without the emulator copy',
           'workflow s',
           'worker RSS growth MB',
           'worker cores',

@@ -1,12 +1,13 @@
 import { type DeadlinePolicy, DownloadDeadline } from './deadline';
 import { majorType, openMedia } from './download';
 import { MediaLinkError, MediaRetryableError, TooLargeError } from './errors';
+import type { MediaItemRef } from './keys';
 import { type Stored, type StoreOptions, storeMedia } from './store-media';
 
 /**
- * Mirrors one media link to `<tenant>/media/<sha256>`: opened through the SSRF guard, refreshed
+ * Mirrors one media link into the store (keys: lib/media/keys.ts): opened through the SSRF guard, refreshed
  * through Blip when it has expired, checked against its declared type, then stored by content
- * address. A link that can never be mirrored is an `unavailable` outcome with the reason; transient
+ * address (small) or streamed into the item's own final name (large). A link that can never be mirrored is an `unavailable` outcome with the reason; transient
  * trouble is thrown: a MediaLinkError when the link misbehaved (which spends the item's attempt
  * budget, see activities/media-mirror.ts), a plain MediaRetryableError when the store did.
  */
@@ -24,7 +25,7 @@ export interface MirrorDeps extends StoreOptions {
 
 export async function mirrorMedia(
   tenantId: string,
-  media: { uri: string; declaredType?: string | null },
+  media: { uri: string; declaredType?: string | null; item: MediaItemRef },
   deps: MirrorDeps,
 ): Promise<MirrorOutcome> {
   const deadline = new DownloadDeadline(deps.deadlinePolicy, deps.signal);
@@ -37,7 +38,7 @@ export async function mirrorMedia(
 
 async function mirrorOnce(
   tenantId: string,
-  media: { uri: string; declaredType?: string | null },
+  media: { uri: string; declaredType?: string | null; item: MediaItemRef },
   deps: MirrorDeps,
 ): Promise<MirrorOutcome> {
   let uri = media.uri;
@@ -77,7 +78,7 @@ async function mirrorOnce(
   }
   const meta = { contentType: opened.contentType, originalUri: media.uri };
   try {
-    const stored = await storeMedia(tenantId, opened, meta, deps);
+    const stored = await storeMedia(tenantId, media.item, opened, meta, deps);
     return { status: 'stored', contentType: opened.contentType, ...stored };
   } catch (err) {
     if (err instanceof TooLargeError)

@@ -1,13 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '../storage/object-store';
 
-/** Suffix of media objects being written; a bucket lifecycle rule removes stale ones. */
+/**
+ * Suffix of the partial media uploads older versions wrote (`<tenant>/incoming/<uuid>.partial`,
+ * before large media streamed straight into their final name); a bucket lifecycle rule removes them.
+ */
 export const PARTIAL_SUFFIX = '.partial';
-
-/** A fresh key for one streamed upload, under the tenant's prefix so an erasure can find it. */
-export function partialKey(tenantId: string): string {
-  return `${tenantId}/incoming/${randomUUID()}${PARTIAL_SUFFIX}`;
-}
 
 /**
  * Deletes the partial uploads a killed worker left behind (`<tenant>/incoming/*.partial` older

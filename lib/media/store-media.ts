@@ -2,19 +2,28 @@ import { Readable } from 'node:stream';
 import { storedTypeOf } from '../storage/inline-safe';
 import type { ObjectStore } from '../storage/object-store';
 import { type DownloadOptions, measured, type Opened } from './download';
-import { MediaLinkError } from './errors';
-import { partialKey } from './partials';
+import { MediaLinkError, MediaRetryableError } from './errors';
+import { largeMediaKey, type MediaItemRef } from './keys';
 
 /**
- * Content-addressed storage of a downloaded body at `<tenant>/media/<sha256>`, written so that an
- * object already there is never replaced: a retry or a duplicate image costs a download and no
- * second object.
+ * Storage of a downloaded body, written so that an object already there is never replaced (keys:
+ * lib/media/keys.ts). Small media are content-addressed at `<tenant>/media/<sha256>`: a retry or a
+ * duplicate image costs a download and no second object. Large media stream straight into a name
+ * fixed before the bytes (one pass, no copy), unique to the attempt.
  */
 
 /** Media announced at or below this size is read into memory, hashed and written once. */
 export const SMALL_MEDIA_BYTES = 4 * 1024 * 1024;
 
 export type ObjectMeta = { contentType: string; originalUri: string };
+/** The object's record: what storeLarge can set before the bytes (its sha-256 is in Postgres). */
+const withOrigin = (meta: ObjectMeta) => ({
+  ...storedTypeOf(meta.contentType),
+  metadata: {
+    servedType: meta.contentType.slice(0, 200),
+    originalUri: meta.originalUri.slice(0, 1024),
+  },
+});
 
 /**
  * `created`: this call wrote the object (it did not exist before), so no purge can have deleted
@@ -43,13 +52,14 @@ const withRecord = (meta: ObjectMeta, sha256: string, size: number) => ({
 /** Streams an opened body into the store by the path its announced size calls for. */
 export function storeMedia(
   tenantId: string,
+  item: MediaItemRef,
   opened: Opened & { ok: true },
   meta: ObjectMeta,
   options: StoreOptions,
 ): Promise<Stored> {
   return opened.declaredLength <= SMALL_MEDIA_BYTES
     ? storeSmall(tenantId, opened, meta, options)
-    : storeLarge(tenantId, opened, meta, options);
+    : storeLarge(tenantId, item, opened, meta, options);
 }
 
 /**
@@ -81,29 +91,40 @@ async function storeSmall(
 }
 
 /**
- * Large (or unannounced) media: streamed while hashing straight into a partial object, then
- * copied server-side to `<tenant>/media/<sha256>` — one pass over the network instead of a
- * download followed by an upload, in bounded memory. The partial object is always deleted; one a
- * killed worker leaves behind is swept by removeStalePartials and the bucket's lifecycle rule.
+ * Large (or unannounced) media: streamed while hashing straight into its final object, whose name
+ * (lib/media/keys.ts) is fixed before the bytes — one pass over the network and the store, in
+ * bounded memory, no partial object and no copy. The name is this attempt's own and written with
+ * a does-not-exist precondition, so nothing recorded is ever replaced. A body that failed (cut
+ * short, too large, cancelled) ends the upload; the object it left is deleted here, and one a
+ * killed worker leaves behind (no row points at it) goes with the ticket's purge.
+ *
+ * The object carries no sha256/size metadata (unknown before the bytes; nothing reads it): the
+ * media row in Postgres is the record, as for every media object.
  */
 async function storeLarge(
   tenantId: string,
+  item: MediaItemRef,
   opened: Opened & { ok: true },
   meta: ObjectMeta,
   options: StoreOptions,
 ): Promise<Stored> {
   const m = measured(opened.body, options);
-  const partial = partialKey(tenantId);
+  const storageKey = largeMediaKey(tenantId, item);
+  let written = false;
   try {
-    await options.store.put(partial, Readable.from(m.chunks, { objectMode: false }), {
-      contentType: meta.contentType,
-    });
+    // The body is handed over as it is: a Readable wrapping the generator (no extra buffering).
+    written = await options.store.putIfAbsent(
+      storageKey,
+      Readable.from(m.chunks, { objectMode: false }),
+      withOrigin(meta),
+    );
+    if (!written) throw new MediaRetryableError(`a fresh media key was already taken: ${storageKey}`);
     const { sha256, size } = m.finish(opened.declaredLength);
-    const storageKey = `${tenantId}/media/${sha256}`;
-    const created = await options.store.copyIfAbsent(partial, storageKey, withRecord(meta, sha256, size));
-    return { sha256, size, storageKey, created };
+    return { sha256, size, storageKey, created: true };
+  } catch (err) {
+    if (written) await options.store.delete(storageKey).catch(() => undefined);
+    throw err;
   } finally {
     opened.body.destroy();
-    await options.store.delete(partial).catch(() => undefined);
   }
 }

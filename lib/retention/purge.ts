@@ -4,6 +4,7 @@ import { lockMediaObjects } from '../db/media';
 import type { Db } from '../db/pool';
 import { HELD_TICKET_SQL } from '../db/retention';
 import { eraseSealData } from '../db/seals';
+import { ticketMediaPrefix } from '../media/keys';
 import type { SearchClient } from '../search/client';
 import { writeTarget } from '../search/migrate';
 import type { CollectionNames } from '../search/schema';
@@ -17,7 +18,9 @@ import { writeTombstone } from './erasure-hash';
  * 1. Typesense: the ticket document and its message documents (derived data);
  * 2. GCS: the PDFs of exports that contain it (the ticket's own exports and its contact's
  *    exports) and each media object no media row of another ticket of the tenant still uses
- *    (media is content-addressed and shared: `<tenant>/media/<sha256>`);
+ *    (small media are content-addressed and shared: `<tenant>/media/<sha256>`), then every object
+ *    under the ticket's own media prefix (large media, lib/media/keys.ts), recorded or not: one a
+ *    killed worker wrote but never recorded goes too;
  * 3. Postgres, in one transaction: media, messages, those exports' rows and the ticket, with the
  *    audit entry (ids and counts, never content) written in the same transaction.
  *
@@ -205,6 +208,14 @@ export async function purgeTicket(
     for (const { storage_key } of unshared) {
       if (await store.head(storage_key)) objects++;
       await store.delete(storage_key);
+      onProgress();
+    }
+    // Large media live under the ticket's own prefix, never shared with another ticket: listed
+    // rather than taken from the rows, so an object no row points at (a worker killed between its
+    // upload and its row, an attempt that lost the race to record) is erased with the ticket.
+    for (const { key } of await store.list(ticketMediaPrefix(tenantId, ticketId))) {
+      await store.delete(key);
+      objects++;
       onProgress();
     }
 

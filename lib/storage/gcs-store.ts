@@ -118,27 +118,6 @@ export function createGcsStore(storage: Storage, opts: GcsStoreOptions): ObjectS
         throw err;
       }
     },
-    async copyIfAbsent(from, to, meta) {
-      assertSafeKey(from);
-      assertSafeKey(to);
-      // The object is looked up first (the emulator ignores preconditions on copies); the
-      // precondition then covers a copy racing another one on GCS. The library drops it on the
-      // follow-up calls of a multi-step rewrite (across locations or storage classes, not within
-      // one bucket): a race there rewrites the same bytes, with the other copy's metadata.
-      if (await head(to)) return false;
-      try {
-        await bucket.file(from).copy(bucket.file(to), {
-          contentType: meta.contentType,
-          ...(meta.contentDisposition ? { contentDisposition: meta.contentDisposition } : {}),
-          metadata: meta.metadata ?? {},
-          preconditionOpts: { ifGenerationMatch: 0 },
-        });
-        return true;
-      } catch (err) {
-        if (isPreconditionFailed(err)) return false;
-        throw err;
-      }
-    },
     head,
     async list(prefix) {
       assertSafeKey(prefix.replace(/\/+$/, ''));

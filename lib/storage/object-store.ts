@@ -24,11 +24,6 @@ export interface ObjectStore {
    * always holds the same bytes). Resolves to false when it already existed.
    */
   putIfAbsent(key: string, body: Buffer | Readable, meta: ObjectWriteMeta): Promise<boolean>;
-  /**
-   * Server-side copy of `from` to `to` unless `to` exists (no bytes through this process), with
-   * `meta` as the new object's type and metadata. Resolves to false when `to` already existed.
-   */
-  copyIfAbsent(from: string, to: string, meta: ObjectWriteMeta): Promise<boolean>;
   head(key: string): Promise<ObjectMetadata | null>;
   /** Objects whose key starts with `prefix` (e.g. a tenant's partial uploads), with when each was made. */
   list(prefix: string): Promise<Array<{ key: string; createdAt: Date }>>;

@@ -3,6 +3,7 @@ import type { Config } from '../../lib/config';
 import type { Db } from '../../lib/db/pool';
 import { createSealKeyProvider } from '../../lib/integrity/key-provider';
 import { verifyTicket } from '../../lib/integrity/verify';
+import { ticketMediaPrefix } from '../../lib/media/keys';
 import type { SearchClient } from '../../lib/search/client';
 import type { CollectionNames } from '../../lib/search/schema';
 import type { ObjectStore } from '../../lib/storage/object-store';
@@ -125,7 +126,11 @@ export async function verifyArchive(deps: {
         lost(`media of ${m.messageId}: sha-256 ${row.sha256} differs from the simulator's ${m.sha256}`);
         continue;
       }
-      if (row.storage_key !== `${t.bot}/media/${m.sha256}`)
+      // Small media by content address, large ones under the ticket's own prefix (lib/media/keys.ts).
+      if (
+        row.storage_key !== `${t.bot}/media/${m.sha256}` &&
+        !row.storage_key.startsWith(ticketMediaPrefix(t.bot, t.id))
+      )
         lost(`media of ${m.messageId} stored at ${row.storage_key}`);
       let stored = checkedObjects.get(row.storage_key);
       if (stored === undefined) {

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { markMediaResults } from '../../lib/db/media';
+import { ticketMediaPrefix } from '../../lib/media/keys';
+import { SMALL_MEDIA_BYTES } from '../../lib/media/store-media';
 import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../../lib/temporal/contract';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import {
@@ -145,15 +147,19 @@ describe('every fixture ticket', () => {
       storage_key: string | null;
       original_uri: string;
       reason: string | null;
+      ticket_id: string;
+      size: string | null;
     }>(
-      `select status, sha256, storage_key, original_uri, reason from media where tenant_id = $1 order by ticket_id, message_id, ordinal`,
+      `select status, sha256, storage_key, original_uri, reason, ticket_id, size from media where tenant_id = $1 order by ticket_id, message_id, ordinal`,
       [LATAM],
     );
     const stored = rows.filter((r) => r.status === 'stored');
     expect(stored.length).toBeGreaterThanOrEqual(5);
     expect(rows.filter((r) => r.status === 'pending')).toEqual([]);
     for (const m of stored) {
-      expect(m.storage_key).toBe(`${LATAM}/media/${m.sha256}`);
+      // Small media by content address, large ones under the ticket's own prefix (lib/media/keys.ts).
+      if (Number(m.size) <= SMALL_MEDIA_BYTES) expect(m.storage_key).toBe(`${LATAM}/media/${m.sha256}`);
+      else expect(m.storage_key?.startsWith(ticketMediaPrefix(LATAM, m.ticket_id))).toBe(true);
       expect(fixtureSha256.has(m.sha256 as string)).toBe(true);
       expect(sha256(await readObject(m.storage_key as string))).toBe(m.sha256);
     }

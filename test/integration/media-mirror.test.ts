@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bucket, Storage } from '@google-cloud/storage';
 import { MediaLinkError, MediaRetryableError } from '../../lib/media/errors';
+import { ticketMediaPrefix } from '../../lib/media/keys';
 import { type MirrorDeps, mirrorMedia } from '../../lib/media/mirror';
 import { removeStalePartials } from '../../lib/media/partials';
 import { SMALL_MEDIA_BYTES } from '../../lib/media/store-media';
@@ -79,10 +80,11 @@ afterAll(async () => {
   await new Promise((r) => host?.close(r));
 });
 
+const ITEM = { ticketId: 'ticket-1', messageId: 'message-1', ordinal: 0 };
 const mirror = (path: string, deps: Partial<MirrorDeps> = {}) =>
   mirrorMedia(
     TENANT,
-    { uri: path.startsWith('http') ? path : `${origin}${path}`, declaredType: 'video/mp4' },
+    { uri: path.startsWith('http') ? path : `${origin}${path}`, declaredType: 'video/mp4', item: ITEM },
     {
       store,
       allowedOrigins: [origin],
@@ -105,36 +107,90 @@ async function stored(key: string) {
   return { sha256: sha(bytes), generation: String(md.generation), metadata: md.metadata };
 }
 
+test.each([['small, announced length', '/small/full']])(
+  '%s: stored once under its sha-256, with its record, nothing else left',
+  async (_label, path) => {
+    const bytes = SMALL;
+    const key = `${TENANT}/media/${sha(bytes)}`;
+    const outcome = await mirror(path);
+    expect(outcome).toEqual({
+      status: 'stored',
+      sha256: sha(bytes),
+      size: bytes.length,
+      contentType: 'video/mp4',
+      storageKey: key,
+      // The cases share one body: the first writes the object, the next finds it there.
+      created: expect.any(Boolean),
+    });
+    const first = await stored(key);
+    expect(first.sha256).toBe(sha(bytes));
+    expect(first.metadata).toMatchObject({
+      sha256: sha(bytes),
+      size: String(bytes.length),
+      // The record is the first link the bytes came from: the cases share one body.
+      originalUri: expect.stringMatching(new RegExp(`^${origin}/small/`)),
+    });
+    // Mirroring the same bytes again (a retry, a duplicate) does not rewrite the object.
+    // It says so (`created: false`), so the mirror looks the object up again before relying on it.
+    await expect(mirror(path)).resolves.toMatchObject({ status: 'stored', storageKey: key, created: false });
+    expect((await stored(key)).generation).toBe(first.generation);
+    expect((await tenantObjects()).filter((k) => !k.startsWith(`${TENANT}/media/`))).toEqual([]);
+  },
+);
+
 test.each([
-  ['small, announced length', '/small/full', SMALL],
-  ['small, chunked (length unknown: the streamed path)', '/small/chunked', SMALL],
   ['large, announced length', '/large/full', LARGE],
   ['large, chunked', '/large/chunked', LARGE],
-])('%s: stored once under its sha-256, with its record, nothing else left', async (_label, path, bytes) => {
-  const key = `${TENANT}/media/${sha(bytes)}`;
-  const outcome = await mirror(path);
-  expect(outcome).toEqual({
-    status: 'stored',
-    sha256: sha(bytes),
-    size: bytes.length,
-    contentType: 'video/mp4',
-    storageKey: key,
-    // The cases share two bodies: the first of each writes the object, the next find it there.
-    created: expect.any(Boolean),
-  });
-  const first = await stored(key);
-  expect(first.sha256).toBe(sha(bytes));
-  expect(first.metadata).toMatchObject({
-    sha256: sha(bytes),
-    size: String(bytes.length),
-    // The record is the first link the bytes came from: the cases share two bodies.
-    originalUri: expect.stringMatching(new RegExp(`^${origin}/${path.split('/')[1]}/`)),
-  });
-  // Mirroring the same bytes again (a retry, a duplicate) does not rewrite the object.
-  // It says so (`created: false`), so the mirror looks the object up again before relying on it.
-  await expect(mirror(path)).resolves.toMatchObject({ status: 'stored', storageKey: key, created: false });
-  expect((await stored(key)).generation).toBe(first.generation);
-  expect((await tenantObjects()).filter((k) => !k.startsWith(`${TENANT}/media/`))).toEqual([]);
+  ['small, chunked (length unknown: the streamed path)', '/small/chunked', SMALL],
+])(
+  '%s: streamed straight into the item’s own final name (no partial, no copy); a retry never replaces it',
+  async (_label, path, bytes) => {
+    const before = await tenantObjects();
+    const prefix = ticketMediaPrefix(TENANT, ITEM.ticketId);
+    const outcome = await mirror(path);
+    expect(outcome).toEqual({
+      status: 'stored',
+      sha256: sha(bytes),
+      size: bytes.length,
+      contentType: 'video/mp4',
+      storageKey: expect.stringMatching(new RegExp(`^${prefix}[0-9a-f]{32}-[0-9a-f-]{36}$`)),
+      created: true,
+    });
+    const key = (outcome as { storageKey: string }).storageKey;
+    // Derived from hashes of the ids only: nothing of the raw ticket or message id in the name.
+    expect(key).not.toContain(ITEM.ticketId);
+    expect(key).not.toContain(ITEM.messageId);
+    const first = await stored(key);
+    expect(first.sha256).toBe(sha(bytes));
+    expect(first.metadata).toMatchObject({ servedType: 'video/mp4', originalUri: `${origin}${path}` });
+    // A retry of the same item writes its own object: the one a row may already vouch for stays as it was.
+    const again = await mirror(path);
+    expect(again).toMatchObject({ status: 'stored', sha256: sha(bytes), created: true });
+    expect((again as { storageKey: string }).storageKey).not.toBe(key);
+    expect(await stored(key)).toEqual(first);
+    // The two objects and nothing else: no partial object, no copy under the sha-256.
+    expect((await tenantObjects()).filter((k) => !before.includes(k)).sort()).toEqual(
+      [key, (again as { storageKey: string }).storageKey].sort(),
+    );
+  },
+);
+
+test('a fresh large-media name that is somehow taken is never overwritten (does-not-exist precondition)', async () => {
+  const taken: ObjectStore = {
+    ...store,
+    putIfAbsent: async (key, body, meta) => {
+      // Another writer got there first: the precondition must make this upload fail.
+      await store.putIfAbsent(key, Buffer.from('first'), { contentType: 'text/plain' });
+      return store.putIfAbsent(key, body, meta);
+    },
+  };
+  const before = await tenantObjects();
+  const failure = await mirror('/large/full', { store: taken }).catch((err) => err);
+  expect(failure).toBeInstanceOf(MediaRetryableError);
+  const added = (await tenantObjects()).filter((k) => !before.includes(k));
+  expect(added).toHaveLength(1);
+  const [bytes] = await bucket.file(added[0] as string).download();
+  expect(bytes.toString()).toBe('first');
 });
 
 test('a body cut short is retried as the link’s fault and leaves no object behind (small and large)', async () => {

@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { startErasure } from '../../cli/commands/erase';
 import { placeHold, releaseHold } from '../../cli/commands/hold';
 import { setRetention, startRetention } from '../../cli/commands/retention';
+import { ticketMediaPrefix } from '../../lib/media/keys';
+import { mirrorMedia } from '../../lib/media/mirror';
+import { SMALL_MEDIA_BYTES } from '../../lib/media/store-media';
 import { identityFingerprint } from '../../lib/retention/erasure-hash';
 import { type PurgeDeps, purgeTicket } from '../../lib/retention/purge';
 import { ticketDocId } from '../../lib/search/schema';
@@ -591,5 +594,62 @@ describe('erasure tombstones', () => {
     expect(progress.listed).toBeGreaterThanOrEqual(1);
     expect(progress.skipped).toBeGreaterThanOrEqual(1);
     expect(await rowCounts(ticketId)).toEqual({ tickets: 0, messages: 0, media: 0, exports: 0 });
+  });
+});
+
+describe('large media objects no row points at', () => {
+  test('a worker killed between its upload and its row: the object still goes with the ticket’s erasure', async () => {
+    // Larger than SMALL_MEDIA_BYTES: streamed straight into its final name under the ticket's prefix.
+    const video = env.sim.addMedia({
+      contentType: 'image/png',
+      generate: { size: SMALL_MEDIA_BYTES + 1_000_000, seed: seed++ },
+    });
+    const ticketId = await archiveTicket(customer(), new Date(Date.now() - 400 * DAY), [video]);
+    const prefix = ticketMediaPrefix(LATAM, ticketId);
+    const { rows } = await env.db.query<{
+      message_id: string;
+      ordinal: number;
+      original_uri: string;
+      storage_key: string;
+      sha256: string;
+    }>(
+      'select message_id, ordinal, original_uri, storage_key, sha256 from media where tenant_id = $1 and ticket_id = $2',
+      [LATAM, ticketId],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('no media row');
+    expect(row.storage_key.startsWith(prefix)).toBe(true);
+    expect(row.sha256).toBe(await video.sha256());
+    // The killed attempt: the same item mirrored up to its upload, its row never written (the
+    // row above stays as it was: results only ever change pending rows).
+    const orphan = await mirrorMedia(
+      LATAM,
+      {
+        uri: row.original_uri,
+        declaredType: 'image/png',
+        item: { ticketId, messageId: row.message_id, ordinal: row.ordinal },
+      },
+      {
+        store: env.store,
+        allowedOrigins: env.config.BLIP_MEDIA_ALLOWED_ORIGINS,
+        maxBytes: env.config.MEDIA_MAX_BYTES,
+        timeoutMs: 30_000,
+        deadlinePolicy: { floorMs: 30_000, minBytesPerSecond: 1024 },
+        refresh: async () => null,
+      },
+    );
+    if (orphan.status !== 'stored') throw new Error(`not stored: ${orphan.reason}`);
+    expect(orphan.storageKey).not.toBe(row.storage_key);
+    expect(await env.store.head(orphan.storageKey)).not.toBeNull();
+
+    const outcome = await purgeTicket(
+      { db: env.db, box: env.box, store: env.store, search: env.search, collections: env.collections },
+      { tenantId: LATAM, ticketId, actor: 'dpo@loja.example', action: 'ticket.erase', tombstone: true },
+    );
+    expect(outcome).toMatchObject({ status: 'deleted', counts: { media: 1, objects: 2 } });
+    // Nothing of the ticket's media is left: neither the recorded object nor the orphan.
+    expect(await env.store.head(row.storage_key)).toBeNull();
+    expect(await env.store.head(orphan.storageKey)).toBeNull();
+    expect(await env.store.list(prefix)).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeTimeoutType, TimeoutType } from '@temporalio/common';
 import { repoRoot } from '../../infra/paths';
+import { ticketMediaPrefix } from '../../lib/media/keys';
 import { createStorageClient } from '../../lib/storage/gcs-store';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
 import { botAuthorization } from '../../tools/harness/blip-fixtures';
@@ -115,7 +116,6 @@ test(
   async () => {
     const media = env.sim.addMedia({ contentType: 'video/mp4', generate: { size: MEDIA_SIZE, seed: 42 } });
     const expectedSha = await media.sha256();
-    objectsToDelete.push(`${LATAM}/media/${expectedSha}`);
     const start = Date.parse('2025-06-01T10:00:00.000Z');
     const ticketId = randomUUID();
     const messages = [
@@ -213,22 +213,25 @@ test(
       LATAM,
       ticketId,
     ]);
+    const storageKey = mediaRows[0]?.storage_key as string;
+    objectsToDelete.push(storageKey);
     expect(mediaRows).toEqual([
       {
         status: 'stored',
         sha256: expectedSha,
         size: String(MEDIA_SIZE),
-        storage_key: `${LATAM}/media/${expectedSha}`,
+        // Streamed straight into a name of its own under the ticket's prefix (lib/media/keys.ts).
+        storage_key: expect.stringMatching(new RegExp(`^${ticketMediaPrefix(LATAM, ticketId)}[0-9a-f]{32}-`)),
       },
     ]);
 
-    // Exactly one object of the tenant in GCS (no partial upload left), complete: its bytes hash
-    // to the same sha-256.
+    // Exactly one object of the tenant in GCS (the killed upload left none, no partial upload, no
+    // copy), complete: its bytes hash to the same sha-256.
     const objects = await tenantObjects();
-    expect(objects.map((o) => o.name)).toEqual([`${LATAM}/media/${expectedSha}`]);
+    expect(objects.map((o) => o.name)).toEqual([storageKey]);
     expect(Number(objects[0]?.metadata.size)).toBe(MEDIA_SIZE);
     const hash = createHash('sha256');
-    for await (const chunk of env.store.get(`${LATAM}/media/${expectedSha}`)) hash.update(chunk as Buffer);
+    for await (const chunk of env.store.get(storageKey)) hash.update(chunk as Buffer);
     expect(hash.digest('hex')).toBe(expectedSha);
 
     // Messages were paged once, before the kill: each stored once, in order.
