@@ -16,7 +16,10 @@ export interface TicketHistoryOptions {
    * Parses and authorizes the key; returns the tenant id (and the ticket's state when it was read
    * along with the bot's access, api/services/tenant-admission.ts) or throws an HttpError (401/503).
    */
-  admitTenant: (authorization: string, ticketId: string) => Promise<{ tenantId: string; ticket?: TicketState }>;
+  admitTenant: (
+    authorization: string,
+    ticketId: string,
+  ) => Promise<{ tenantId: string; ticket?: TicketState }>;
   /**
    * The tenant whose stored key this is (for per-tenant rate limiting), or null for a key that is
    * malformed, unknown or not the tenant's current one. Only a verified key may spend a tenant's
