@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
+import type { TicketState } from '../../lib/db/webhook-checks';
 import type { ArchiveStatus } from '../../lib/temporal/archive-starter';
 import { badRequest } from '../services/http-errors';
 
@@ -11,8 +12,14 @@ import { badRequest } from '../services/http-errors';
 export interface TicketHistoryOptions {
   bodyLimit: number;
   rateLimit: { max: number; timeWindowMs: number };
-  /** Parses and authorizes the key; returns the tenant id or throws an HttpError (401/503). */
-  admitTenant: (authorization: string, ticketId: string) => Promise<string>;
+  /**
+   * Parses and authorizes the key; returns the tenant id (and the ticket's state when it was read
+   * along with the bot's access, api/services/tenant-admission.ts) or throws an HttpError (401/503).
+   */
+  admitTenant: (
+    authorization: string,
+    ticketId: string,
+  ) => Promise<{ tenantId: string; ticket?: TicketState }>;
   /**
    * The tenant whose stored key this is (for per-tenant rate limiting), or null for a key that is
    * malformed, unknown or not the tenant's current one. Only a verified key may spend a tenant's
@@ -21,9 +28,11 @@ export interface TicketHistoryOptions {
   verifiedTenant: (authorization: string) => Promise<string | null>;
   /** Told the outcome of every accepted webhook (metrics). */
   onAccepted?: (status: ArchiveStatus) => void;
+  /** Starts or finds the archive; `known` is the ticket's state if admission read it already. */
   startArchive: (
     tenantId: string,
     ticketId: string,
+    known?: TicketState,
   ) => Promise<{ workflowId: string; status: ArchiveStatus }>;
 }
 
@@ -96,8 +105,10 @@ export const ticketHistoryRoutes: FastifyPluginAsync<TicketHistoryOptions> = asy
         throw badRequest(
           'body/ticket must be a Blip ticket id (a UUID such as b598352e-77f5-546c-a017-5ec108ed50ba)',
         );
-      const tenantId = await opts.admitTenant(req.body.auth, ticketId.toLowerCase());
-      const result = await opts.startArchive(tenantId, ticketId.toLowerCase());
+      const id = ticketId.toLowerCase();
+      // Nothing is started before admission has answered: a refused request never starts a workflow.
+      const { tenantId, ticket } = await opts.admitTenant(req.body.auth, id);
+      const result = await opts.startArchive(tenantId, id, ticket);
       opts.onAccepted?.(result.status);
       req.log.info(
         { tenantId, ticketId, workflowId: result.workflowId, status: result.status },

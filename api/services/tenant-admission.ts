@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KeyCheck, KeyVerdict } from '../../lib/blip/key-check';
+import type { TicketState } from '../../lib/db/webhook-checks';
 import { normaliseTenantId } from '../../lib/tenant-id';
 import { badGateway, forbidden, unauthorized, unavailable } from './http-errors';
 
@@ -13,6 +14,19 @@ import { badGateway, forbidden, unauthorized, unavailable } from './http-errors'
  */
 export type { KeyVerdict } from '../../lib/blip/key-check';
 
+type BotAccess = 'admitted' | 'not-allowed' | 'disabled';
+
+/**
+ * An admitted webhook. `ticket` is the ticket's state as read with the bot's access (one Postgres
+ * round trip for both: lib/db/webhook-checks.ts), given only when nothing was awaited between that
+ * read and the admission (the key was a cached stored key); otherwise it is absent and the caller
+ * reads the state again, so a state read before a slow key check (Blip) is never acted on.
+ */
+export interface Admitted {
+  tenantId: string;
+  ticket?: TicketState;
+}
+
 export interface TenantAdmissionDeps {
   /** Parses `Key <base64>`; returns the bot identifier or throws an error whose message explains why. */
   parseKey: (authorization: string) => { identifier: string; identity: string };
@@ -21,7 +35,10 @@ export interface TenantAdmissionDeps {
    * The operators' decision on this bot (lib/db/tenant-access.ts: database allowlist, disabled
    * bots, ALLOWED_BOTS); when given it replaces the plain `allowedBots` check.
    */
-  botAccess?: (identifier: string) => Promise<'admitted' | 'not-allowed' | 'disabled'>;
+  botAccess?: (
+    identifier: string,
+    ticketId: string,
+  ) => Promise<BotAccess | { access: BotAccess; ticket: TicketState }>;
   defaultCommandsUrl: string;
   findTenant: (tenantId: string) => Promise<{ commandsUrl: string | null } | null>;
   keyMatches: (tenantId: string, authorization: string) => Promise<boolean>;
@@ -72,11 +89,16 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
   const keyVersions = new Map<string, number>();
   const cacheKey = (authorization: string) => createHash('sha256').update(authorization).digest('hex');
 
+  /** Whether the cache holds this key as the tenant's stored key (no I/O). */
+  function isCachedStoredKey(tenantId: string, authorization: string): boolean {
+    const hit = ttl > 0 ? storedKeys.get(cacheKey(authorization)) : undefined;
+    return Boolean(hit && hit.tenantId === tenantId && hit.until > now());
+  }
+
   /** Whether the key is the tenant's stored key (the tenant existing), cached for `ttl`. */
   async function isStoredKey(tenantId: string, authorization: string): Promise<boolean> {
+    if (isCachedStoredKey(tenantId, authorization)) return true;
     const k = ttl > 0 ? cacheKey(authorization) : '';
-    const hit = ttl > 0 ? storedKeys.get(k) : undefined;
-    if (hit && hit.tenantId === tenantId && hit.until > now()) return true;
     const version = keyVersions.get(tenantId) ?? 0;
     const matches =
       Boolean(await deps.findTenant(tenantId)) && (await deps.keyMatches(tenantId, authorization));
@@ -107,7 +129,7 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
     return (await isStoredKey(identifier, authorization)) ? identifier : null;
   }
 
-  async function admitTenant(authorization: string, ticketId: string): Promise<string> {
+  async function admitTenant(authorization: string, ticketId: string): Promise<Admitted> {
     let bot: { identifier: string; identity: string };
     try {
       const parsed = deps.parseKey(authorization);
@@ -115,11 +137,12 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
     } catch (err) {
       throw unauthorized(`auth is not a valid Blip bot key: ${(err as Error).message}`);
     }
-    const access = deps.botAccess
-      ? await deps.botAccess(bot.identifier)
+    const answer = deps.botAccess
+      ? await deps.botAccess(bot.identifier, ticketId)
       : deps.allowedBots.length > 0 && !deps.allowedBots.includes(bot.identifier)
         ? 'not-allowed'
         : 'admitted';
+    const { access, ticket } = typeof answer === 'string' ? { access: answer, ticket: undefined } : answer;
     if (access === 'disabled') {
       throw forbidden(
         `tenant ${bot.identifier} is disabled on this installation; nothing is archived for it`,
@@ -130,19 +153,21 @@ export function createTenantAdmission(deps: TenantAdmissionDeps) {
         `bot ${bot.identifier} is not allowed on this installation (ALLOWED_BOTS or ticket-vault tenants allow)`,
       );
     }
-    if (await isStoredKey(bot.identifier, authorization)) return bot.identifier;
+    // The usual case: no await since the access read, so the ticket state read with it is current.
+    if (isCachedStoredKey(bot.identifier, authorization)) return { tenantId: bot.identifier, ticket };
+    if (await isStoredKey(bot.identifier, authorization)) return { tenantId: bot.identifier };
     const tenant = await deps.findTenant(bot.identifier);
-    const answer = await deps.verifyWithBlip(
+    const blip = await deps.verifyWithBlip(
       tenant?.commandsUrl ?? deps.defaultCommandsUrl,
       authorization,
       ticketId,
     );
-    const check: KeyCheck = typeof answer === 'string' ? { verdict: answer } : answer;
+    const check: KeyCheck = typeof blip === 'string' ? { verdict: blip } : blip;
     // Anything but Blip's proof leaves the stored key (if any) as it is.
     if (check.verdict !== 'accepted') throw keyCheckError(bot.identifier, check);
     await deps.saveTenant({ tenantId: bot.identifier, botIdentity: bot.identity, authorization });
     forgetTenant(bot.identifier);
-    return bot.identifier;
+    return { tenantId: bot.identifier };
   }
 
   return { admitTenant, verifiedTenant };

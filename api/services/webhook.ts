@@ -4,12 +4,11 @@ import { checkKeyWithBlip, type KeyCheck } from '../../lib/blip/key-check';
 import type { SecretBox } from '../../lib/crypto';
 import type { Db } from '../../lib/db/pool';
 import { inTransaction } from '../../lib/db/pool';
-import { botAccess } from '../../lib/db/tenant-access';
 import { insertTenantEvent } from '../../lib/db/tenant-sessions';
 import { getTenant, tenantKeyMatches, upsertTenant } from '../../lib/db/tenants';
 import { isTicketArchived } from '../../lib/db/tickets';
+import { ticketState, webhookChecks } from '../../lib/db/webhook-checks';
 import type { Metrics } from '../../lib/metrics';
-import { isErased } from '../../lib/retention/erasure-hash';
 import { createArchiveStarter } from '../../lib/temporal/archive-starter';
 import type { TicketHistoryOptions } from '../routes/tickethistory';
 import { createTenantAdmission } from './tenant-admission';
@@ -67,7 +66,10 @@ export function createWebhookOptions(deps: WebhookDeps): TicketHistoryOptions {
   const admission = createTenantAdmission({
     parseKey: (authorization) => parseBotKey(authorization),
     allowedBots: deps.allowedBots,
-    botAccess: (identifier) => botAccess(deps.db, identifier, deps.allowedBots),
+    // The bot's access and the ticket's state in one statement (one Postgres round trip per webhook
+    // while the key is cached); admission hands the state on only when it is still current.
+    botAccess: (identifier, ticketId) =>
+      webhookChecks(deps.db, deps.box, identifier, ticketId, deps.allowedBots),
     defaultCommandsUrl: deps.defaultCommandsUrl,
     findTenant: (tenantId) => getTenant(deps.db, tenantId),
     keyMatches: (tenantId, authorization) => tenantKeyMatches(deps.db, deps.box, tenantId, authorization),
@@ -85,8 +87,8 @@ export function createWebhookOptions(deps: WebhookDeps): TicketHistoryOptions {
     startArchive: createArchiveStarter(
       deps.temporal,
       deps.taskQueue,
+      (tenantId, ticketId) => ticketState(deps.db, deps.box, tenantId, ticketId),
       (tenantId, ticketId) => isTicketArchived(deps.db, tenantId, ticketId),
-      (tenantId, ticketId) => isErased(deps.db, deps.box, { tenantId, kind: 'ticket', value: ticketId }),
     ),
   };
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isTicketArchived } from '../../lib/db/tickets';
-import { isErased } from '../../lib/retention/erasure-hash';
+import { ticketState } from '../../lib/db/webhook-checks';
 import {
   type ArchiveStatus,
   createArchiveStarter,
@@ -46,8 +46,8 @@ export async function archiveCommand(
     const start = createArchiveStarter(
       temporal,
       taskQueue,
+      (t, id) => ticketState(deps.db, deps.box, t, id),
       (t, id) => isTicketArchived(deps.db, t, id),
-      (t, id) => isErased(deps.db, deps.box, { tenantId: t, kind: 'ticket', value: id }),
     );
     status = (await start(tenantId, ticketId)).status;
   }

@@ -16,7 +16,15 @@ export async function botAccess(db: Db, tenantId: string, envAllowed: readonly s
             exists (select 1 from tenant_access where access = 'allowed') as list_in_use`,
     [tenantId],
   );
-  const row = rows[0];
+  return decideAccess(rows[0], tenantId, envAllowed);
+}
+
+/** The rules above, applied to the tenant's `tenant_access` row and whether any bot is allowed there. */
+export function decideAccess(
+  row: { access: string | null; list_in_use: boolean } | undefined,
+  tenantId: string,
+  envAllowed: readonly string[],
+): BotAccess {
   if (row?.access === 'disabled') return 'disabled';
   if (row?.access === 'allowed' || envAllowed.includes(tenantId)) return 'admitted';
   return envAllowed.length > 0 || row?.list_in_use ? 'not-allowed' : 'admitted';

@@ -15,17 +15,22 @@ export type ArchiveStatus = 'started' | 'running' | 'archived' | 'erased';
 export function createArchiveStarter(
   client: Client,
   taskQueue: string,
+  ticketState: (t: string, id: string) => Promise<'erased' | 'archived' | null>,
   isArchived: (t: string, id: string) => Promise<boolean>,
-  isErased: (t: string, id: string) => Promise<boolean>,
 ) {
+  /**
+   * `known` is the ticket's state when the caller read it already in this request (the webhook
+   * reads it with the bot's access: lib/db/webhook-checks.ts); otherwise it is read here.
+   */
   return async function startArchive(
     tenantId: string,
     ticketId: string,
+    known?: 'erased' | 'archived' | null,
   ): Promise<{ workflowId: string; status: ArchiveStatus }> {
     const workflowId = archiveWorkflowId(tenantId, ticketId);
-    if (await isErased(tenantId, ticketId)) return { workflowId, status: 'erased' };
     // Temporal forgets closed runs after the namespace retention; Postgres never forgets.
-    if (await isArchived(tenantId, ticketId)) return { workflowId, status: 'archived' };
+    const state = known !== undefined ? known : await ticketState(tenantId, ticketId);
+    if (state) return { workflowId, status: state };
     if ((await startOrJoinArchive(client, taskQueue, tenantId, ticketId)) === 'started') {
       return { workflowId, status: 'started' };
     }

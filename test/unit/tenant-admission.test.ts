@@ -43,7 +43,7 @@ test('a stored key is checked against Postgres once per TTL, again after it', as
   const admission = createTenantAdmission(deps);
   for (let i = 0; i < 5; i++) {
     await expect(admission.verifiedTenant(KEY_A)).resolves.toBe('latam');
-    await expect(admission.admitTenant(KEY_A, 'ticket-1')).resolves.toBe('latam');
+    await expect(admission.admitTenant(KEY_A, 'ticket-1')).resolves.toMatchObject({ tenantId: 'latam' });
   }
   expect(calls).toEqual({ findTenant: 1, keyMatches: 1, verifyWithBlip: 0 });
   advance(5_001);
@@ -64,7 +64,7 @@ test('a rotation through this process forgets the old key at once', async () => 
   const admission = createTenantAdmission(deps);
   await expect(admission.verifiedTenant(KEY_A)).resolves.toBe('latam');
   // A new key: not the stored one, so Blip is asked, and it replaces the old key.
-  await expect(admission.admitTenant(KEY_B, 'ticket-2')).resolves.toBe('latam');
+  await expect(admission.admitTenant(KEY_B, 'ticket-2')).resolves.toMatchObject({ tenantId: 'latam' });
   expect(calls.verifyWithBlip).toBe(1);
   expect(stored.get('latam')).toBe(KEY_B);
   await expect(admission.verifiedTenant(KEY_A)).resolves.toBeNull();
@@ -93,7 +93,7 @@ test('a lookup of the old key that ends after a rotation is not cached', async (
   const admission = createTenantAdmission(slow);
   const oldLookup = admission.verifiedTenant(KEY_A);
   await new Promise((r) => setImmediate(r));
-  await expect(admission.admitTenant(KEY_B, 'ticket-3')).resolves.toBe('latam');
+  await expect(admission.admitTenant(KEY_B, 'ticket-3')).resolves.toMatchObject({ tenantId: 'latam' });
   release();
   await expect(oldLookup).resolves.toBe('latam'); // it read the key before the rotation
   // …but that answer was not kept: the old key is looked up (and refused) again.
@@ -101,4 +101,34 @@ test('a lookup of the old key that ends after a rotation is not cached', async (
   await new Promise((r) => setImmediate(r));
   release();
   await expect(next).resolves.toBeNull();
+});
+
+test('the ticket state read with the access is handed on only when the key came from the cache', async () => {
+  // webhookChecks reads the ticket's state with the bot's access, before the key is checked. After
+  // a Postgres key lookup or a Blip check (awaits during which the ticket may be archived), that
+  // read is stale and must not decide whether to start: the caller has to read it again.
+  const { deps, calls } = fakeStore();
+  const admission = createTenantAdmission({
+    ...deps,
+    botAccess: async () => ({ access: 'admitted', ticket: 'archived' }),
+  });
+  await expect(admission.admitTenant(KEY_A, 'ticket-4')).resolves.toEqual({ tenantId: 'latam' });
+  expect(calls.keyMatches).toBe(1);
+  await expect(admission.admitTenant(KEY_A, 'ticket-4')).resolves.toEqual({
+    tenantId: 'latam',
+    ticket: 'archived',
+  });
+  // A new key checked with Blip: stale again.
+  await expect(admission.admitTenant(KEY_B, 'ticket-4')).resolves.toEqual({ tenantId: 'latam' });
+  expect(calls.verifyWithBlip).toBe(1);
+});
+
+test('a disabled or not-allowed bot is refused whatever the ticket state read with its access', async () => {
+  const { deps } = fakeStore();
+  for (const access of ['disabled', 'not-allowed'] as const) {
+    const admission = createTenantAdmission({ ...deps, botAccess: async () => ({ access, ticket: null }) });
+    await expect(admission.admitTenant(KEY_A, 'ticket-5')).rejects.toMatchObject({
+      statusCode: access === 'disabled' ? 403 : 401,
+    });
+  }
 });
