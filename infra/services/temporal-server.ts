@@ -106,12 +106,21 @@ export function temporalServerConfig(config: StackConfig, pgPort: number, dynami
 /**
  * Dynamic config: what the CLI's dev server turns on that the product relies on (search attributes
  * usable right after they are added, eager workflow start, updates), production defaults otherwise.
+ * The forced search-attribute refresh (a persistence read on every start that carries them) is
+ * only on while `up` adds them: once the frontend lists them, its cache holds them, and the server
+ * reads this file again within its poll interval (TEMPORAL_SERVING_DYNAMIC_CONFIG).
  */
 export const TEMPORAL_DYNAMIC_CONFIG: Record<string, { value: unknown }[]> = {
   'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true }],
   'system.enableEagerWorkflowStart': [{ value: true }],
   'frontend.enableUpdateWorkflowExecution': [{ value: true }],
   'frontend.enableUpdateWorkflowExecutionAsyncAccepted': [{ value: true }],
+};
+
+/** The dynamic config once the search attributes are listed: production's cached search attributes. */
+export const TEMPORAL_SERVING_DYNAMIC_CONFIG: Record<string, { value: unknown }[]> = {
+  ...TEMPORAL_DYNAMIC_CONFIG,
+  'system.forceSearchAttributesCacheRefreshOnRead': [{ value: false }],
 };
 
 async function pgQuery(port: number, sql: string, params: unknown[] = [], database = 'postgres') {
@@ -313,6 +322,7 @@ export function temporalServerService(config: StackConfig): LocalService {
         { timeoutMs: 120_000, intervalMs: 1000, alive },
       ).catch(fail);
       await waitFor(name, healthy, { timeoutMs: 60_000, alive }).catch(fail);
+      fs.writeFileSync(dynamicConfigFile, `${JSON.stringify(TEMPORAL_SERVING_DYNAMIC_CONFIG, null, 2)}\n`);
       if (readPid(uiName) === null) await startUi();
     },
     async stop() {
