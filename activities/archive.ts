@@ -27,6 +27,8 @@ export interface ArchiveDeps extends MediaMirrorDeps {
   sealKeys: SealKeyProvider;
   /** Creates the search collections if they are missing (a worker may start while Typesense is down). */
   searchReady?: () => Promise<void>;
+  /** SEARCH_TEXT_DEFAULT_MONTHS: which messages indexing also writes to the recent-messages collection. */
+  textWindowMonths?: number;
 }
 
 export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
@@ -97,8 +99,14 @@ export function createArchiveActivities(deps: ArchiveDeps): ArchiveActivities {
 
     indexTicket: classified(async ({ tenantId, ticketId }) => {
       await deps.searchReady?.();
-      const result = await indexTicket(db, deps.search, deps.collections, tenantId, ticketId, () =>
-        heartbeat(),
+      const result = await indexTicket(
+        db,
+        deps.search,
+        deps.collections,
+        tenantId,
+        ticketId,
+        () => heartbeat(),
+        { textWindowMonths: deps.textWindowMonths },
       );
       await markTicketIndexed(db, tenantId, ticketId);
       deps.metrics?.archives.inc({ tenant: tenantId, event: 'indexed' });

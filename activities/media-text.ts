@@ -25,6 +25,8 @@ export interface MediaTextDeps {
   search: SearchClient;
   collections: CollectionNames;
   searchReady?: () => Promise<void>;
+  /** SEARCH_TEXT_DEFAULT_MONTHS: which messages indexing also writes to the recent-messages collection. */
+  textWindowMonths?: number;
   mediaText: { limits: MediaTextLimits; defaultLanguages: string };
   metrics?: Metrics;
   logger: Logger;
@@ -81,7 +83,9 @@ export function createMediaTextActivities(deps: MediaTextDeps): MediaTextActivit
     }),
     indexMediaText: classified(async ({ tenantId, ticketId }) => {
       await deps.searchReady?.();
-      return indexTicket(deps.db, deps.search, deps.collections, tenantId, ticketId, () => heartbeat());
+      return indexTicket(deps.db, deps.search, deps.collections, tenantId, ticketId, () => heartbeat(), {
+        textWindowMonths: deps.textWindowMonths,
+      });
     }),
   };
 }

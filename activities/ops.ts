@@ -10,7 +10,7 @@ import { deleteTicketFromSearch } from '../lib/retention/purge';
 import type { SearchClient } from '../lib/search/client';
 import { type IndexHooks, indexTicket, TicketNotArchivedError } from '../lib/search/indexer';
 import { aliasTarget, createCollection, versionedName, versionOf } from '../lib/search/migrate';
-import type { CollectionNames } from '../lib/search/schema';
+import { COLLECTION_KINDS, type CollectionNames } from '../lib/search/schema';
 import { heartbeat } from './activity-context';
 import { classified } from './failures';
 import type { OpsActivities } from './ops-types';
@@ -31,6 +31,8 @@ export interface OpsDeps {
   opsHooks?: { beforeSwap?: () => Promise<void> };
   /** Test seam: what indexing does after reading (and locking) a ticket, before writing it. */
   indexHooks?: IndexHooks;
+  /** SEARCH_TEXT_DEFAULT_MONTHS: which messages indexing also writes to the recent-messages collection. */
+  textWindowMonths?: number;
 }
 
 const MAX_PAGE = 100;
@@ -81,7 +83,7 @@ export function createOpsActivities(deps: OpsDeps): OpsActivities {
       const { rows } = await db.query<{ now: Date }>('select now() as now');
       const current = {} as CollectionNames;
       const next = {} as CollectionNames;
-      for (const kind of ['tickets', 'messages'] as const) {
+      for (const kind of COLLECTION_KINDS) {
         const alias = deps.collections[kind];
         const target = (await aliasTarget(search, alias)) ?? alias;
         current[kind] = target;
@@ -112,15 +114,10 @@ export function createOpsActivities(deps: OpsDeps): OpsActivities {
       for (const [i, r] of rows.entries()) {
         let res: { indexedMessages: number };
         try {
-          res = await indexTicket(
-            db,
-            search,
-            names,
-            r.tenant_id,
-            r.ticket_id,
-            () => heartbeat(i),
-            deps.indexHooks,
-          );
+          res = await indexTicket(db, search, names, r.tenant_id, r.ticket_id, () => heartbeat(i), {
+            textWindowMonths: deps.textWindowMonths,
+            ...deps.indexHooks,
+          });
         } catch (err) {
           // Purged since it was listed: the purge deleted its documents, none were written back.
           if (err instanceof TicketNotArchivedError) continue;
@@ -141,8 +138,10 @@ export function createOpsActivities(deps: OpsDeps): OpsActivities {
     reindexSwap: classified(async (plan) => {
       await deps.opsHooks?.beforeSwap?.();
       const dropped: string[] = [];
-      for (const kind of ['tickets', 'messages'] as const) {
+      for (const kind of COLLECTION_KINDS) {
         const alias = deps.collections[kind];
+        // A plan made before the recent-messages collection existed has none to swap.
+        if (!plan.next[kind]) continue;
         await search.aliases().upsert(alias, { collection_name: plan.next[kind] });
         const old = plan.current[kind];
         if (old !== plan.next[kind] && old !== alias) {

@@ -56,6 +56,11 @@ export interface EraseSummaryInput extends ErasureTarget {
 export interface RetentionActivities {
   /** Tenants with a retention set. */
   listRetentionTenants(): Promise<string[]>;
+  /**
+   * Deletes from the recent-messages collection the documents sent before its window
+   * (lib/search/recent-messages.ts), every tenant's at once; returns how many went.
+   */
+  trimRecentMessages(): Promise<{ deleted: number }>;
   /** Deletes up to `limit` expired, unheld tickets of one tenant (heartbeats per ticket). */
   purgeExpiredBatch(input: RetentionBatchInput): Promise<RetentionBatchResult>;
   /** Deletes up to `limit` unheld tickets of one contact (heartbeats per ticket). */

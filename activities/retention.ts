@@ -12,6 +12,7 @@ import {
   readErasureIdentity,
 } from '../lib/retention/erasure-requests';
 import { addCounts, emptyCounts, type PurgeDeps, purgeTicket } from '../lib/retention/purge';
+import { trimRecentMessages } from '../lib/search/recent-messages';
 import { heartbeat } from './activity-context';
 import type { ErasureTarget, RetentionActivities } from './retention-types';
 
@@ -20,7 +21,10 @@ import type { ErasureTarget, RetentionActivities } from './retention-types';
  * ticket by ticket (lib/retention/purge.ts: search, GCS, then Postgres with the audit entry), so
  * a retried batch only finishes what a lost attempt began. Only ids and counts cross Temporal.
  */
-export type RetentionDeps = PurgeDeps;
+export interface RetentionDeps extends PurgeDeps {
+  /** SEARCH_TEXT_DEFAULT_MONTHS: the window the recent-messages collection is trimmed to. */
+  textWindowMonths?: number;
+}
 
 const HELD_ID_LIMIT = 1000;
 
@@ -71,6 +75,10 @@ export function createRetentionActivities(deps: RetentionDeps): RetentionActivit
   return {
     async listRetentionTenants() {
       return tenantsWithRetention(deps.db);
+    },
+
+    async trimRecentMessages() {
+      return { deleted: await trimRecentMessages(deps.search, deps.collections, deps.textWindowMonths) };
     },
 
     async purgeExpiredBatch({ tenantId, now, limit, workflowId }) {

@@ -80,6 +80,7 @@ export async function createWorkerDeps(
     search,
     collections,
     searchReady: ensureSearch,
+    textWindowMonths: config.SEARCH_TEXT_DEFAULT_MONTHS,
     sealKeys,
     async blipFor(tenantId) {
       const tenant = await getTenant(db, tenantId);

@@ -62,7 +62,10 @@ export async function extractTextCommand(
       totals.ok += r.ok;
       totals.notOk += r.notOk;
       const touched = await ticketsWithMedia(deps.db, t, r.shas);
-      for (const ticketId of touched) await indexTicket(deps.db, deps.search, deps.collections, t, ticketId);
+      for (const ticketId of touched)
+        await indexTicket(deps.db, deps.search, deps.collections, t, ticketId, undefined, {
+          textWindowMonths: deps.config.SEARCH_TEXT_DEFAULT_MONTHS,
+        });
       totals.tickets += touched.length;
       progress.update(
         `extract-text: ${t}: ${totals.read} files read (${totals.ok} with text, ${totals.notOk} unreadable), ${totals.tickets} tickets reindexed`,

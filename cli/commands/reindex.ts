@@ -38,8 +38,11 @@ export async function reindexCommand(
       .then((c) => (c as { num_documents: number }).num_documents)
       .catch(() => 0);
     const archived = rows[0]?.n ?? 0;
-    // Collections from an older version (e.g. without tenant_key) are rebuilt even when full.
-    const outdated = tenantId ? [] : await outdatedCollections(deps.search, deps.collections);
+    // Collections from an older version (e.g. without tenant_key, or an empty recent-messages one
+    // beside filled messages) are rebuilt even when full.
+    const outdated = tenantId
+      ? []
+      : await outdatedCollections(deps.search, deps.collections, deps.config.SEARCH_TEXT_DEFAULT_MONTHS);
     if ((archived === 0 || indexed > 0) && outdated.length === 0) {
       return {
         code: 0,

@@ -95,7 +95,9 @@ export async function deleteTicketFromSearch(
   const ticket = `ticket_id:=${filterValue(ticketId)}`;
   // collectionNames() are the names (or aliases) searches use, so deleting through them reaches
   // whatever collection is live.
-  for (const name of [collections.messages, collections.tickets]) {
+  // The recent-messages collection holds copies of some message documents: they go too.
+  for (const name of [collections.messages, collections.messagesRecent, collections.tickets]) {
+    if (!name) continue;
     const collection = await writeTarget(search, name);
     try {
       // On tenant_key (a tenant_id filter also matches look-alike tenants: tenant-scope.ts); a

@@ -4,6 +4,7 @@ import { type Db, inTransaction, type Queryable } from '../db/pool';
 import type { SearchClient } from './client';
 import { writeTarget } from './migrate';
 import { phoneDigits, phoneFromIdentity, phoneVariants } from './phone';
+import { recentCutoff } from './recent-messages';
 import { type CollectionNames, type MediaSource, messageDocId, ticketDocId } from './schema';
 import { MIN_PHONE_TAIL_DIGITS, phoneTailToken } from './search-extras';
 import { tenantKey } from './tenant-scope';
@@ -34,6 +35,13 @@ export class TicketNotArchivedError extends IndexingError {
 export interface IndexHooks {
   /** Test seam: runs after the ticket is read (and locked), before anything is written. */
   beforeWrite?: (tenantId: string, ticketId: string) => Promise<void>;
+  /**
+   * SEARCH_TEXT_DEFAULT_MONTHS: messages sent within this window (plus a margin) are also written
+   * to the recent-messages collection (recent-messages.ts); 0 or unset: they are not.
+   */
+  textWindowMonths?: number;
+  /** The clock the window is measured from (tests). */
+  now?: () => Date;
 }
 
 const BATCH = 500;
@@ -116,6 +124,12 @@ async function indexLocked(
     tickets: await writeTarget(client, names.tickets),
     messages: await writeTarget(client, names.messages),
   };
+  // The same documents again for the messages within the window (a reindex plan started before the
+  // recent collection existed names none: the swap's rebuild or the next reindex fills it).
+  const cutoff = names.messagesRecent
+    ? recentCutoff(hooks?.now?.() ?? new Date(), hooks?.textWindowMonths)
+    : null;
+  const recentTarget = cutoff === null ? null : await writeTarget(client, names.messagesRecent);
   await importDocuments(client, target.tickets, [
     {
       id: ticketDocId(tenantId, ticketId),
@@ -155,24 +169,27 @@ async function indexLocked(
       ticketId,
       page.map((m) => m.messageId),
     );
-    await importDocuments(
-      client,
-      target.messages,
-      page.map((m) => ({
-        id: messageDocId(tenantId, ticketId, m.messageId),
-        tenant_id: tenantId,
-        tenant_key,
-        ticket_id: ticketId,
-        message_id: m.messageId,
-        position: m.position,
-        direction: m.direction,
-        text: m.text,
-        // A message Blip gave no date takes its ticket's close: the recent-months window of free text
-        // (ticket-search.ts textWindowSince) filters on sent_at, and must not drop it as "no date".
-        sent_at: epochSeconds(m.sentAt) ?? closedAt,
-        ...mediaText.get(m.messageId),
-      })),
-    );
+    const docs = page.map((m) => ({
+      id: messageDocId(tenantId, ticketId, m.messageId),
+      tenant_id: tenantId,
+      tenant_key,
+      ticket_id: ticketId,
+      message_id: m.messageId,
+      position: m.position,
+      direction: m.direction,
+      text: m.text,
+      // A message Blip gave no date takes its ticket's close: the recent-months window of free text
+      // (ticket-search.ts textWindowSince) filters on sent_at, and must not drop it as "no date".
+      sent_at: epochSeconds(m.sentAt) ?? closedAt,
+      ...mediaText.get(m.messageId),
+    }));
+    await importDocuments(client, target.messages, docs);
+    if (recentTarget !== null && cutoff !== null)
+      await importDocuments(
+        client,
+        recentTarget,
+        docs.filter((d) => d.sent_at >= cutoff),
+      );
     indexed += page.length;
     after = page[page.length - 1]?.position ?? after;
     onBatch?.();

@@ -1,5 +1,5 @@
 import type { SearchClient } from './client';
-import { type CollectionNames, collectionSchemas } from './schema';
+import { COLLECTION_KINDS, type CollectionNames, collectionSchemas } from './schema';
 import { TENANT_KEY_FIELD, tenantKey } from './tenant-scope';
 
 /**
@@ -58,8 +58,9 @@ export async function createCollection(
   kind: keyof CollectionNames,
   name: string,
 ): Promise<boolean> {
-  const [tickets, messages] = collectionSchemas({ tickets: name, messages: name });
+  const [tickets, messages] = collectionSchemas({ tickets: name, messages: name, messagesRecent: name });
   try {
+    // The recent-messages collection has the messages' schema (a copy of some of their documents).
     await client.collections().create((kind === 'tickets' ? tickets : messages) as never);
     return true;
   } catch (err) {
@@ -96,7 +97,9 @@ async function copyDocuments(client: SearchClient, from: string, to: string): Pr
 }
 
 /**
- * Makes sure both aliases exist and point at a collection. On a fresh install it creates
+ * Makes sure the aliases exist and point at a collection. An install from before the
+ * recent-messages collection gets it created empty: `ticket-vault reindex` fills it (until then the
+ * default free-text window finds nothing older than the install's upgrade; outdatedCollections says so). On a fresh install it creates
  * `<alias>_v1` and the alias; an older install that has a plain collection under the alias name is
  * migrated once: its documents are copied to `<alias>_v1`, the plain collection is dropped and the
  * alias created in its place (searches fail for the moment in between, and a document written to
@@ -105,7 +108,7 @@ async function copyDocuments(client: SearchClient, from: string, to: string): Pr
  */
 export async function ensureCollections(client: SearchClient, names: CollectionNames): Promise<string[]> {
   const created: string[] = [];
-  for (const kind of ['tickets', 'messages'] as const) {
+  for (const kind of COLLECTION_KINDS) {
     const alias = names[kind];
     const target = await aliasTarget(client, alias);
     const plain = await collectionExists(client, alias);
@@ -137,12 +140,30 @@ export async function ensureCollections(client: SearchClient, names: CollectionN
 
 /**
  * The live collections (behind the aliases) built by an older version: missing a field the
- * current schema has (e.g. `tenant_key`). Searches still work on them (tenant-scope.ts falls back),
+ * current schema has (e.g. `tenant_key`), or, with a free-text window, a recent-messages collection
+ * still empty beside a filled messages one (created on upgrade, filled only by `reindex`). Searches still work on them (tenant-scope.ts falls back),
  * but only `reindex` brings them up to date; `reindex --if-empty` runs for them too.
  */
-export async function outdatedCollections(client: SearchClient, names: CollectionNames): Promise<string[]> {
+export async function outdatedCollections(
+  client: SearchClient,
+  names: CollectionNames,
+  /** SEARCH_TEXT_DEFAULT_MONTHS: with a window, an empty recent collection beside a full one needs `reindex`. */
+  textWindowMonths = 0,
+): Promise<string[]> {
   const schemas = collectionSchemas(names);
   const outdated: string[] = [];
+  if (textWindowMonths > 0) {
+    const count = (name: string) =>
+      client
+        .collections(name)
+        .retrieve()
+        .then((c) => (c as { num_documents: number }).num_documents)
+        .catch(() => 0);
+    // Created empty by ensureCollections on an install that already had messages.
+    if ((await count(names.messagesRecent)) === 0 && (await count(names.messages)) > 0) {
+      outdated.push((await aliasTarget(client, names.messagesRecent)) ?? names.messagesRecent);
+    }
+  }
   for (const schema of schemas) {
     let live: { name: string; fields: Array<{ name: string }> };
     try {

@@ -10,10 +10,24 @@ import { TENANT_KEY_FIELD } from './tenant-scope';
 export interface CollectionNames {
   tickets: string;
   messages: string;
+  /**
+   * The messages sent within the free-text window (SEARCH_TEXT_DEFAULT_MONTHS, plus a margin: see
+   * recent-messages.ts), a copy of their documents in `messages`. Typesense 0.24 intersects the
+   * words' whole posting lists before it filters on sent_at, so the window only gets cheaper over a
+   * collection that holds little else (docs/performance.md). Absent in a reindex plan started
+   * before it existed.
+   */
+  messagesRecent: string;
 }
 
+export const COLLECTION_KINDS = ['tickets', 'messages', 'messagesRecent'] as const;
+
 export function collectionNames(prefix: string): CollectionNames {
-  return { tickets: `${prefix}tickets`, messages: `${prefix}messages` };
+  return {
+    tickets: `${prefix}tickets`,
+    messages: `${prefix}messages`,
+    messagesRecent: `${prefix}messages_recent`,
+  };
 }
 
 type Field = {
@@ -82,6 +96,7 @@ export function collectionSchemas(names: CollectionNames) {
   return [
     { name: names.tickets, fields: TICKET_FIELDS, default_sorting_field: 'closed_at' },
     { name: names.messages, fields: MESSAGE_FIELDS, default_sorting_field: 'position' },
+    { name: names.messagesRecent, fields: MESSAGE_FIELDS, default_sorting_field: 'position' },
   ];
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SearchClient } from './client';
 import { SearchQueryError, type TicketQuery, ticketFilter } from './query';
+import { textWindowSince } from './recent-messages';
 import type { CollectionNames, MediaSource } from './schema';
 import {
   FACET_FIELDS,
@@ -95,9 +96,7 @@ export interface TextWindow {
  * message sent then belongs to a ticket closed since then. It bounds the matches and their grouping;
  * Typesense 0.24 still intersects the words' whole posting lists first (docs/performance.md).
  */
-export function textWindowSince(now: Date, months: number): number {
-  return Math.floor(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months, now.getUTCDate()) / 1000);
-}
+export { textWindowSince };
 
 /** Tickets a free-text search can narrow to; more matching tickets than this are cut off. */
 const MAX_TEXT_TICKETS = 250;
@@ -163,6 +162,10 @@ function textMatch(hit: MessageHit | undefined, tag: string): TextMatch {
 }
 
 /** Collections built before media_text (issue 18) answer this until `reindex` rebuilds them. */
+/** Typesense's 404 for a collection (or alias) that does not exist, not for a missing field. */
+const isMissingCollection = (err: unknown) =>
+  (err as { httpStatus?: number })?.httpStatus === 404 &&
+  !/field/.test(String((err as Error)?.message ?? ''));
 const isMissingMediaText = (err: unknown) => /media_text/.test(String((err as Error)?.message ?? ''));
 
 /** What a search reports besides its answer: the API turns these into a metric and a warning. */
@@ -272,9 +275,12 @@ export function createTicketSearch(
       hits?: MessageHit[];
       grouped_hits?: Array<{ group_key: string[]; hits: MessageHit[] }>;
     };
-    const run = (queryBy: string) =>
+    // The window reads the recent-messages collection (recent-messages.ts): its posting lists hold only
+    // the window's messages (plus a few days), which is what makes the window cheaper at all.
+    const recent = since !== null && Boolean(names.messagesRecent);
+    const run = (queryBy: string, collection = recent ? names.messagesRecent : names.messages) =>
       client
-        .collections(names.messages)
+        .collections(collection)
         .documents()
         .search({
           q,
@@ -294,6 +300,8 @@ export function createTicketSearch(
     try {
       return await run('text,media_text');
     } catch (err) {
+      // No recent collection yet (an API newer than the worker that creates it): the whole one, filtered.
+      if (recent && isMissingCollection(err)) return run('text,media_text', names.messages);
       if (!isMissingMediaText(err)) throw err;
       return run('text');
     }

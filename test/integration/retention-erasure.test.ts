@@ -234,7 +234,7 @@ describe('retention', () => {
     });
     expect(released.released).toBe(true);
     const run = await startRetention(ctx(), { wait: true });
-    expect(run.result).toEqual({ tenants: [LATAM], alreadyRunning: [] });
+    expect(run.result).toEqual({ tenants: [LATAM], alreadyRunning: [], recentTrimmed: 0 });
     expect((await rowCounts(t.heldTicket as string))?.tickets).toBe(0);
     expect(await objectExists(heldMedia)).toBe(false);
     // The contact hold still stands.

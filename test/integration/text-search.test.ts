@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createSearchClient, type SearchClient } from '../../lib/search/client';
 import { indexTicket } from '../../lib/search/indexer';
 import { dropCollections, ensureCollections } from '../../lib/search/migrate';
+import { recentCutoff } from '../../lib/search/recent-messages';
 import { type CollectionNames, collectionNames, messageDocId, ticketDocId } from '../../lib/search/schema';
 import { tenantKey } from '../../lib/search/tenant-scope';
 import { createTicketSearch, textWindowSince } from '../../lib/search/ticket-search';
@@ -199,10 +200,13 @@ function ticketWithMessage(tenant: string, ticketId: string, text: string, daysA
   };
 }
 
+/** Imports as the indexer writes: the messages within a 6-month window also to the recent collection. */
 async function importAll(collections: CollectionNames, docs: Array<ReturnType<typeof ticketWithMessage>>) {
+  const cutoff = recentCutoff(new Date(), 6) as number;
   for (const [collection, batch] of [
     [collections.tickets, docs.map((d) => d.ticket)],
     [collections.messages, docs.map((d) => d.message)],
+    [collections.messagesRecent, docs.map((d) => d.message).filter((m) => m.sent_at >= cutoff)],
   ] as const) {
     const results = (await client
       .collections(collection)
@@ -381,7 +385,9 @@ describe('the window through the API (SEARCH_TEXT_DEFAULT_MONTHS, textScope, tex
           repeat('0', 64), true)`,
       [LATAM, ticketId],
     );
-    await indexTicket(api.db, api.search, api.collections, LATAM, ticketId);
+    await indexTicket(api.db, api.search, api.collections, LATAM, ticketId, undefined, {
+      textWindowMonths: 6,
+    });
     const found = await get('/v1/tickets?q=tamandu%C3%A1');
     expect(found.body.textWindow).not.toBeNull();
     expect(ids(found.body)).toEqual([ticketId]);

@@ -104,8 +104,8 @@ export function fakeReindex(tickets: number) {
   const calls: string[] = [];
   const plan: ReindexPlan = {
     startedAt: '2025-06-02T09:00:00.000Z',
-    current: { tickets: 'tickets_v1', messages: 'messages_v1' },
-    next: { tickets: 'tickets_v2', messages: 'messages_v2' },
+    current: { tickets: 'tickets_v1', messages: 'messages_v1', messagesRecent: 'messages_recent_v1' },
+    next: { tickets: 'tickets_v2', messages: 'messages_v2', messagesRecent: 'messages_recent_v2' },
   };
   const ids = Array.from({ length: tickets }, (_, i) => `t${String(i).padStart(4, '0')}`);
   const activities: Pick<OpsActivities, 'reindexPrepare' | 'reindexBatch' | 'reindexSwap'> = {
@@ -181,6 +181,9 @@ export function fakeRetention(options: {
   const activities: RetentionActivities = {
     async listRetentionTenants() {
       return Object.keys(options.retentionDays).sort();
+    },
+    async trimRecentMessages() {
+      return { deleted: 0 };
     },
     async purgeExpiredBatch(input: RetentionBatchInput) {
       batches.push(input);

@@ -124,7 +124,11 @@ describe('applyRetentionAll', () => {
       await byHand.result();
       return result;
     });
-    expect(result).toEqual({ tenants: ['tenant-a', 'tenant-b', 'tenant-c'], alreadyRunning: ['tenant-b'] });
+    expect(result).toEqual({
+      tenants: ['tenant-a', 'tenant-b', 'tenant-c'],
+      alreadyRunning: ['tenant-b'],
+      recentTrimmed: 0,
+    });
     expect(fake.deleted.size).toBe(7);
     // tenant-b purged once, by the run started by hand.
     expect(fake.batches.filter((b) => b.tenantId === 'tenant-b')).toHaveLength(1);
