@@ -310,8 +310,13 @@ export async function searchBench(ctx: BenchContext): Promise<BenchResult> {
     await env.db.query('vacuum analyze tickets');
     await env.db.query('vacuum analyze messages');
     const { rows: sizes } = await env.db.query<{ messages: string; tickets: string; media: string }>(
-      `select pg_total_relation_size('messages') as messages, pg_total_relation_size('tickets') as tickets,
-              pg_total_relation_size('media') as media`,
+      // A partitioned table (messages, migration 014) has no storage of its own: sum its partitions.
+      `select coalesce((select sum(pg_total_relation_size(relid)) from pg_partition_tree('messages')),
+                       pg_total_relation_size('messages')) as messages,
+              coalesce((select sum(pg_total_relation_size(relid)) from pg_partition_tree('tickets')),
+                       pg_total_relation_size('tickets')) as tickets,
+              coalesce((select sum(pg_total_relation_size(relid)) from pg_partition_tree('media')),
+                       pg_total_relation_size('media')) as media`,
     );
     const pgBytes = Number(sizes[0]?.messages) + Number(sizes[0]?.tickets);
 

@@ -65,7 +65,9 @@ let built: Promise<BuiltWorker> | undefined;
 export async function startWorkerChild(env: Record<string, string>): Promise<WorkerChild> {
   built ??= buildWorker(path.join(repoRoot, 'dist', 'bench-worker'));
   const { main, workflowBundle } = await built;
-  const child = spawn(process.execPath, [main], {
+  // Node flags for the worker alone (e.g. `--max-old-space-size=160`), to measure a capped heap.
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: repoRoot,
     env: { ...process.env, ...env, WORKER_WORKFLOW_BUNDLE: workflowBundle, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
