@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { MIGRATIONS_DIR } from '../lib/db/migrate';
-import { bundleWorkflowsInThread } from '../worker/workflow-bundle';
+import { writeWorkflowBundle } from './harness/workflow-bundle';
 
 /**
  * The worker as production runs it (Dockerfile, infra/k8s/worker.yaml): plain JavaScript instead of
@@ -39,8 +39,7 @@ export async function buildWorker(outDir: string): Promise<BuiltWorker> {
   });
   fs.cpSync(MIGRATIONS_DIR, path.join(outDir, 'migrations'), { recursive: true });
   const workflowBundle = path.join(outDir, 'workflow-bundle.js');
-  const { code } = await bundleWorkflowsInThread(path.join(root, 'workflows/index.ts'));
-  fs.writeFileSync(workflowBundle, code);
+  await writeWorkflowBundle(workflowBundle);
   return { main, workflowBundle };
 }
 

@@ -16,14 +16,6 @@ import { largeMediaKey, type MediaItemRef } from './keys';
 export const SMALL_MEDIA_BYTES = 4 * 1024 * 1024;
 
 export type ObjectMeta = { contentType: string; originalUri: string };
-/** The object's record: what storeLarge can set before the bytes (its sha-256 is in Postgres). */
-const withOrigin = (meta: ObjectMeta) => ({
-  ...storedTypeOf(meta.contentType),
-  metadata: {
-    servedType: meta.contentType.slice(0, 200),
-    originalUri: meta.originalUri.slice(0, 1024),
-  },
-});
 
 /**
  * `created`: this call wrote the object (it did not exist before), so no purge can have deleted
@@ -39,15 +31,19 @@ export interface StoreOptions extends DownloadOptions {
 // A type a browser could execute (HTML, SVG, XML, script, unknown application/*) is stored as an
 // opaque attachment, so even a link without the signed overrides never renders it; the served type
 // stays in `servedType` and in Postgres (media.content_type), which the API and the PDF read.
-const withRecord = (meta: ObjectMeta, sha256: string, size: number) => ({
+/** The object's record as storeLarge can set it before the bytes (its sha-256 is in Postgres). */
+const withOrigin = (meta: ObjectMeta) => ({
   ...storedTypeOf(meta.contentType),
   metadata: {
-    sha256,
-    size: String(size),
     servedType: meta.contentType.slice(0, 200),
     originalUri: meta.originalUri.slice(0, 1024),
   },
 });
+/** The full record of a small object, written once its sha-256 is known. */
+const withRecord = (meta: ObjectMeta, sha256: string, size: number) => {
+  const record = withOrigin(meta);
+  return { ...record, metadata: { sha256, size: String(size), ...record.metadata } };
+};
 
 /** Streams an opened body into the store by the path its announced size calls for. */
 export function storeMedia(

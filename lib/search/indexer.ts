@@ -129,7 +129,7 @@ async function indexLocked(
   const cutoff = names.messagesRecent
     ? recentCutoff(hooks?.now?.() ?? new Date(), hooks?.textWindowMonths)
     : null;
-  const recentTarget = cutoff === null ? null : await writeTarget(client, names.messagesRecent);
+  const recent = cutoff === null ? null : { cutoff, target: await writeTarget(client, names.messagesRecent) };
   await importDocuments(client, target.tickets, [
     {
       id: ticketDocId(tenantId, ticketId),
@@ -179,16 +179,16 @@ async function indexLocked(
       direction: m.direction,
       text: m.text,
       // A message Blip gave no date takes its ticket's close: the recent-months window of free text
-      // (ticket-search.ts textWindowSince) filters on sent_at, and must not drop it as "no date".
+      // (recent-messages.ts textWindowSince) filters on sent_at, and must not drop it as "no date".
       sent_at: epochSeconds(m.sentAt) ?? closedAt,
       ...mediaText.get(m.messageId),
     }));
     await importDocuments(client, target.messages, docs);
-    if (recentTarget !== null && cutoff !== null)
+    if (recent)
       await importDocuments(
         client,
-        recentTarget,
-        docs.filter((d) => d.sent_at >= cutoff),
+        recent.target,
+        docs.filter((d) => d.sent_at >= recent.cutoff),
       );
     indexed += page.length;
     after = page[page.length - 1]?.position ?? after;

@@ -19,7 +19,12 @@ import type { CollectionNames } from './schema';
 /** Days kept beyond the window, so the daily trim never races the window's moving start. */
 export const RECENT_MARGIN_DAYS = 7;
 
-/** The window's start (epoch seconds): `months` calendar months back from `now`, at 00:00 UTC. */
+/**
+ * Where the default free-text window starts, in epoch seconds: `months` calendar months before
+ * `now`, at 00:00 UTC of that day, so all of a day's searches share one window (and one text-cache
+ * entry). The window filters on the messages' `sent_at` (an indexed int64): a message sent then
+ * belongs to a ticket closed since then.
+ */
 export function textWindowSince(now: Date, months: number): number {
   return Math.floor(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months, now.getUTCDate()) / 1000);
 }

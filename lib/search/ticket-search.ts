@@ -89,15 +89,6 @@ export interface TextWindow {
   months: number;
 }
 
-/**
- * Where the default free-text window starts, in epoch seconds: `months` calendar months before
- * `now`, at 00:00 UTC of that day, so all of a day's searches share one window (and one text-cache
- * entry). The window filters on the messages' `sent_at` (an indexed int64: no schema change): a
- * message sent then belongs to a ticket closed since then. It bounds the matches and their grouping;
- * Typesense 0.24 still intersects the words' whole posting lists first (docs/performance.md).
- */
-export { textWindowSince };
-
 /** Tickets a free-text search can narrow to; more matching tickets than this are cut off. */
 const MAX_TEXT_TICKETS = 250;
 /**
@@ -161,11 +152,11 @@ function textMatch(hit: MessageHit | undefined, tag: string): TextMatch {
   };
 }
 
-/** Collections built before media_text (issue 18) answer this until `reindex` rebuilds them. */
 /** Typesense's 404 for a collection (or alias) that does not exist, not for a missing field. */
 const isMissingCollection = (err: unknown) =>
   (err as { httpStatus?: number })?.httpStatus === 404 &&
   !/field/.test(String((err as Error)?.message ?? ''));
+/** Collections built before media_text (issue 18) answer this until `reindex` rebuilds them. */
 const isMissingMediaText = (err: unknown) => /media_text/.test(String((err as Error)?.message ?? ''));
 
 /** What a search reports besides its answer: the API turns these into a metric and a warning. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TICKET_ERASED_WHILE_RENDERING } from '../../activities/export';
-import { type PurgeDeps, type PurgeOutcome, purgeTicket } from '../../lib/retention/purge';
+import { type PurgeOutcome, purgeTicket } from '../../lib/retention/purge';
 import { aliasTarget } from '../../lib/search/migrate';
 import { ticketDocId } from '../../lib/search/schema';
 import { exportWorkflowId, WORKFLOW } from '../../lib/temporal/contract';
@@ -9,6 +9,7 @@ import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-en
 import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import type { ReindexProgress } from '../../workflows/reindex-search';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
+import { purgeDepsOf } from '../support/purge-deps';
 import { sessionApi } from '../support/session-api';
 
 /**
@@ -31,13 +32,7 @@ let beforeSwap: (() => Promise<void>) | null = null;
 /** Set by a test: what indexing does after reading a ticket, before writing its documents. */
 let beforeIndexWrite: ((ticketId: string) => Promise<void>) | null = null;
 
-const purgeDeps = (): PurgeDeps => ({
-  db: env.db,
-  box: env.box,
-  store: env.store,
-  search: env.search,
-  collections: env.collections,
-});
+const purgeDeps = () => purgeDepsOf(env);
 const erase = (ticketId: string) =>
   purgeTicket(purgeDeps(), {
     tenantId: LATAM,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type PurgeDeps, purgeTicket } from '../../lib/retention/purge';
+import { purgeTicket } from '../../lib/retention/purge';
 import { indexTicket } from '../../lib/search/indexer';
 import { outdatedCollections } from '../../lib/search/migrate';
 import { RECENT_MARGIN_DAYS, recentCutoff, trimRecentMessages } from '../../lib/search/recent-messages';
@@ -7,6 +7,7 @@ import { messageDocId } from '../../lib/search/schema';
 import { tenantKey } from '../../lib/search/tenant-scope';
 import { createTicketSearch } from '../../lib/search/ticket-search';
 import { type ArchiveEnv, startArchiveEnv } from '../../tools/harness/archive-env';
+import { purgeDepsOf } from '../support/purge-deps';
 
 /**
  * The recent-messages collection (issue 17) against the real Typesense and Postgres: the indexer
@@ -125,13 +126,7 @@ test("a look-alike tenant never sees another tenant's recent messages", async ()
   expect(await recentDocs(LOOKALIKE, mine)).toEqual([]);
 });
 
-const purgeDeps = (): PurgeDeps => ({
-  db: env.db,
-  box: env.box,
-  store: env.store,
-  search: env.search,
-  collections: env.collections,
-});
+const purgeDeps = () => purgeDepsOf(env);
 
 test("a purged ticket's and an erased contact's messages are gone from the recent collection", async () => {
   const expired = await archivedTicket(OWNER, [{ text: 'acerola vencida', daysAgo: 5 }]);

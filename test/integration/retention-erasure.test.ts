@@ -14,6 +14,7 @@ import { botAuthorization } from '../../tools/harness/blip-fixtures';
 import type { BackfillProgress } from '../../workflows/backfill-tenant';
 import type { EraseContactResult, RetentionTotals } from '../../workflows/retention';
 import { addClosedTicket, mediaLinkMessage, textMessages } from '../support/generated-tickets';
+import { purgeDepsOf } from '../support/purge-deps';
 import { exportToEnd, sessionApi } from '../support/session-api';
 
 /**
@@ -392,14 +393,7 @@ describe('erasure', () => {
 
 describe('a hold placed while a purge runs', () => {
   const at = new Date(Date.now() - 40 * DAY);
-  const purgeDeps = (hooks?: PurgeDeps['hooks']): PurgeDeps => ({
-    db: env.db,
-    box: env.box,
-    store: env.store,
-    search: env.search,
-    collections: env.collections,
-    hooks,
-  });
+  const purgeDeps = (hooks?: PurgeDeps['hooks']) => purgeDepsOf(env, hooks);
   const request = (ticketId: string) => ({
     tenantId: LATAM,
     ticketId,
