@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
 import Fastify from 'fastify';
 import { repoRoot } from '../infra/paths';
-import { archiveWorkflowId, SEARCH_ATTRIBUTE, WORKFLOW } from '../lib/temporal/contract';
+import { startOrJoinArchive } from '../lib/temporal/archive-starter';
+import { archiveWorkflowId } from '../lib/temporal/contract';
 import { startArchiveEnv } from '../tools/harness/archive-env';
 import { botAuthorization } from '../tools/harness/blip-fixtures';
 import { ProcSampler } from './lib/proc';
@@ -13,7 +13,7 @@ import { serviceGroups } from './lib/stack';
 import { ratio, round, summarize } from './lib/stats';
 
 /**
- * 1. Webhook: POST /v1/tickethistory for distinct tickets (autocannon in its own process), at
+ * 1. Webhook: POST /v1/tickethistory for distinct tickets (bench/load.ts in its own process), at
  * increasing concurrency and at a fixed 200 req/s. Baselines in the same run: a bare
  * client.workflow.start loop against the same Temporal (the floor), and a Fastify route that
  * answers 202 without starting anything (the HTTP ceiling). No worker runs: this is the
@@ -91,7 +91,11 @@ export async function webhookBench(ctx: BenchContext): Promise<BenchResult> {
     );
     const noopUrl = `${await noop.listen({ port: 0, host: '127.0.0.1' })}/v1/tickethistory`;
 
-    /** N loops calling workflow.start back to back for `seconds`, as the webhook does per request. */
+    /**
+     * N loops calling the webhook's own start (lib/temporal/archive-starter.ts: the same workflow,
+     * arguments, search attributes and memo) back to back for `seconds`: the webhook minus HTTP,
+     * admission and the Postgres check.
+     */
     const bareStart = async (concurrency: number) => {
       const latencies: number[] = [];
       let errors = 0;
@@ -103,17 +107,7 @@ export async function webhookBench(ctx: BenchContext): Promise<BenchResult> {
             const ticketId = randomUUID();
             const s = process.hrtime.bigint();
             try {
-              await env.temporal.workflow.start(WORKFLOW.archiveTicket, {
-                taskQueue: env.config.TEMPORAL_TASK_QUEUE,
-                workflowId: archiveWorkflowId(LATAM, ticketId),
-                args: [{ tenantId: LATAM, ticketId }],
-                workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-                workflowIdConflictPolicy: 'FAIL',
-                searchAttributes: {
-                  [SEARCH_ATTRIBUTE.tenantId]: [LATAM],
-                  [SEARCH_ATTRIBUTE.ticketId]: [ticketId],
-                },
-              });
+              await startOrJoinArchive(env.temporal, env.config.TEMPORAL_TASK_QUEUE, LATAM, ticketId);
               latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
             } catch {
               errors++;
@@ -143,14 +137,14 @@ export async function webhookBench(ctx: BenchContext): Promise<BenchResult> {
       rows.push([
         String(c),
         round(w.rps),
-        w.p50,
-        w.p99,
+        round(w.p50, 1),
+        round(w.p99, 1),
         errors,
         round(bare.rps),
         round(bare.p50, 1),
         round(bare.p99, 1),
         round(n.rps),
-        n.p50,
+        round(n.p50, 1),
         ratio(w.p50, bare.p50),
         ratio(w.rps, n.rps),
         `${round(cpu.api?.cpuPercent ?? 0, 0)}/${round(cpu.temporal?.cpuPercent ?? 0, 0)}/${round(cpu.postgres?.cpuPercent ?? 0, 0)}`,
