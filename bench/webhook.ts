@@ -15,7 +15,7 @@ import { ratio, round, summarize } from './lib/stats';
 /**
  * 1. Webhook: POST /v1/tickethistory for distinct tickets (bench/load.ts in its own process), at
  * increasing concurrency and at a fixed 200 req/s. Baselines in the same run: a bare
- * client.workflow.start loop against the same Temporal (the floor), and a Fastify route that
+ * loop of the webhook's own start call against the same Temporal (the floor), and a Fastify route that
  * answers 202 without starting anything (the HTTP ceiling). No worker runs: this is the
  * webhook's own cost, and the started workflows simply wait on an unserved task queue.
  */
