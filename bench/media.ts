@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
@@ -37,6 +38,8 @@ interface Sample {
   seconds: number;
   /** Cores used per process over the sample (sim = the benchmark's own process). */
   cores: Record<string, number>;
+  /** Per process: the share of the sample its threads spent runnable but waiting for a CPU. */
+  waits: Record<string, number>;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -51,6 +54,8 @@ const spread = (xs: readonly number[], digits = 2): string =>
     : String(round(xs[0] ?? Number.NaN, digits));
 const coresOf = (procs: Procs, seconds: number): Record<string, number> =>
   Object.fromEntries(Object.entries(procs).map(([k, v]) => [k, seconds > 0 ? v.cpuSeconds / seconds : 0]));
+const waitsOf = (procs: Procs, seconds: number): Record<string, number> =>
+  Object.fromEntries(Object.entries(procs).map(([k, v]) => [k, seconds > 0 ? v.waitSeconds / seconds : 0]));
 
 export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
   const full = ctx.scale === 'full';
@@ -80,7 +85,16 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
   let seq = 10;
   try {
     // Warm the worker (workflow bundle, connections) so its baseline RSS is its steady state.
-    const warm = addGeneratedTicket(env.sim, LATAM, 3, [], 1);
+    // With one large medium (5 MB: the streamed path), so the first round does not pay the
+    // worker's and the emulator's first large upload (it measured 3–4× the later rounds).
+    const warmVideo = env.sim.addMedia({ contentType: 'video/mp4', generate: { size: 5 * MB, seed: 7 } });
+    const warm = addGeneratedTicket(
+      env.sim,
+      LATAM,
+      3,
+      [{ added: warmVideo, contentType: 'video/mp4', title: 'warm.mp4' }],
+      1,
+    );
     await env.result((await env.webhook(warm, botAuthorization(LATAM))).body.workflowId as string);
 
     type Media = { added: ReturnType<typeof env.sim.addMedia>; contentType: string; title: string };
@@ -144,7 +158,16 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
       }
       const growth = (procs.worker?.peakRss ?? 0) - (procs.worker?.baseRss ?? 0);
       // CPU over the workflow's wall time (it includes Temporal's start and the seal/index).
-      return { seconds: mirrorMs / 1000, wall, batches, growth, cores: coresOf(procs, wall), procs };
+      return {
+        seconds: mirrorMs / 1000,
+        wall,
+        batches,
+        growth,
+        cores: coresOf(procs, wall),
+        waits: waitsOf(procs, wall),
+        load: os.loadavg()[0] as number,
+        procs,
+      };
     }
 
     /** The plain copy inside this process (which also hosts the simulator). */
@@ -159,7 +182,8 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
         await env.store.put(key, Readable.from(res.body), { contentType: m.contentType });
       });
       const seconds = (Date.now() - b0) / 1000;
-      return { seconds, cores: coresOf(s.stop(), seconds) };
+      const procs = s.stop();
+      return { seconds, cores: coresOf(procs, seconds), waits: waitsOf(procs, seconds) };
     }
 
     /** The plain copy (or a probe, see bench/lib/plain-copy.ts) in a process of its own. */
@@ -176,16 +200,17 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
           size: m.added.size,
         })),
       };
-      // The job goes through a file-less argv; 1 000 items are ~300 KB, within Linux's argv limit.
+      // The job goes through stdin: 1 000 signed links are more than one argument may hold (128 KiB).
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', path.join(__dirname, 'lib', 'plain-copy.ts'), JSON.stringify(job)],
+        ['--import', 'tsx', path.join(__dirname, 'lib', 'plain-copy.ts')],
         {
           cwd: repoRoot,
           env: process.env,
-          stdio: ['ignore', 'pipe', 'pipe'],
+          stdio: ['pipe', 'pipe', 'pipe'],
         },
       );
+      child.stdin.end(JSON.stringify(job));
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -196,10 +221,16 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       const procs = s.stop();
       if (code !== 0) throw new Error(`plain copy (${mode}) exited ${code}: ${err.slice(-2000)}`);
-      const r = JSON.parse(out.trim().split('\n').pop() as string) as { seconds: number; cpuSeconds: number };
+      const r = JSON.parse(out.trim().split('\n').pop() as string) as {
+        seconds: number;
+        cpuSeconds: number;
+        waitSeconds: number;
+      };
       const cores = coresOf(procs, r.seconds);
       cores.copier = r.cpuSeconds / r.seconds;
-      return { seconds: r.seconds, cores };
+      const waits = waitsOf(procs, r.seconds);
+      waits.copier = r.waitSeconds / r.seconds;
+      return { seconds: r.seconds, cores, waits };
     }
 
     for (const c of cases) {
@@ -240,8 +271,13 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
         round(median(mirrors.map((x) => x.wall)), 2),
         round(growth / MB, 1),
       ]);
-      const cores = (samples: { cores: Record<string, number> }[], k: string) =>
-        round(median(samples.map((x) => x.cores[k] ?? 0)), 2);
+      // "cores used / cores' worth of threads waiting for a CPU" (medians): a stage that waits more
+      // than it runs is held up by the machine, not by its own work.
+      const cores = (
+        samples: { cores: Record<string, number>; waits: Record<string, number> }[],
+        k: string,
+      ) =>
+        `${round(median(samples.map((x) => x.cores[k] ?? 0)), 2)} / ${round(median(samples.map((x) => x.waits[k] ?? 0)), 2)}`;
       cpuRows.push([
         c.name,
         'mirror',
@@ -269,20 +305,27 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
         '—',
         '—',
       ]);
-      data[c.name] = { bytes, mirrors, inProcess: inProc, child: inChild };
+      data[c.name] = { bytes, mirrors, inProcess: inProc, child: inChild, loadAfter: os.loadavg() };
+      ctx.log(
+        `media: ${c.name} done, load average ${os
+          .loadavg()
+          .map((l) => round(l, 1))
+          .join(' ')}`,
+      );
 
       if (probes && c.rounds === videoRounds && c.media === cases[0]?.media) {
         const media = c.media(0);
         for (const mode of ['download', 'upload', 'put'] as const) {
           const p = await copyInChild(media, mode);
+          const cw = (k: string) => `${round(p.cores[k] ?? 0, 2)} / ${round(p.waits[k] ?? 0, 2)}`;
           probeRows.push([
             c.name,
             mode,
             round(p.seconds, 2),
             round(bytes / MB / p.seconds, 1),
-            round(p.cores.sim ?? 0, 2),
-            round(p.cores.copier ?? 0, 2),
-            round(p.cores.gcs ?? 0, 2),
+            cw('sim'),
+            cw('copier'),
+            cw('gcs'),
           ]);
           ctx.log(`media probe ${mode}: ${round(p.seconds, 2)} s`);
         }
@@ -314,7 +357,8 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
       rows,
     },
     {
-      title: 'Cores used per process during each transfer (medians over rounds; mirror over the workflow)',
+      title:
+        'Cores used / cores waiting for a CPU (run queue), per process during each transfer (medians over rounds; mirror over the workflow)',
       columns: [
         'media',
         'transfer',
@@ -331,7 +375,15 @@ export async function mediaBench(ctx: BenchContext): Promise<BenchResult> {
     tables.push({
       title:
         'Probes (child process): the simulator alone (download), the emulator alone (upload), a plain media POST (put)',
-      columns: ['media', 'probe', 's', 'MB/s', 'sim cores', 'copier cores', 'gcs cores'],
+      columns: [
+        'media',
+        'probe',
+        's',
+        'MB/s',
+        'sim cores / waiting',
+        'copier cores / waiting',
+        'gcs cores / waiting',
+      ],
       rows: probeRows,
     });
   return {

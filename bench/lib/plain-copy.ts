@@ -3,9 +3,10 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { eachLimited } from '../../lib/each-limited';
 import { createGcsStore, createStorageClient } from '../../lib/storage/gcs-store';
+import { runQueueSeconds } from './proc';
 
 /**
- * The plain copy as its own process (`node --import tsx bench/lib/plain-copy.ts '<json>'`): the
+ * The plain copy as its own process (`node --import tsx bench/lib/plain-copy.ts < job.json`): the
  * honest baseline for the media mirror, which can never run inside Blip's process. The in-process
  * copy of bench/media.ts shares a process (and an event loop) with the simulator it reads from;
  * this one has the same three processes as the mirror (simulator → this → emulator), minus the
@@ -28,12 +29,15 @@ interface Job {
 }
 
 async function main() {
-  const job = JSON.parse(process.argv[2] as string) as Job;
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  const job = JSON.parse(input) as Job;
   const options = { bucket: job.bucket, projectId: job.projectId, emulatorHost: job.emulatorHost };
   const store = createGcsStore(createStorageClient(options), options);
   const endpoint = job.emulatorHost.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
   const block = Buffer.alloc(1024 * 1024, 7);
   const cpu0 = process.cpuUsage();
+  const wait0 = runQueueSeconds(process.pid);
   const t0 = performance.now();
   await eachLimited(job.items, job.parallelism, async (item) => {
     const key = `bench/copy/${randomUUID()}`;
@@ -66,7 +70,10 @@ async function main() {
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
+  const waitSeconds = runQueueSeconds(process.pid) - wait0;
+  process.stdout.write(
+    `${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, waitSeconds })}\n`,
+  );
 }
 
 main().catch((err) => {
