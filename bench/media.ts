@@ -11,7 +11,7 @@ import { botAuthorization } from '../tools/harness/blip-fixtures';
 import { ProcSampler, statusBytes } from './lib/proc';
 import type { BenchContext, BenchResult, Cell } from './lib/report';
 import { serviceGroups, startWorkerChild } from './lib/stack';
-import { MB, ratio, round } from './lib/stats';
+import { MB, round } from './lib/stats';
 import { addGeneratedTicket } from './lib/tickets';
 
 /**
