@@ -44,6 +44,26 @@ export function cpuSeconds(pid: number): number {
   return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
 }
 
+/**
+ * Seconds the threads of one process spent runnable but waiting for a CPU (the run queue), from
+ * /proc/<pid>/task/<tid>/schedstat (second field, ns). Only threads alive when read count: a
+ * thread that ended meanwhile takes its wait with it, so this is a lower bound.
+ */
+export function runQueueSeconds(pid: number): number {
+  let tasks: string[] = [];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  let ns = 0;
+  for (const t of tasks) {
+    const fields = readFile(`/proc/${pid}/task/${t}/schedstat`)?.trim().split(' ');
+    ns += Number(fields?.[1] ?? 0) || 0;
+  }
+  return ns / 1e9;
+}
+
 /** pid and all its descendants, from /proc/<pid>/task/<tid>/children. */
 export function processTree(pid: number): number[] {
   const out: number[] = [];
@@ -82,6 +102,14 @@ export function pidsMatching(needle: string): number[] {
   return pids;
 }
 
+export interface GroupSample {
+  cpuSeconds: number;
+  cpuPercent: number;
+  waitSeconds: number;
+  baseRss: number;
+  peakRss: number;
+}
+
 /**
  * Samples named process groups while a measurement runs: CPU seconds used between start and stop
  * (with CPU% of one core), and the peak summed memory (PSS) of each group's process tree.
@@ -93,6 +121,7 @@ export function pidsMatching(needle: string): number[] {
  */
 export class ProcSampler {
   private readonly cpu0 = new Map<string, number>();
+  private readonly wait0 = new Map<string, number>();
   private readonly peak = new Map<string, number>();
   private readonly base = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -117,6 +146,10 @@ export class ProcSampler {
     return this.pidsOf(name).reduce((s, p) => s + cpuSeconds(p), 0);
   }
 
+  private waitOf(name: string): number {
+    return this.pidsOf(name).reduce((s, p) => s + runQueueSeconds(p), 0);
+  }
+
   private rssOf(name: string): number {
     return this.pidsOf(name).reduce((s, p) => s + pssBytes(p), 0);
   }
@@ -125,6 +158,7 @@ export class ProcSampler {
     this.t0 = Date.now();
     for (const name of Object.keys(this.groups)) {
       this.cpu0.set(name, this.cpuOf(name));
+      this.wait0.set(name, this.waitOf(name));
       const rss = this.rssOf(name);
       this.base.set(name, rss);
       this.peak.set(name, rss);
@@ -148,13 +182,15 @@ export class ProcSampler {
     return this.ownMicros / 1e6;
   }
 
-  /** Per group: cpuSeconds, cpuPercent (of one core), baseRss, peakRss (bytes). */
-  stop(): Record<string, { cpuSeconds: number; cpuPercent: number; baseRss: number; peakRss: number }> {
+  /**
+   * Per group: cpuSeconds, cpuPercent (of one core), waitSeconds (runnable but waiting for a CPU,
+   * summed over threads: a lower bound, see runQueueSeconds), baseRss, peakRss (bytes).
+   */
+  stop(): Record<string, GroupSample> {
     this.sample();
     if (this.timer) clearInterval(this.timer);
     const seconds = (Date.now() - this.t0) / 1000;
-    const out: Record<string, { cpuSeconds: number; cpuPercent: number; baseRss: number; peakRss: number }> =
-      {};
+    const out: Record<string, GroupSample> = {};
     for (const name of Object.keys(this.groups)) {
       const roots = this.groups[name]?.() ?? [];
       const own = roots.includes(process.pid) ? this.samplerCpuSeconds : 0;
@@ -162,6 +198,7 @@ export class ProcSampler {
       out[name] = {
         cpuSeconds: cpu,
         cpuPercent: seconds > 0 ? (100 * cpu) / seconds : 0,
+        waitSeconds: this.waitOf(name) - (this.wait0.get(name) ?? 0),
         baseRss: this.base.get(name) ?? 0,
         peakRss: this.peak.get(name) ?? 0,
       };
