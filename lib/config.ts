@@ -319,6 +319,23 @@ export const configSchema = z.object({
     }),
   /** Activities one worker runs at once (downloads, uploads, upserts: mostly waiting on I/O). */
   WORKER_MAX_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(40),
+  /**
+   * How far V8 lets the worker's heap grow past what the last full GC found alive before it
+   * collects again, in percent (V8's --heap-growing-percent, set at start for every isolate of the
+   * process, the workflow thread's too); 0 leaves V8's own factor (up to 4x). Under a burst of
+   * archives most of the heap is garbage waiting for that GC, along with the socket and media
+   * buffers it holds: V8's own factor took the worker from ~100 MB alive to ~600 MB PSS at 998
+   * tickets (docs/performance.md). Not a cap: a large PDF export still gets the heap it needs.
+   */
+  WORKER_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(20),
+  /**
+   * The young generation of the workflow thread's V8 heap, in MB per semi-space (V8's
+   * --max-semi-space-size, set at start so the thread the SDK creates later gets it); 0 leaves
+   * V8's 16. Workflow code allocates little that lives: the default 16 kept 32 MB of the thread's
+   * ~60 MB heap as nursery under the 998-ticket burst. The main thread keeps V8's size (set it
+   * with NODE_OPTIONS=--max-semi-space-size if wanted).
+   */
+  WORKER_WORKFLOW_SEMI_SPACE_MB: z.coerce.number().int().min(0).max(64).default(4),
   /** Temporal SDK (core) metrics in Prometheus format on this port; 0 (default) disables them. */
   TEMPORAL_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Serve the built extension UI from the API (`off` for an API-only process). */

@@ -9,6 +9,7 @@ import { createMetrics } from '../lib/metrics';
 import { temporalConnectionOptions } from '../lib/temporal/connection';
 import { ensureRetentionSchedule } from '../lib/temporal/retention-schedule';
 import { createWorkerDeps } from './deps';
+import { limitHeapGrowth } from './heap-growth';
 import { createMediaTextWorker } from './media-text-worker';
 import { serveMetrics } from './metrics-server';
 import { bundleWorkflowsInThread } from './workflow-bundle';
@@ -19,6 +20,8 @@ import { bundleWorkflowsInThread } from './workflow-bundle';
  */
 async function main() {
   const config = loadConfig();
+  // Before the clients and the workflow thread allocate: garbage from a burst is collected early.
+  const heapFlags = limitHeapGrowth(config.WORKER_HEAP_GROWING_PERCENT, config.WORKER_WORKFLOW_SEMI_SPACE_MB);
   const logger = createLogger(config.LOG_LEVEL, 'worker');
   if (config.TEMPORAL_SDK_METRICS_PORT > 0) {
     // Must precede the first connection: the SDK core reads its telemetry options once.
@@ -66,6 +69,7 @@ async function main() {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       address: config.TEMPORAL_ADDRESS,
       mediaTextConcurrency: mediaTextWorker ? config.MEDIA_TEXT_CONCURRENCY : 0,
+      heapFlags,
     },
     'worker started',
   );
