@@ -6,6 +6,7 @@ import { loadStackConfig } from '../../infra/stack-config';
 import { stackDown, stackEnv, stackUp } from '../../infra/stack-control';
 import { type BuiltWorker, buildWorker } from '../../tools/build-worker';
 import { waitFor } from '../../tools/harness/wait';
+import { WORKER_PROCESS_ENV } from '../../worker/process-env';
 import { pidsMatching } from './proc';
 
 /**
@@ -69,7 +70,14 @@ export async function startWorkerChild(env: Record<string, string>): Promise<Wor
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: repoRoot,
-    env: { ...process.env, ...env, WORKER_WORKFLOW_BUNDLE: workflowBundle, LOG_LEVEL: 'info' },
+    // The Deployment's process environment first (infra/k8s/worker.yaml), so the run can override it.
+    env: {
+      ...WORKER_PROCESS_ENV,
+      ...process.env,
+      ...env,
+      WORKER_WORKFLOW_BUNDLE: workflowBundle,
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

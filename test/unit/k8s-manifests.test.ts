@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { configSchema } from '../../lib/config';
+import { WORKER_PROCESS_ENV } from '../../worker/process-env';
 
 /**
  * The production manifests (infra/k8s) cannot be applied here, so every object is validated
@@ -147,4 +148,13 @@ test('the worker runs the build the image makes, with the workflow bundle built 
   const bundle = /WORKER_WORKFLOW_BUNDLE=(\S+)/.exec(dockerfile)?.[1];
   expect(bundle).toBe('/app/dist/worker/workflow-bundle.js');
   expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
+});
+
+test('the worker Deployment sets the process environment the worker needs before node starts', () => {
+  const worker = find('Deployment', 'ticket-vault-worker')?.spec.template.spec.containers[0];
+  const env = Object.fromEntries(
+    (worker.env as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+  );
+  for (const [name, value] of Object.entries(WORKER_PROCESS_ENV))
+    expect({ name, value: env[name] }).toEqual({ name, value });
 });
