@@ -23,7 +23,8 @@ interface LoadInput {
   overallRate?: number;
 }
 
-interface LoadOutput {
+/** One load run's figures, as the benchmark reads them from this process's output. */
+export interface LoadOutput {
   requests: number;
   rps: number;
   p50: number;

@@ -11,6 +11,7 @@ import { ProcSampler } from './lib/proc';
 import type { BenchContext, BenchResult, Cell } from './lib/report';
 import { serviceGroups } from './lib/stack';
 import { ratio, round, summarize } from './lib/stats';
+import type { LoadOutput as LoadResult } from './load';
 
 /**
  * 1. Webhook: POST /v1/tickethistory for distinct tickets (bench/load.ts in its own process), at
@@ -21,18 +22,6 @@ import { ratio, round, summarize } from './lib/stats';
  */
 const LATAM = 'atendimentolatam';
 const run = promisify(execFile);
-
-interface LoadResult {
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  max: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  statusCounts: Record<string, number>;
-}
 
 async function load(
   url: string,
