@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
+import { closedLoop } from './lib/closed-loop';
 import { summarize } from './lib/stats';
 
 /**
@@ -39,56 +40,41 @@ export interface LoadOutput {
 
 const body = (auth: string) => JSON.stringify({ ticket: randomUUID(), auth });
 
-async function closedLoop(input: LoadInput): Promise<LoadOutput> {
+async function closedLoopLoad(input: LoadInput): Promise<LoadOutput> {
   const url = new URL(input.url);
   const pool = new Pool(url.origin, { connections: input.connections, pipelining: 1 });
-  const latencies: number[] = [];
   const statusCounts: Record<string, number> = {};
-  let errors = 0;
   let non2xx = 0;
-  const started = performance.now();
-  const until = started + input.durationSeconds * 1000;
   try {
-    await Promise.all(
-      Array.from({ length: input.connections }, async () => {
-        while (performance.now() < until) {
-          const t0 = performance.now();
-          try {
-            const res = await pool.request({
-              path: url.pathname,
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: body(input.auth),
-              headersTimeout: 30_000,
-              bodyTimeout: 30_000,
-            });
-            await res.body.dump();
-            latencies.push(performance.now() - t0);
-            statusCounts[res.statusCode] = (statusCounts[res.statusCode] ?? 0) + 1;
-            if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
-          } catch {
-            errors++;
-          }
-        }
-      }),
-    );
+    const run = await closedLoop(input.connections, input.durationSeconds, async () => {
+      const res = await pool.request({
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: body(input.auth),
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
+      await res.body.dump();
+      statusCounts[res.statusCode] = (statusCounts[res.statusCode] ?? 0) + 1;
+      if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+    });
+    const s = summarize(run.latencies);
+    return {
+      requests: run.latencies.length,
+      rps: run.latencies.length / run.seconds,
+      p50: s.p50,
+      p99: s.p99,
+      max: s.max,
+      errors: run.errors,
+      timeouts: 0,
+      non2xx,
+      statusCounts,
+      durationSeconds: run.seconds,
+    };
   } finally {
     await pool.close();
   }
-  const seconds = (performance.now() - started) / 1000;
-  const s = summarize(latencies);
-  return {
-    requests: latencies.length,
-    rps: latencies.length / seconds,
-    p50: s.p50,
-    p99: s.p99,
-    max: s.max,
-    errors,
-    timeouts: 0,
-    non2xx,
-    statusCounts,
-    durationSeconds: seconds,
-  };
 }
 
 async function fixedRate(input: LoadInput): Promise<LoadOutput> {
@@ -119,7 +105,7 @@ async function fixedRate(input: LoadInput): Promise<LoadOutput> {
 
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] as string) as LoadInput;
-  const result = input.overallRate ? await fixedRate(input) : await closedLoop(input);
+  const result = input.overallRate ? await fixedRate(input) : await closedLoopLoad(input);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

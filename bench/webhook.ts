@@ -7,6 +7,7 @@ import { startOrJoinArchive } from '../lib/temporal/archive-starter';
 import { archiveWorkflowId } from '../lib/temporal/contract';
 import { startArchiveEnv } from '../tools/harness/archive-env';
 import { botAuthorization } from '../tools/harness/blip-fixtures';
+import { closedLoop } from './lib/closed-loop';
 import { ProcSampler } from './lib/proc';
 import type { BenchContext, BenchResult, Cell } from './lib/report';
 import { serviceGroups } from './lib/stack';
@@ -86,26 +87,11 @@ export async function webhookBench(ctx: BenchContext): Promise<BenchResult> {
      * admission and the Postgres check.
      */
     const bareStart = async (concurrency: number) => {
-      const latencies: number[] = [];
-      let errors = 0;
-      const until = Date.now() + seconds * 1000;
-      const t0 = Date.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (Date.now() < until) {
-            const ticketId = randomUUID();
-            const s = process.hrtime.bigint();
-            try {
-              await startOrJoinArchive(env.temporal, env.config.TEMPORAL_TASK_QUEUE, LATAM, ticketId);
-              latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
-            } catch {
-              errors++;
-            }
-          }
-        }),
-      );
-      const s = summarize(latencies);
-      return { rps: latencies.length / ((Date.now() - t0) / 1000), p50: s.p50, p99: s.p99, errors };
+      const run = await closedLoop(concurrency, seconds, async () => {
+        await startOrJoinArchive(env.temporal, env.config.TEMPORAL_TASK_QUEUE, LATAM, randomUUID());
+      });
+      const s = summarize(run.latencies);
+      return { rps: run.latencies.length / run.seconds, p50: s.p50, p99: s.p99, errors: run.errors };
     };
 
     const sampler = () =>

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { eachLimited } from '../../lib/each-limited';
-import { createGcsStore, createStorageClient } from '../../lib/storage/gcs-store';
+import { createGcsStore, createStorageClient, emulatorEndpoint } from '../../lib/storage/gcs-store';
 import { runQueueSeconds } from './proc';
 
 /**
@@ -34,7 +34,7 @@ async function main() {
   const job = JSON.parse(input) as Job;
   const options = { bucket: job.bucket, projectId: job.projectId, emulatorHost: job.emulatorHost };
   const store = createGcsStore(createStorageClient(options), options);
-  const endpoint = job.emulatorHost.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
+  const endpoint = emulatorEndpoint(job.emulatorHost);
   const block = Buffer.alloc(1024 * 1024, 7);
   const cpu0 = process.cpuUsage();
   const wait0 = runQueueSeconds(process.pid);

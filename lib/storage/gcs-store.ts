@@ -12,7 +12,8 @@ export interface GcsStoreOptions {
   emulatorHost?: string;
 }
 
-const emulatorEndpoint = (host: string) => host.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
+/** The emulator's base URL from STORAGE_EMULATOR_HOST-style input (with or without /storage/v1). */
+export const emulatorEndpoint = (host: string) => host.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
 
 export function createStorageClient(opts: GcsStoreOptions): Storage {
   if (!opts.emulatorHost) return new Storage({ projectId: opts.projectId });
